@@ -1,0 +1,83 @@
+/**
+ * Secret redaction. Every string that leaves maint (stdout, stderr, logs, journal, event
+ * payloads) passes through `redact`. Two nets: known secret values registered when a plan is
+ * loaded (whatever their shape), and patterns for secrets that arrive from elsewhere (a driver's
+ * error message quoting a connection URL, a token in a stack).
+ */
+
+const MASK = '***';
+const known = new Set<string>();
+
+/** Register a secret value (and, for URLs, the password and token parts) to be masked everywhere. */
+export function registerSecret(value: string | undefined | null): void {
+  if (!value || value.length < 4) return;
+  known.add(value);
+  for (const part of urlSecrets(value)) known.add(part);
+}
+
+/** For tests: forget every registered secret. */
+export function clearSecrets(): void {
+  known.clear();
+}
+
+function urlSecrets(value: string): string[] {
+  const out: string[] = [];
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      out.push(url.password, decodeURIComponent(url.password));
+    }
+    for (const [key, v] of url.searchParams) {
+      if (SECRET_PARAM.test(key) && v.length >= 4) out.push(v);
+    }
+  } catch {
+    // not a URL: nothing more to extract
+  }
+  return out.filter((s) => s.length >= 4);
+}
+
+const SECRET_PARAM = /pass(word)?|secret|token|key|signature|sig|auth/i;
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // scheme://user:password@host  →  scheme://user:***@host
+  [/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)(@)/gi, `$1${MASK}$3`],
+  // Standard Webhooks secrets
+  [/whsec_[A-Za-z0-9+/=]+/g, `whsec_${MASK}`],
+  // Slack incoming-webhook paths and tokens
+  [/(hooks\.slack\.com\/services\/)[A-Za-z0-9/_-]+/g, `$1${MASK}`],
+  [/xox[abposr]-[A-Za-z0-9-]+/g, MASK],
+  // Authorization headers and bearer tokens
+  [/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${MASK}`],
+  // key=value pairs whose key names a secret (query strings, DSNs, libpq strings)
+  [/\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi, `$1${MASK}`],
+];
+
+export function redact(text: string): string {
+  let out = text;
+  // Longest first so a secret containing another is masked whole.
+  for (const secret of [...known].sort((a, b) => b.length - a.length)) {
+    if (out.includes(secret)) out = out.split(secret).join(MASK);
+  }
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Deeply redact every string in a JSON-like value (objects are copied, never mutated). */
+export function redactDeep<T>(value: T): T {
+  return walk(value, new WeakSet()) as T;
+}
+
+function walk(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  seen.add(value);
+  if (value instanceof Error) {
+    return { name: value.name, message: redact(value.message) };
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => walk(v, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = walk(v, seen);
+  return out;
+}

@@ -1,0 +1,294 @@
+/**
+ * Strict plan loading. Reads the file, parses YAML 1.2 with positions, fills `${VAR}` from the
+ * environment, validates against the schema and maps every problem back to `file:line:col` and a
+ * key path. Nothing here opens a connection: a plan is valid before anything is touched.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { PlanError, type InputIssue } from '../errors.js';
+import { registerSecret } from '../output/redact.js';
+import { PlanSchema, type Plan } from './schema.js';
+import { notifySecrets } from './schema-notify.js';
+import { describeZodIssue } from './zod-issues.js';
+
+/** A plan file larger than this is not a plan. */
+const MAX_BYTES = 1024 * 1024;
+/** Deeper nesting than any real plan needs; refused before conversion (stack safety). */
+const MAX_DEPTH = 24;
+/** Aliases may expand to at most this many nodes (alias bombs). */
+const MAX_ALIAS_COUNT = 50;
+
+export interface LoadedPlan {
+  plan: Plan;
+  /** Absolute path of the plan file. */
+  file: string;
+  /** The folder relative paths in the plan are resolved against. */
+  dir: string;
+  /** Path as the user gave it, for messages. */
+  displayPath: string;
+}
+
+export interface LoadOptions {
+  /** @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+export async function loadPlan(file: string, options: LoadOptions = {}): Promise<LoadedPlan> {
+  const text = await readPlanText(file);
+  const plan = parsePlanText(text, file, options);
+  const absolute = path.resolve(file);
+  return { plan, file: absolute, dir: path.dirname(absolute), displayPath: file };
+}
+
+async function readPlanText(file: string): Promise<string> {
+  const fail = (message: string, hint?: string): never => {
+    throw new PlanError(file, [{ file, message }], hint ? { hint } : {});
+  };
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return fail('no such file', 'Check the path, or create a plan with `maint init`.');
+    if (code === 'EACCES') return fail('permission denied reading the plan file');
+    return fail(`cannot read the plan file (${code ?? String(error)})`);
+  }
+  if (info.isDirectory()) return fail('is a directory, not a plan file', 'Name the plan file itself, e.g. plans/demo.yaml.');
+  if (!info.isFile()) return fail('is not a regular file');
+  if (info.size > MAX_BYTES) return fail(`is ${info.size} bytes; a plan file is at most ${MAX_BYTES} bytes`);
+  const bytes = await readFile(file);
+  if (bytes.includes(0)) return fail('is not a text file (it contains NUL bytes)');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('is not valid UTF-8 text');
+  }
+  return text.replace(/^\uFEFF/, '');
+}
+
+/** Parse and validate plan text; `file` is used in messages only. */
+export function parsePlanText(text: string, file: string, options: LoadOptions = {}): Plan {
+  const env = options.env ?? process.env;
+  if (text.trim() === '' || text.split('\n').every((l) => /^\s*(#.*)?$/.test(l))) {
+    throw new PlanError(file, [{ file, message: 'the plan file is empty' }], {
+      hint: 'Start from `maint init`, or see `maint schema` for the format.',
+    });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    version: '1.2',
+    schema: 'core',
+    uniqueKeys: true,
+    strict: true,
+    merge: false,
+    prettyErrors: false,
+    lineCounter,
+  });
+  const at = (offset: number | undefined): Pick<InputIssue, 'line' | 'col'> => {
+    if (offset === undefined) return {};
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, col: pos.col };
+  };
+
+  const syntax: InputIssue[] = [...doc.errors, ...doc.warnings].map((e) => ({
+    file,
+    ...at(e.pos[0]),
+    message: yamlMessage(e.code, e.message),
+  }));
+  if (syntax.length > 0) throw new PlanError(file, syntax);
+
+  const structural = checkStructure(doc, file, at);
+  if (structural.length > 0) throw new PlanError(file, structural);
+
+  const envIssues = interpolate(doc, env, file, at);
+  if (envIssues.length > 0) {
+    throw new PlanError(file, envIssues, { hint: 'Set the variable(s) in the environment, or write the value in the plan.' });
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const firstAlias = findFirst(doc, isAlias);
+    throw new PlanError(file, [
+      { file, ...at(firstAlias?.range?.[0]), message: `aliases expand too far (${(error as Error).message})` },
+    ]);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new PlanError(file, [{ file, ...at(doc.contents?.range?.[0]), message: 'a plan is a mapping of keys (version, name, window, …)' }]);
+  }
+
+  const result = PlanSchema.safeParse(data);
+  if (!result.success) {
+    const issues = result.error.issues.flatMap((issue) => positionIssue(issue, doc, file, at, data));
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new PlanError(file, dedupe(issues));
+  }
+  registerPlanSecrets(result.data);
+  return result.data;
+}
+
+/** Every secret a plan carries is masked from then on, wherever it would appear. */
+export function registerPlanSecrets(plan: Plan): void {
+  registerSecret(plan.database.url);
+  registerSecret(plan.database.lockUrl);
+  if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze') registerSecret(plan.strategy.clone.url);
+  for (const s of notifySecrets(plan.notify)) registerSecret(s);
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return 'duplicate key: each key may appear only once in a mapping';
+    case 'TAB_AS_INDENT':
+      return 'tab character used for indentation; YAML indents with spaces';
+    case 'MULTIPLE_DOCS':
+      return 'more than one YAML document in the file; a plan is a single document';
+    case 'TAG_RESOLVE_FAILED':
+      return `${first}; plans use plain YAML values without tags`;
+    default:
+      return first;
+  }
+}
+
+type At = (offset: number | undefined) => Pick<InputIssue, 'line' | 'col'>;
+
+/** Depth limit and tags, checked on the syntax tree before any conversion. */
+function checkStructure(doc: Document, file: string, at: At): InputIssue[] {
+  const issues: InputIssue[] = [];
+  visit(doc, {
+    Node(_key, node, ancestors) {
+      const depth = ancestors.filter((a) => isMap(a) || isSeq(a)).length;
+      if (depth > MAX_DEPTH) {
+        issues.push({ file, ...at(node.range?.[0]), message: `nested more than ${MAX_DEPTH} levels deep; no plan needs that` });
+        return visit.BREAK;
+      }
+      const tag = (node as { tag?: string }).tag;
+      if (tag && !['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq'].includes(tag)) {
+        issues.push({ file, ...at(node.range?.[0]), message: `tag ${tag} is not allowed; plans use plain YAML values` });
+      }
+      return undefined;
+    },
+  });
+  return issues;
+}
+
+const VAR = /\$\$|\$\{([^}]*)\}/g;
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Fill `${VAR}` in string scalars from the environment; `$$` is a literal `$`. */
+function interpolate(doc: Document, env: Record<string, string | undefined>, file: string, at: At): InputIssue[] {
+  const issues: InputIssue[] = [];
+  visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (typeof node.value !== 'string' || !node.value.includes('$')) return;
+      // Keys are never interpolated: only values.
+      const parent = ancestors[ancestors.length - 1];
+      if (key === 'key' && isPair(parent)) return;
+      const keyPath = pathOf(ancestors, node);
+      node.value = node.value.replace(VAR, (match, name: string | undefined) => {
+        if (match === '$$') return '$';
+        if (name === undefined || !VAR_NAME.test(name)) {
+          issues.push({ file, ...at(node.range?.[0]), path: keyPath, message: `"${match}" is not a variable reference; write \${NAME} with letters, digits and _ (or $$ for a literal $)` });
+          return match;
+        }
+        const value = env[name];
+        if (value === undefined) {
+          issues.push({ file, ...at(node.range?.[0]), path: keyPath, message: `environment variable ${name} is not set` });
+          return match;
+        }
+        return value;
+      });
+    },
+  });
+  return issues;
+}
+
+function pathOf(ancestors: readonly unknown[], node: unknown): string {
+  const parts: Array<string | number> = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length; i++) {
+    const a = chain[i];
+    if (isPair(a) && isScalar(a.key)) parts.push(String(a.key.value));
+    if (isSeq(a)) {
+      const child = chain[i + 1];
+      const index = a.items.indexOf(child as never);
+      if (index >= 0) parts.push(index);
+    }
+  }
+  return formatPath(parts);
+}
+
+export function formatPath(parts: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function findFirst<T extends Node>(doc: Document, test: (n: unknown) => n is T): T | undefined {
+  let found: T | undefined;
+  visit(doc, (_k, node) => {
+    if (test(node)) {
+      found = node;
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return found;
+}
+
+/** The syntax node at a key path, the closest existing ancestor when the key is missing. */
+function nodeAt(doc: Document, parts: ReadonlyArray<PropertyKey>): { node: unknown; exact: boolean } {
+  let current: unknown = doc.contents;
+  for (let i = 0; i < parts.length; i++) {
+    const key = parts[i];
+    let next: unknown;
+    if (isMap(current)) {
+      const pair = current.items.find((p) => isScalar(p.key) && p.key.value === key);
+      next = pair?.value ?? (pair ? pair.key : undefined);
+    } else if (isSeq(current) && typeof key === 'number') {
+      next = current.items[key];
+    }
+    if (next === undefined || next === null) return { node: current, exact: false };
+    current = next;
+  }
+  return { node: current, exact: true };
+}
+
+function keyNodeAt(doc: Document, parts: ReadonlyArray<PropertyKey>, key: string): unknown {
+  const { node } = nodeAt(doc, parts);
+  if (isMap(node)) return node.items.find((p) => isScalar(p.key) && p.key.value === key)?.key;
+  return undefined;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+}
+
+function positionIssue(issue: z.core.$ZodIssue, doc: Document, file: string, at: At, data: unknown): InputIssue[] {
+  const described = describeZodIssue(issue, PlanSchema, data);
+  return described.map((d) => {
+    let offset: number | undefined;
+    if (d.key !== undefined) offset = rangeStart(keyNodeAt(doc, d.path, d.key));
+    if (offset === undefined) offset = rangeStart(nodeAt(doc, d.path).node);
+    const fullPath = d.key !== undefined ? [...d.path, d.key] : d.path;
+    return { file, ...at(offset), path: formatPath(fullPath) || undefined, message: d.message };
+  });
+}
+
+function dedupe(issues: InputIssue[]): InputIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.line}:${i.col}:${i.path}:${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+
+export const EVENT_TYPES = [
+  'maintenance_planned',
+  'maintenance_started',
+  'maintenance_completed',
+  'maintenance_failed',
+  'maintenance_rolled_back',
+  'maintenance_rescheduled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A duration string (`40m`, `1h30m`) parsed to milliseconds. */
+export const durationMs = z
+  .string()
+  .meta({ pattern: DURATION_PATTERN, description: 'A duration: 90s, 40m, 8h, 1h30m (units ms, s, m, h, d).' })
+  .transform((text, ctx) => {
+    const parsed = parseDuration(text);
+    if (typeof parsed === 'number') return parsed;
+    ctx.addIssue({ code: 'custom', message: parsed.error, input: text });
+    return z.NEVER;
+  });

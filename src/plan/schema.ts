@@ -1,0 +1,190 @@
+/**
+ * The plan schema: the single source of truth. The TypeScript types (`Plan`), the published
+ * JSON Schema (`maint schema`, plan.schema.json) and validation all come from here.
+ */
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { durationMs } from './schema-common.js';
+import { NotifySchema } from './schema-notify.js';
+
+export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type DayName = (typeof DAY_NAMES)[number];
+
+const day = z.enum([...DAY_NAMES, 'daily']);
+
+export const WindowSchema = z
+  .strictObject({
+    timezone: z
+      .string()
+      .refine((zone) => IANAZone.isValidZone(zone), {
+        message: 'not an IANA time zone; use a name like Europe/Paris, America/New_York or UTC',
+      })
+      .meta({ description: 'IANA time zone the window is defined in.', examples: ['Europe/Paris', 'UTC'] }),
+    days: z
+      .array(day)
+      .min(1)
+      .refine((days) => new Set(days).size === days.length, { message: 'days are listed more than once' })
+      .refine((days) => !days.includes('daily') || days.length === 1, {
+        message: '`daily` stands alone; list either [daily] or the days',
+      })
+      .meta({ description: 'Day(s) the window starts on, or [daily].' }),
+    start: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM between 00:00 and 23:59 (quote it: "21:00")')
+      .meta({ description: 'Local start time, HH:MM.' }),
+    duration: durationMs.meta({ description: 'Length in elapsed time; may cross midnight and the week end.' }),
+    notice: durationMs.prefault('24h').meta({ description: 'Announce this long before the window starts.' }),
+  })
+  .superRefine((w, ctx) => {
+    // Overlapping windows would make "the current window" ambiguous; refuse them.
+    const gapMs = minimalGapMs(w.days);
+    if (w.duration > gapMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['duration'],
+        message: `a ${Math.round(w.duration / 3_600_000)}h window is longer than the ${gapMs / 3_600_000}h between two window starts, so windows would overlap`,
+      });
+    }
+  });
+
+/** Smallest gap between two consecutive start days, in ms (ignoring DST). */
+function minimalGapMs(days: readonly string[]): number {
+  if (days.includes('daily')) return 86_400_000;
+  const idx = days.map((d) => DAY_NAMES.indexOf(d as DayName)).sort((a, b) => a - b);
+  if (idx.length <= 1) return 7 * 86_400_000;
+  let gap = 7;
+  for (let i = 0; i < idx.length; i++) {
+    const next = i + 1 < idx.length ? idx[i + 1]! : idx[0]! + 7;
+    gap = Math.min(gap, next - idx[i]!);
+  }
+  return gap * 86_400_000;
+}
+
+export const ENGINES = ['postgres', 'mysql', 'pglite'] as const;
+
+export const DatabaseSchema = z.strictObject({
+  engine: z.enum(ENGINES).meta({ description: 'postgres | mysql (MySQL and MariaDB) | pglite (embedded, for demos).' }),
+  url: z.string().min(1).meta({
+    description: 'Connection URL (secret). For pglite: a folder (relative to the plan) or memory://.',
+  }),
+  lockUrl: z.string().min(1).optional().meta({
+    description: 'Direct (not pooled) URL for the session lock, when `url` goes through PgBouncer/RDS Proxy.',
+  }),
+});
+
+export const MigrationsSchema = z.strictObject({
+  dir: z.string().default('./migrations').meta({ description: 'Folder of NNN_name.sql (+ .down.sql) and .js/.ts files.' }),
+  lockTimeout: durationMs.prefault('2s').meta({ description: 'Longest any DDL statement may wait for a table lock.' }),
+  retries: z.number().int().min(0).max(100).default(10).meta({ description: 'Retries of a DDL that timed out, with backoff.' }),
+  table: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('maint_migrations')
+    .meta({ description: 'Table recording applied migrations.' }),
+});
+
+export const CloneFreezeSchema = z.strictObject({
+  kind: z.literal('clone-freeze'),
+  clone: z.strictObject({
+    method: z.enum(['template', 'dump', 'rds-snapshot']).meta({ description: 'How the clone is made.' }),
+    url: z.string().min(1).optional().meta({ description: 'URL of the clone (secret); default: derived.' }),
+  }),
+  freeze: z
+    .strictObject({
+      method: z.enum(['read-only']).default('read-only'),
+      maxDuration: durationMs.optional().meta({ description: 'Roll back if the freeze lasts longer.' }),
+    })
+    .prefault({}),
+});
+
+export const StrategySchema = z
+  .union([z.literal('in-place'), z.strictObject({ kind: z.literal('in-place') }), CloneFreezeSchema])
+  .default('in-place')
+  .meta({ description: '`in-place` (default) or `{ kind: clone-freeze, clone, freeze }`.' });
+export const STRATEGY_KINDS = ['in-place', 'clone-freeze'] as const;
+
+export const FleetSchema = z.discriminatedUnion('provider', [
+  z.strictObject({
+    provider: z.literal('ecs'),
+    cluster: z.string().min(1),
+    service: z.string().min(1),
+    region: z.string().optional(),
+    endpoint: z.url().optional().meta({ description: 'AWS endpoint override (LocalStack, tests).' }),
+    targetGroupArn: z.string().optional(),
+  }),
+  z.strictObject({
+    provider: z.literal('haproxy'),
+    socket: z.string().min(1).meta({ description: 'Runtime API: unix socket path or host:port.' }),
+    backend: z.string().min(1),
+  }),
+  z.strictObject({
+    provider: z.literal('command'),
+    deploy: z.string().min(1),
+    health: z.string().optional(),
+    rollback: z.string().optional(),
+  }),
+]);
+export const FLEET_PROVIDERS = ['ecs', 'haproxy', 'command'] as const;
+
+export const AnalyzeSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    mode: z.enum(['full', 'stages']).default('full').meta({
+      description: '`stages`: coarse statistics first, then finer ones (like vacuumdb --analyze-in-stages).',
+    }),
+    tables: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Only these tables (default: all).' }),
+    vacuum: z.boolean().default(true).meta({ description: 'PostgreSQL: VACUUM ANALYZE rather than ANALYZE.' }),
+  }),
+]);
+
+export const PostSchema = z.strictObject({
+  analyze: AnalyzeSchema.default(false).meta({ description: 'Refresh planner statistics after migrating.' }),
+});
+
+const COMPARISON = /^(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?$/;
+export const CheckSchema = z.strictObject({
+  name: z.string().min(1),
+  sql: z.string().min(1).meta({ description: 'A query returning one value (first column of the first row).' }),
+  expect: z
+    .union([z.literal('unchanged'), z.number(), z.string().regex(COMPARISON), z.string().min(1)])
+    .meta({ description: '`unchanged` (same as before the run), an exact value, or a comparison like ">= 1".' }),
+});
+
+export const PlanSchema = z
+  .strictObject({
+    version: z.literal(1).meta({ description: 'Plan format version.' }),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (at most 63), e.g. orders-v2')
+      .meta({ description: 'Keys the lock and the journal.' }),
+    window: WindowSchema,
+    estimate: durationMs.optional().meta({ description: 'Expected duration; else learned from past runs.' }),
+    database: DatabaseSchema,
+    migrations: MigrationsSchema.prefault({}),
+    strategy: StrategySchema,
+    fleet: FleetSchema.optional(),
+    post: PostSchema.prefault({}),
+    checks: z.array(CheckSchema).default([]),
+    notify: NotifySchema.prefault({}),
+  })
+  .meta({
+    title: 'maint plan',
+    description: 'A maintenance plan for maint. See docs/plan.md.',
+  });
+
+export type Plan = z.output<typeof PlanSchema>;
+export type PlanInput = z.input<typeof PlanSchema>;
+export type WindowSpec = z.output<typeof WindowSchema>;
+export type DatabaseConfig = z.output<typeof DatabaseSchema>;
+export type MigrationsConfig = z.output<typeof MigrationsSchema>;
+export type CheckConfig = z.output<typeof CheckSchema>;
+export type FleetConfig = z.output<typeof FleetSchema>;
+export type AnalyzeConfig = z.output<typeof AnalyzeSchema>;
+
+/** The JSON Schema (draft-07) editors and CI read. */
+export function planJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(PlanSchema, { target: 'draft-07', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}
