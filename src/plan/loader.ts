@@ -93,14 +93,13 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
     return { line: pos.line, col: pos.col };
   };
 
-  const syntax: InputIssue[] = [...doc.errors, ...doc.warnings].map((e) => ({
-    file,
-    ...at(e.pos[0]),
-    message: yamlMessage(e.code, e.message),
-  }));
+  const syntax: InputIssue[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const { offset, message } = syntaxIssue(e.code, e.message, e.pos[0], doc, text);
+    return { file, ...at(offset), message };
+  });
   if (syntax.length > 0) throw new PlanError(file, syntax);
 
-  const structural = checkStructure(doc, file, at);
+  const structural = checkStructure(doc, file, at, text);
   if (structural.length > 0) throw new PlanError(file, structural);
 
   const envIssues = interpolate(doc, env, file, at);
@@ -114,8 +113,12 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
   } catch (error) {
     const firstAlias = findFirst(doc, isAlias);
     throw new PlanError(file, [
-      { file, ...at(firstAlias?.range?.[0]), message: `aliases expand too far (${(error as Error).message})` },
-    ]);
+      {
+        file,
+        ...at(firstAlias?.range?.[0]),
+        message: `aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb; write the values out instead of nesting aliases`,
+      },
+    ], { cause: error });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new PlanError(file, [{ file, ...at(doc.contents?.range?.[0]), message: 'a plan is a mapping of keys (version, name, window, …)' }]);
@@ -125,7 +128,7 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
   if (!result.success) {
     const issues = result.error.issues.flatMap((issue) => positionIssue(issue, doc, file, at, data));
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-    throw new PlanError(file, dedupe(issues));
+    throw new PlanError(file, dedupe(dropExplainedMissing(issues)));
   }
   registerPlanSecrets(result.data);
   return result.data;
@@ -139,42 +142,86 @@ export function registerPlanSecrets(plan: Plan): void {
   for (const s of notifySecrets(plan.notify)) registerSecret(s);
 }
 
-function yamlMessage(code: string, message: string): string {
+/** A YAML syntax problem as a message that says what is wrong and what to write instead. */
+function syntaxIssue(code: string, message: string, offset: number, doc: Document, text: string): { offset: number; message: string } {
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'duplicate key: each key may appear only once in a mapping';
+    case 'DUPLICATE_KEY': {
+      const key = /^("[^"]*"|'[^']*'|[^:\s]+)/.exec(text.slice(offset))?.[1];
+      return { offset, message: `duplicate key${key ? ` ${key.startsWith('"') || key.startsWith("'") ? key : `"${key}"`}` : ''}: each key may appear only once in a mapping` };
+    }
     case 'TAB_AS_INDENT':
-      return 'tab character used for indentation; YAML indents with spaces';
+      return { offset, message: 'tab character used for indentation; YAML indents with spaces' };
     case 'MULTIPLE_DOCS':
-      return 'more than one YAML document in the file; a plan is a single document';
+      return { offset, message: 'more than one YAML document in the file (a second `---`); a plan is a single document' };
     case 'TAG_RESOLVE_FAILED':
-      return `${first}; plans use plain YAML values without tags`;
+      return { offset, message: `${first}; plans use plain YAML values without tags (for environment variables write \${NAME})` };
+    case 'BAD_INDENT':
+      if (first.startsWith('All mapping items')) {
+        return { offset, message: `${first}; indent every key of one mapping by the same number of spaces` };
+      }
+      return { offset, message: first };
+    case 'MISSING_CHAR':
+      if (/quote/.test(first)) {
+        // The parser notices at the end of the text; the opening quote is where the fix goes.
+        const open = unclosedQuoteStart(doc, offset);
+        return {
+          offset: open ?? offset,
+          message: 'this quoted string is never closed; add the closing quote on the same line (e.g. start: "21:00")',
+        };
+      }
+      return { offset, message: first };
     default:
-      return first;
+      return { offset, message: first };
   }
+}
+
+function unclosedQuoteStart(doc: Document, errorOffset: number): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Scalar(_key, node) {
+      const range = node.range;
+      if (range && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && range[1] >= errorOffset) {
+        found = range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 type At = (offset: number | undefined) => Pick<InputIssue, 'line' | 'col'>;
 
 /** Depth limit and tags, checked on the syntax tree before any conversion. */
-function checkStructure(doc: Document, file: string, at: At): InputIssue[] {
+function checkStructure(doc: Document, file: string, at: At, text: string): InputIssue[] {
   const issues: InputIssue[] = [];
   visit(doc, {
     Node(_key, node, ancestors) {
       const depth = ancestors.filter((a) => isMap(a) || isSeq(a)).length;
       if (depth > MAX_DEPTH) {
-        issues.push({ file, ...at(node.range?.[0]), message: `nested more than ${MAX_DEPTH} levels deep; no plan needs that` });
+        issues.push({ file, ...at(node.range?.[0]), message: `nested more than ${MAX_DEPTH} levels deep; a plan needs only a few levels (check the indentation)` });
         return visit.BREAK;
       }
       const tag = (node as { tag?: string }).tag;
       if (tag && !['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq'].includes(tag)) {
-        issues.push({ file, ...at(node.range?.[0]), message: `tag ${tag} is not allowed; plans use plain YAML values` });
+        const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+        // The node's range starts at its value; the tag (the fix) is just before it on the line.
+        const start = node.range?.[0];
+        const offset = start === undefined ? undefined : tagStart(text, start);
+        issues.push({ file, ...at(offset), message: `tag ${shown} is not allowed; plans use plain YAML values (strings, numbers, true/false, lists, mappings)` });
       }
       return undefined;
     },
   });
   return issues;
+}
+
+/** Where the tag token (`!!binary`, `!env`) before a node's value begins, else the value. */
+function tagStart(text: string, valueStart: number): number {
+  const before = text.slice(0, valueStart);
+  const m = /(![^\s]*)[ \t]+$/.exec(before);
+  return m ? valueStart - m[0].length : valueStart;
 }
 
 const VAR = /\$\$|\$\{([^}]*)\}/g;
@@ -281,6 +328,22 @@ function positionIssue(issue: z.core.$ZodIssue, doc: Document, file: string, at:
     const fullPath = d.key !== undefined ? [...d.path, d.key] : d.path;
     return { file, ...at(offset), path: formatPath(fullPath) || undefined, message: d.message };
   });
+}
+
+/**
+ * A typo'd key also makes the intended key "missing"; the unknown-key message already names it
+ * (did you mean …?), so the second report would only be noise.
+ */
+function dropExplainedMissing(issues: InputIssue[]): InputIssue[] {
+  const suggested = new Set<string>();
+  for (const i of issues) {
+    const near = /did you mean "([^"]+)"/.exec(i.message)?.[1];
+    if (near && i.message.startsWith('unknown key') && i.path) {
+      const parent = i.path.includes('.') ? i.path.slice(0, i.path.lastIndexOf('.') + 1) : '';
+      suggested.add(parent + near);
+    }
+  }
+  return issues.filter((i) => !(i.path && suggested.has(i.path) && i.message.startsWith('missing required key')));
 }
 
 function dedupe(issues: InputIssue[]): InputIssue[] {

@@ -50,7 +50,8 @@ export const WindowSchema = z
 /** Smallest gap between two consecutive start days, in ms (ignoring DST). */
 function minimalGapMs(days: readonly string[]): number {
   if (days.includes('daily')) return 86_400_000;
-  const idx = days.map((d) => DAY_NAMES.indexOf(d as DayName)).sort((a, b) => a - b);
+  // Duplicates are reported on their own; they must not look like a zero-hour gap.
+  const idx = [...new Set(days.map((d) => DAY_NAMES.indexOf(d as DayName)))].sort((a, b) => a - b);
   if (idx.length <= 1) return 7 * 86_400_000;
   let gap = 7;
   for (let i = 0; i < idx.length; i++) {
@@ -78,7 +79,7 @@ export const MigrationsSchema = z.strictObject({
   retries: z.number().int().min(0).max(100).default(10).meta({ description: 'Retries of a DDL that timed out, with backoff.' }),
   table: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use a plain SQL table name: lowercase letters, digits and _ (at most 63), e.g. maint_migrations')
     .default('maint_migrations')
     .meta({ description: 'Table recording applied migrations.' }),
 });
@@ -146,7 +147,17 @@ export const CheckSchema = z.strictObject({
   name: z.string().min(1),
   sql: z.string().min(1).meta({ description: 'A query returning one value (first column of the first row).' }),
   expect: z
-    .union([z.literal('unchanged'), z.number(), z.string().regex(COMPARISON), z.string().min(1)])
+    .union([
+      z.literal('unchanged'),
+      z.number(),
+      // A value that starts like a comparison but is not one is a typo, not an exact value.
+      z
+        .string()
+        .min(1)
+        .refine((s) => !/^(>=|<=|==|!=|>|<)/.test(s) || COMPARISON.test(s), {
+          message: 'a comparison is an operator (>=, <=, ==, !=, >, <) followed by a number, like ">= 1"',
+        }),
+    ])
     .meta({ description: '`unchanged` (same as before the run), an exact value, or a comparison like ">= 1".' }),
 });
 

@@ -2,7 +2,8 @@
  * Turns zod issues into messages a release engineer can act on: which key, what was expected,
  * and a suggestion for likely typos. Positions are added by the loader.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
 
 export interface DescribedIssue {
   /** Path of the mapping or value concerned. */
@@ -22,6 +23,7 @@ interface Def {
   in?: AnySchema;
   discriminator?: string;
   values?: unknown[];
+  checks?: unknown[];
   entries?: Record<string, unknown>;
 }
 const def = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
@@ -65,6 +67,10 @@ function pickBranch(s: AnySchema, value: unknown): AnySchema {
   const d = def(s);
   if (d.type !== 'union' || !d.options) return s;
   const objects = d.options.map(unwrap).filter((o) => def(o).type === 'object');
+  if (Array.isArray(value)) {
+    const list = d.options.map(unwrap).find((o) => def(o).type === 'array');
+    if (list) return list;
+  }
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const disc = d.discriminator ?? 'kind';
     const tag = (value as Record<string, unknown>)[disc];
@@ -104,7 +110,7 @@ function label(s: AnySchema): string {
     case 'boolean':
       return 'true or false';
     default:
-      return `a ${d.type}`;
+      return ARTICLE[d.type] ?? `a ${d.type}`;
   }
 }
 
@@ -136,7 +142,11 @@ export function suggest(word: string, candidates: readonly string[]): string | u
       best = c;
     }
   }
-  return best !== undefined && bestScore <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestScore <= Math.max(1, Math.floor(word.length / 3))) return best;
+  // `sunday` for `sun`, `postgresql` for `postgres`: a candidate the word starts with.
+  const lower = word.toLowerCase();
+  const prefix = candidates.filter((c) => c.length >= 3 && lower.startsWith(c.toLowerCase()));
+  return prefix.sort((a, b) => b.length - a.length)[0];
 }
 
 function distance(a: string, b: string): number {
@@ -153,6 +163,42 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** Is this the duration string schema (`40m`, `1h30m`)? */
+function isDuration(s: AnySchema | undefined): boolean {
+  if (!s) return false;
+  const meta = z.globalRegistry.get(unwrap(s) as z.ZodType) as { pattern?: string } | undefined;
+  return meta?.pattern === DURATION_PATTERN;
+}
+
+/** `^smtps?$` → `smtp:// or smtps://`; other patterns are shown as they are. */
+function protocols(pattern: string | undefined): string | undefined {
+  if (!pattern) return undefined;
+  const m = /^\^([a-z][a-z0-9+.-]*?)(s\?)?\$$/.exec(pattern);
+  if (!m) return `a scheme matching /${pattern}/`;
+  return m[2] ? `${m[1]}:// or ${m[1]}s://` : `${m[1]}://`;
+}
+
+const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n']);
+
+function missingKey(path: readonly PropertyKey[], extra = ''): DescribedIssue[] {
+  const key = String(path[path.length - 1]);
+  return [{ path: path.slice(0, -1), key, message: `missing required key "${key}"${extra}` }];
+}
+
+/** The discriminator values of a union's object branches (`kind`, `type`, `provider`). */
+function discriminated(schema: AnySchema | undefined): { key: string; values: string[] } | undefined {
+  if (!schema) return undefined;
+  const d = def(schema);
+  if (d.type !== 'union' || !d.options) return undefined;
+  const objects = d.options.map(unwrap).filter((o) => def(o).type === 'object');
+  for (const key of [d.discriminator, 'kind', 'type', 'provider']) {
+    if (!key) continue;
+    const values = objects.flatMap((o) => literalValues(def(o).shape?.[key]));
+    if (objects.length > 0 && values.length >= objects.length) return { key, values: values.map(String) };
+  }
+  return undefined;
+}
+
 export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data: unknown): DescribedIssue[] {
   const path = issue.path as PropertyKey[];
   const value = valueAt(data, path);
@@ -160,33 +206,70 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
     case 'unrecognized_keys': {
       const allowed = allowedKeys(root, path, data);
       return issue.keys.map((key) => {
+        if (key === '<<') {
+          return { path, key, message: 'merge keys (<<: *alias) are not supported; write the keys out in this mapping' };
+        }
         const near = suggest(key, allowed);
         const hint = near ? ` (did you mean "${near}"?)` : allowed.length ? ` (allowed here: ${allowed.join(', ')})` : '';
         return { path, key, message: `unknown key "${key}"${hint}` };
       });
     }
     case 'invalid_type': {
-      if (value === undefined && path.length > 0) {
-        return [{ path: path.slice(0, -1), key: String(path[path.length - 1]), message: `missing required key "${String(path[path.length - 1])}"` }];
+      if (value === undefined && path.length > 0) return missingKey(path);
+      const schema = schemaAt(root, path, data);
+      if (isDuration(schema)) {
+        const unit = typeof value === 'number' ? ` (add a unit: "${value}s" or "${value}m")` : '';
+        return [{ path, message: `expected a duration like 90s, 40m, 8h or 1h30m, got ${kindOf(value)}${unit}` }];
       }
       const expected = ARTICLE[issue.expected] ?? issue.expected;
-      return [{ path, message: `expected ${expected}, got ${kindOf(value)}` }];
+      let hint = '';
+      if (issue.expected === 'string' && typeof value === 'number') hint = ' (quote it to make it a string)';
+      if (issue.expected === 'boolean' && typeof value === 'string' && YAML11_BOOLEANS.has(value.toLowerCase())) {
+        hint = ' (in YAML 1.2 yes/no/on/off are strings; write true or false)';
+      }
+      return [{ path, message: `expected ${expected}, got ${kindOf(value)}${hint}` }];
     }
     case 'invalid_value': {
+      if (value === undefined && path.length > 0) {
+        return missingKey(path, ` (one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`);
+      }
       const options = issue.values.map((v) => JSON.stringify(v));
-      const near = typeof value === 'string' ? suggest(value, issue.values.map(String)) : undefined;
+      const expected = options.length === 1 ? options[0] : `one of ${options.join(', ')}`;
+      // `version: "1"`: the right value, quoted.
+      if (typeof value === 'string' && issue.values.some((v) => typeof v !== 'string' && String(v) === value)) {
+        return [{ path, message: `${kindOf(value)} is not allowed; expected the ${typeof issue.values[0]} ${expected}, without quotes` }];
+      }
+      const near = typeof value === 'string' ? suggest(value, issue.values.filter((v) => typeof v === 'string')) : undefined;
       const hint = near ? ` (did you mean "${near}"?)` : '';
-      return [{ path, message: `${kindOf(value)} is not allowed; expected ${options.length === 1 ? options[0] : `one of ${options.join(', ')}`}${hint}` }];
+      return [{ path, message: `${kindOf(value)} is not allowed; expected ${expected}${hint}` }];
     }
     case 'invalid_union': {
       const disc = (issue as { discriminator?: string }).discriminator;
       if (disc) {
-        const schema = schemaAt(root, path, data);
-        const options = schema && def(schema).options ? def(schema).options!.flatMap((o) => literalValues(def(unwrap(o)).shape?.[disc])).map(String) : [];
-        const tag = value && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
-        if (tag === undefined) return [{ path, key: disc, message: `missing required key "${disc}" (one of ${options.join(', ')})` }];
+        // zod reports a bad discriminator at the discriminator's own path.
+        const objectPath = path[path.length - 1] === disc ? path.slice(0, -1) : path;
+        const object = valueAt(data, objectPath);
+        const fromIssue = (issue as { options?: unknown[] }).options?.map(String);
+        const schema = schemaAt(root, objectPath, data);
+        const options = fromIssue ?? discriminated(schema)?.values ?? [];
+        if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+          return [{ path: objectPath, message: `expected a mapping with "${disc}: ${options.join('|')}", got ${kindOf(object)}` }];
+        }
+        const tag = (object as Record<string, unknown>)[disc];
+        if (tag === undefined) return [{ path: objectPath, key: disc, message: `missing required key "${disc}" (one of ${options.join(', ')})` }];
         const near = typeof tag === 'string' ? suggest(tag, options) : undefined;
-        return [{ path: [...path, disc], message: `unknown ${disc} ${JSON.stringify(tag)}; expected one of ${options.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}` }];
+        return [{ path: [...objectPath, disc], message: `unknown ${disc} ${JSON.stringify(tag)}; expected one of ${options.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}` }];
+      }
+      const schema = schemaAt(root, path, data);
+      // A mapping whose kind matches no branch: say so, rather than explain one branch's failure.
+      const kinds = discriminated(schema);
+      if (kinds && value && typeof value === 'object' && !Array.isArray(value)) {
+        const tag = (value as Record<string, unknown>)[kinds.key];
+        if (tag === undefined) return [{ path, key: kinds.key, message: `missing required key "${kinds.key}" (one of ${kinds.values.join(', ')})` }];
+        if (!kinds.values.includes(String(tag))) {
+          const near = typeof tag === 'string' ? suggest(tag, kinds.values) : undefined;
+          return [{ path: [...path, kinds.key], message: `unknown ${kinds.key} ${JSON.stringify(tag)}; expected one of ${kinds.values.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}` }];
+        }
       }
       // The branch that got furthest explains the problem best.
       const branches = issue.errors.filter((b) => b.length > 0);
@@ -196,20 +279,34 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
       if (deepest && deepest.depth > 0) {
         return deepest.b.flatMap((e) => describeZodIssue({ ...e, path: [...path, ...e.path] } as z.core.$ZodIssue, root, data));
       }
-      const schema = schemaAt(root, path, data);
-      const options = schema && def(schema).type === 'union' ? def(schema).options!.map(label) : [];
-      return [{ path, message: `${kindOf(value)} is not allowed; expected ${options.length ? options.join(' or ') : 'another value'}` }];
+      const options = schema && def(schema).type === 'union' ? [...new Set(def(schema).options!.map(label))] : [];
+      const strings = schema && def(schema).type === 'union' ? def(schema).options!.flatMap((o) => literalValues(o)).filter((v): v is string => typeof v === 'string') : [];
+      const near = typeof value === 'string' ? suggest(value, strings) : undefined;
+      const yaml11 =
+        typeof value === 'string' && YAML11_BOOLEANS.has(value.toLowerCase()) && options.includes('true or false')
+          ? ' (in YAML 1.2 yes/no/on/off are strings; write true or false)'
+          : '';
+      const list = options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}` : options[0] ?? 'another value';
+      return [{ path, message: `${kindOf(value)} is not allowed; expected ${list}${near ? ` (did you mean "${near}"?)` : ''}${yaml11}` }];
     }
-    case 'too_small':
-      if (issue.origin === 'array') return [{ path, message: `must list at least ${String(issue.minimum)} item(s)` }];
-      if (issue.origin === 'string') return [{ path, message: issue.minimum === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters` }];
-      return [{ path, message: `must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}, got ${String(value)}` }];
+    case 'too_small': {
+      const n = Number(issue.minimum);
+      if (issue.origin === 'array') return [{ path, message: n === 1 ? 'must not be empty; list at least one item' : `must list at least ${n} items` }];
+      if (issue.origin === 'string') return [{ path, message: n === 1 ? 'must not be empty' : `must be at least ${n} characters` }];
+      return [{ path, message: `must be ${issue.inclusive ? 'at least' : 'more than'} ${n}, got ${String(value)}` }];
+    }
     case 'too_big':
-      if (issue.origin === 'array') return [{ path, message: `must list at most ${String(issue.maximum)} item(s)` }];
+      if (issue.origin === 'array') return [{ path, message: `must list at most ${String(issue.maximum)} items` }];
+      if (issue.origin === 'string') return [{ path, message: `must be at most ${String(issue.maximum)} characters` }];
       return [{ path, message: `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}, got ${String(value)}` }];
     case 'invalid_format':
       if (issue.message.startsWith('Invalid')) {
-        return [{ path, message: issue.format === 'url' ? `${kindOf(value)} is not a valid URL for this field` : `${kindOf(value)} has the wrong form (${issue.format})` }];
+        if (issue.format === 'url') {
+          const schemes = (issue as { note?: string }).note === 'Invalid protocol' ? protocols((issue as { pattern?: string }).pattern) : undefined;
+          return [{ path, message: schemes ? `${kindOf(value)} must be a URL starting with ${schemes}` : `${kindOf(value)} is not a URL; write it in full, like https://host/path` }];
+        }
+        const pattern = (issue as { pattern?: string }).pattern;
+        return [{ path, message: `${kindOf(value)} has the wrong form${pattern ? `; it must match /${pattern}/` : ` (${issue.format})`}` }];
       }
       return [{ path, message: `${kindOf(value)}: ${issue.message}` }];
     default:
