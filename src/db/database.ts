@@ -32,6 +32,10 @@ export interface LockHolder {
   purpose: string;
   since: string;
   lastHeartbeat: string;
+  /** How long ago the last heartbeat was, by the server's clock (when known). */
+  heartbeatAgeMs?: number;
+  /** True when the heartbeat is older than three beats: the holder is frozen or cut off. */
+  stale?: boolean;
 }
 
 export interface LockSession {
@@ -68,6 +72,14 @@ export interface Database extends Queryable {
   readonly dialect: Dialect;
   /** Run `fn` in one transaction on one connection; rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Run `fn` on one connection without a transaction, so session settings (lock timeouts) hold
+   * for its statements and statements that refuse transactions (CREATE INDEX CONCURRENTLY) work.
+   * Optional so fakes need not implement it.
+   */
+  session?<T>(fn: (conn: Queryable) => Promise<T>): Promise<T>;
+  /** Name of the current database (used to key server-wide locks). */
+  readonly databaseName?: string;
   /** The server's current time, to warn about clock skew. */
   serverTime(): Promise<Date>;
   /** Take the session-scoped single-runner lock named `name` on a dedicated direct connection. */

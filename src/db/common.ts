@@ -1,0 +1,31 @@
+import type { Logger } from '../output/logger.js';
+import { defaultHeartbeatMs } from './identity.js';
+
+export interface OpenDatabaseOptions {
+  /** How often the lock holder records that it is alive. @default 5000 (or MAINT_LOCK_HEARTBEAT_MS) */
+  heartbeatMs: number;
+  logger?: Logger;
+}
+
+export function resolveOpenOptions(options: Partial<OpenDatabaseOptions> = {}): OpenDatabaseOptions {
+  return { ...options, heartbeatMs: options.heartbeatMs ?? defaultHeartbeatMs() };
+}
+
+/** Sleep that ends early (rejecting with the signal's reason) when `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * Driver errors become MaintErrors here, redacted, with the driver error kept as `cause`.
+ * Classification uses the driver's codes (SQLSTATE, errno, Node's network codes), never messages.
+ */
+import { ConnectionError, ExitCode, InputError, MaintError, OperatorActionError, type MaintErrorOptions } from '../errors.js';
+import type { LockHolder } from './database.js';
+import { redact } from '../output/redact.js';
+
+/** A statement failed on the server. `sqlState`/`errno` say why; callers decide what it means. */
+export class QueryError extends MaintError {
+  readonly sqlState: string | undefined;
+  readonly errno: number | undefined;
+  constructor(message: string, options: MaintErrorOptions & { sqlState?: string; errno?: number } = {}) {
+    super('DB_QUERY_FAILED', ExitCode.internal, message, {
+      ...options,
+      hint: options.hint ?? 'Check the statement and the database, then re-run; `maint migrate status PLAN` shows what was applied.',
+      details: { ...options.details, sqlState: options.sqlState, errno: options.errno },
+    });
+    this.sqlState = options.sqlState;
+    this.errno = options.errno;
+  }
+
+  override get isUserError(): boolean {
+    // A failing statement is the user's SQL or server, not a bug in maint.
+    return true;
+  }
+}
+
+/** The lock connection is gone or no longer holds the lock: another runner may be acting. */
+export class LockLostError extends OperatorActionError {
+  constructor(message: string, options: MaintErrorOptions = {}) {
+    super('LOCK_LOST', message, {
+      hint: 'Another runner may now hold the lock. Check with `maint lock PLAN` and `maint migrate status PLAN` before re-running.',
+      ...options,
+    });
+  }
+}
+
+/** The statement was cancelled because its AbortSignal fired. */
+export class QueryCancelledError extends MaintError {
+  constructor(message: string, options: MaintErrorOptions = {}) {
+    super('DB_QUERY_CANCELLED', ExitCode.rolledBack, message, options);
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+interface DriverErrorShape {
+  code?: string;
+  errno?: number;
+  sqlState?: string;
+  message?: string;
+}
+
+/** Where a URL points, without its secrets, for messages. */
+export function describeTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.hostname}${u.port ? ':' + u.port : ''}${u.pathname}`;
+  } catch {
+    return redact(url);
+  }
+}
+
+/** True when the error says the server could not be reached or refused us. */
+export function isConnectionFailure(error: unknown): boolean {
+  const e = error as DriverErrorShape;
+  if (e?.code && NETWORK_CODES.has(e.code)) return true;
+  // postgres: 28xxx auth, 3D000 unknown database, 08xxx connection exceptions, 57P03 starting up
+  if (e?.code && /^(28|08)/.test(e.code)) return true;
+  if (e?.code === '3D000' || e?.code === '57P03') return true;
+  // mysql: access denied, unknown database, too many connections, host blocked
+  if (e?.errno !== undefined && [1044, 1045, 1049, 1040, 1129, 1130, 2002, 2003, 2005].includes(e.errno)) return true;
+  if (e?.code === 'PROTOCOL_CONNECTION_LOST') return true;
+  return false;
+}
+
+export function connectionError(error: unknown, url: string, engine: string): ConnectionError {
+  const e = error as DriverErrorShape;
+  const what = describeTarget(url);
+  const reason = redact(e?.message ?? String(error));
+  return new ConnectionError('DB_UNREACHABLE', `Cannot connect to the ${engine} database at ${what}: ${reason}`, {
+    hint: 'Check `database.url` in the plan (host, port, user, password, database) and that the server is running, then try `maint migrate status PLAN`.',
+    cause: error,
+  });
+}
+
+/** Wrap a driver error from a statement. */
+export function queryError(error: unknown, sql: string): MaintError {
+  if (error instanceof MaintError) return error;
+  const e = error as DriverErrorShape;
+  const first = sql.trim().split('\n')[0]!.slice(0, 120);
+  const sqlState = e?.sqlState ?? (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined);
+  return new QueryError(redact(`${e?.message ?? String(error)} (in: ${first})`), {
+    cause: error,
+    ...(sqlState ? { sqlState } : {}),
+    ...(typeof e?.errno === 'number' ? { errno: e.errno } : {}),
+  });
+}
+
+export function unknownLockId(name: string, lockId: string): InputError {
+  return new InputError('LOCK_ID_UNKNOWN', `No holder of the lock "${name}" has the lock id ${lockId}.`, [], {
+    hint: 'See the current holder and its lock id with `maint lock PLAN`.',
+  });
+}
+
+export function liveHolderError(name: string, holder: LockHolder): MaintError {
+  const who = `${holder.host} pid ${holder.pid}${holder.job ? ` (${holder.job})` : ''}`;
+  return new MaintError(
+    'LOCK_HOLDER_ALIVE',
+    ExitCode.lockHeld,
+    `Refusing to release the lock "${name}": its holder ${who} is alive (last heartbeat ${Math.round((holder.heartbeatAgeMs ?? 0) / 1000)} s ago).`,
+    {
+      hint: 'Wait for it to finish (`maint migrate PLAN --wait`), or stop that process; release only works once its heartbeat is stale.',
+      details: { holder },
+    },
+  );
+}
+

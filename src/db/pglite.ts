@@ -1,0 +1,141 @@
+/**
+ * The Database port on PGlite (embedded PostgreSQL in WebAssembly), for demos and local use.
+ * `url` is a data folder relative to the plan, or `memory://`. The engine is opened lazily on
+ * the first statement, so `maint lock` can read the lock file while another process migrates.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import path from 'node:path';
+import type { DatabaseConfig } from '../plan/schema.js';
+import type { AcquireLockOptions, AnalyzeOptions, AnalyzeReport, Database, LockHolder, LockSession, QueryOptions, Queryable, Row } from './database.js';
+import { abortableSleep, type OpenDatabaseOptions } from './common.js';
+import { liveHolderError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
+import { acquireFileLock, fileLockStatus, releaseFileLock } from './file-lock.js';
+import { postgresAnalyzeStages } from './sql.js';
+
+export async function openPglite(config: DatabaseConfig, planDir: string, options: OpenDatabaseOptions): Promise<Database> {
+  const memory = config.url === 'memory://' || config.url === 'memory';
+  const dataDir = memory ? null : path.resolve(planDir, config.url.replace(/^file:\/\//, ''));
+  return new PgliteDatabase(dataDir, options);
+}
+
+/** In-memory databases live and die with this process, so an in-process lock suffices. */
+const memoryLocks = new Map<string, LockHolder>();
+
+class PgliteDatabase implements Database {
+  readonly engine = 'pglite' as const;
+  readonly dialect = 'postgres' as const;
+  readonly databaseName = 'postgres';
+  private db: Promise<PGlite> | undefined;
+
+  constructor(
+    private readonly dataDir: string | null,
+    private readonly options: OpenDatabaseOptions,
+  ) {}
+
+  private open(): Promise<PGlite> {
+    this.db ??= (async () => {
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = new PGlite(this.dataDir ?? 'memory://');
+      await db.waitReady;
+      return db;
+    })();
+    return this.db;
+  }
+
+  async query<R extends Row = Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<R[]> {
+    return run<R>(await this.open(), sql, params, options);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const db = await this.open();
+    return db.transaction((tx) => fn({ query: (sql, params = [], opts = {}) => run(tx, sql, params, opts) }));
+  }
+
+  async session<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
+    const db = await this.open();
+    try {
+      return await fn({ query: (sql, params = [], opts = {}) => run(db, sql, params, opts) });
+    } finally {
+      await db.exec('reset all').catch(() => undefined);
+    }
+  }
+
+  async serverTime(): Promise<Date> {
+    const rows = await this.query<{ now: Date }>('select clock_timestamp() as now');
+    return new Date(rows[0]!.now);
+  }
+
+  async listTables(): Promise<string[]> {
+    const rows = await this.query<{ name: string }>(
+      "select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1",
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async analyze(options: AnalyzeOptions): Promise<AnalyzeReport> {
+    const tables = options.tables ?? (await this.listTables());
+    if (tables.length === 0) return { tables, stages: [] };
+    const report: AnalyzeReport = { tables, stages: [] };
+    for (const stage of postgresAnalyzeStages(tables, options.mode, options.vacuum)) {
+      const started = performance.now();
+      for (const sql of stage.sql) await this.query(sql, [], options.signal ? { signal: options.signal } : {});
+      report.stages.push({ name: stage.name, durationMs: Math.round(performance.now() - started) });
+    }
+    await this.query('reset default_statistics_target');
+    return report;
+  }
+
+  async acquireLock(name: string, options: AcquireLockOptions): Promise<LockSession | null> {
+    if (this.dataDir) return acquireFileLock(this.dataDir, name, options, this.options.heartbeatMs);
+    for (;;) {
+      if (!memoryLocks.has(name)) break;
+      if (!options.wait) return null;
+      await abortableSleep(100, options.signal);
+    }
+    const now = new Date().toISOString();
+    const { lockIdentity } = await import('./identity.js');
+    const holder: LockHolder = { ...lockIdentity(options.purpose), since: now, lastHeartbeat: now };
+    memoryLocks.set(name, holder);
+    return {
+      holder,
+      verify: async () => undefined,
+      release: async () => {
+        if (memoryLocks.get(name) === holder) memoryLocks.delete(name);
+      },
+    };
+  }
+
+  async lockStatus(name: string): Promise<LockHolder | null> {
+    if (this.dataDir) return fileLockStatus(this.dataDir, name);
+    return memoryLocks.get(name) ?? null;
+  }
+
+  async releaseLock(name: string, lockId: string): Promise<void> {
+    if (this.dataDir) return releaseFileLock(this.dataDir, name, lockId);
+    const holder = memoryLocks.get(name);
+    if (!holder || holder.lockId !== lockId) throw unknownLockId(name, lockId);
+    throw liveHolderError(name, holder);
+  }
+
+  async close(): Promise<void> {
+    if (this.db) await (await this.db).close().catch(() => undefined);
+  }
+}
+
+interface PgliteQueryable {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  exec(sql: string): Promise<Array<{ rows: unknown[] }>>;
+}
+
+async function run<R extends Row>(db: PgliteQueryable, sql: string, params: unknown[], options: QueryOptions): Promise<R[]> {
+  // PGlite runs in this thread: a statement cannot be interrupted, only not started.
+  if (options.signal?.aborted) throw new QueryCancelledError('The statement was cancelled before it started.', { cause: options.signal.reason });
+  try {
+    if (params.length > 0) return (await db.query<R>(sql, params)).rows;
+    // Without parameters, the simple protocol also accepts several statements (migration files).
+    const results = await db.exec(sql);
+    return (results[results.length - 1]?.rows ?? []) as R[];
+  } catch (error) {
+    throw queryError(error, sql);
+  }
+}

@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import type { Database } from '../../src/db/database.js';
+import type { DatabaseConfig } from '../../src/plan/schema.js';
+import { freshMysql, freshPostgres, type FreshDatabase } from '../helpers/databases.js';
+
+interface Target {
+  engine: DatabaseConfig['engine'];
+  make(): Promise<{ config: DatabaseConfig; dir: string; drop(): Promise<void> }>;
+}
+
+const fromFresh = (engine: 'postgres' | 'mysql', fresh: () => Promise<FreshDatabase>) => async () => {
+  const db = await fresh();
+  return { config: { engine, url: db.url }, dir: process.cwd(), drop: db.drop };
+};
+
+const targets: Target[] = [
+  { engine: 'postgres', make: fromFresh('postgres', freshPostgres) },
+  { engine: 'mysql', make: fromFresh('mysql', freshMysql) },
+  {
+    engine: 'pglite',
+    make: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'maint-pglite-'));
+      return { config: { engine: 'pglite', url: './data' }, dir, drop: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+];
+
+describe.each(targets)('$engine adapter', (target) => {
+  const opened: Database[] = [];
+  const drops: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const db of opened.splice(0)) await db.close();
+    for (const drop of drops.splice(0)) await drop();
+  });
+  async function open(): Promise<[Database, () => Promise<Database>]> {
+    const t = await target.make();
+    drops.push(t.drop);
+    const another = async () => {
+      const db = await openDatabase(t.config, t.dir, { heartbeatMs: 100 });
+      opened.push(db);
+      return db;
+    };
+    return [await another(), another];
+  }
+
+  it('queries, rolls back failed transactions and lists tables', async () => {
+    const [db] = await open();
+    await db.query('create table items (id int primary key, label varchar(20))');
+    await db.query('insert into items (id, label) values (1, \'a\')');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('insert into items (id, label) values (2, \'b\')');
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const rows = await db.query<{ n: number | string }>('select count(*) as n from items');
+    expect(Number(rows[0]?.n)).toBe(1);
+    expect(await db.listTables()).toEqual(['items']);
+    const skew = Math.abs((await db.serverTime()).getTime() - Date.now());
+    expect(skew).toBeLessThan(5000);
+    const report = await db.analyze({ mode: 'stages', vacuum: true });
+    expect(report.tables).toEqual(['items']);
+    expect(report.stages.length).toBe(target.engine === 'mysql' ? 1 : 3);
+  });
+
+  it('gives the lock to one session, reports its holder and frees it on release', async () => {
+    const [a, another] = await open();
+    const b = await another();
+    expect(await a.lockStatus('plan-x')).toBeNull();
+    const first = await a.acquireLock('plan-x', { wait: false, purpose: 'test' });
+    expect(first).not.toBeNull();
+    expect(await b.acquireLock('plan-x', { wait: false, purpose: 'test' })).toBeNull();
+    const holder = await b.lockStatus('plan-x');
+    expect(holder?.lockId).toBe(first!.holder.lockId);
+    expect(holder?.pid).toBe(process.pid);
+    expect(holder?.purpose).toBe('test');
+    await first!.verify();
+    await expect(b.releaseLock('plan-x', first!.holder.lockId)).rejects.toMatchObject({ code: 'LOCK_HOLDER_ALIVE', exitCode: 4 });
+    await expect(b.releaseLock('plan-x', 'nope')).rejects.toMatchObject({ code: 'LOCK_ID_UNKNOWN', exitCode: 2 });
+    const waiting = b.acquireLock('plan-x', { wait: true, purpose: 'waiter' });
+    await first!.release();
+    const second = await waiting;
+    expect(second?.holder.purpose).toBe('waiter');
+    expect((await a.lockStatus('plan-x'))?.lockId).toBe(second!.holder.lockId);
+    await second!.release();
+    expect(await a.lockStatus('plan-x')).toBeNull();
+  });
+});
