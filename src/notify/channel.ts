@@ -3,8 +3,19 @@
  * A channel never throws into the engine: `deliver` (notifier.ts) wraps every send with a
  * timeout and retries and reports a DeliveryOutcome instead.
  */
-import type { MaintenanceEvent } from '../engine/events.js';
+import type { EventType, MaintenanceEvent } from '../engine/events.js';
+import { ConnectionError, type MaintErrorOptions } from '../errors.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
+
+/** How `deliver` treats one channel: attempt timeout, retries and the events it wants. */
+export interface DeliveryPolicy {
+  /** Longest one attempt may take. @default 5000 */
+  timeoutMs: number;
+  /** Further attempts after the first. @default 3 */
+  retries: number;
+  /** Only these events are sent; every event when absent. */
+  events?: readonly EventType[];
+}
 
 export interface RenderedMessage {
   /** Short description of where it goes, secrets masked: `webhook https://hooks.example.com/***`. */
@@ -33,6 +44,38 @@ export interface Channel {
   send(event: MaintenanceEvent, context: SendContext): Promise<{ status?: number }>;
   /** Optional check run by `maint plan` (e.g. SMTP verify). */
   preflight?(signal: AbortSignal): Promise<void>;
+  /** Timeout, retries and event filter; `deliver` uses its defaults when absent. */
+  readonly delivery?: DeliveryPolicy;
+}
+
+/**
+ * One attempt failed. `status` is the HTTP (or SMTP) answer when there was one; `retryable`
+ * false stops the retries (a 400 or 401 will not fix itself). It never leaves `deliver`: a
+ * channel that fails never fails the maintenance.
+ */
+export class DeliveryError extends ConnectionError {
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  constructor(message: string, options: MaintErrorOptions & { status?: number; retryable?: boolean } = {}) {
+    super('NOTIFY_DELIVERY_FAILED', message, {
+      hint: options.hint ?? 'Check the channel in the plan\'s notify.channels, then try `maint notify PLAN --event maintenance_planned`.',
+      ...options,
+    });
+    this.status = options.status;
+    this.retryable = options.retryable ?? true;
+  }
+}
+
+/** The receiver answered 410 Gone: it wants no more deliveries; the channel is off for the run. */
+export class ChannelGoneError extends DeliveryError {
+  constructor(message: string, options: MaintErrorOptions = {}) {
+    super(message, { ...options, status: 410, retryable: false });
+  }
+}
+
+/** Retry 5xx, 408 and 429; other 4xx answers are final. */
+export function retryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
 }
 
 export interface DeliveryOutcome {

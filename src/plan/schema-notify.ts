@@ -13,9 +13,9 @@ const events = z
 
 const templates = z
   .strictObject({
-    subject: z.string().optional().meta({ description: 'Handlebars template for a subject/title line.' }),
+    subject: z.string().optional().meta({ description: 'Handlebars template text (inline, not a path) for the subject/title line.' }),
     text: z.string().optional().meta({ description: 'Path (relative to the plan) of a handlebars template for the text body.' }),
-    html: z.string().optional().meta({ description: 'Path (relative to the plan) of a handlebars template for the HTML body.' }),
+    html: z.string().optional().meta({ description: 'Path (relative to the plan) of a handlebars template for the HTML body (values are HTML-escaped).' }),
   })
   .optional()
   .meta({ description: 'Override the default templates in templates/.' });
@@ -54,19 +54,33 @@ export const EmailChannelSchema = z.strictObject({
   ...delivery,
 });
 
-export const IntercomChannelSchema = z.strictObject({
-  type: z.literal('intercom'),
-  token: z.string().min(8).meta({ description: 'Intercom access token (secret).' }),
-  baseUrl: z.url({ protocol: /^https?$/ }).optional().meta({ description: 'API base URL (tests, regional hosts).' }),
-  mode: z
-    .enum(['event', 'message'])
-    .default('event')
-    .meta({ description: '`event`: submit a data event that triggers your Intercom series; `message`: admin-initiated message.' }),
-  adminId: z.string().optional().meta({ description: 'Sending admin, for mode: message.' }),
-  eventName: z.string().default('maintenance').meta({ description: 'Event name prefix, for mode: event.' }),
-  userIds: z.array(z.string()).optional().meta({ description: 'Users to reach (external user ids).' }),
-  ...delivery,
-});
+export const IntercomChannelSchema = z
+  .strictObject({
+    type: z.literal('intercom'),
+    token: z.string().min(8).meta({ description: 'Intercom access token (secret).' }),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional().meta({ description: 'API base URL (regional hosts such as https://api.eu.intercom.io, tests). Default: https://api.intercom.io.' }),
+    mode: z
+      .enum(['event', 'message'])
+      .default('event')
+      .meta({ description: '`event`: submit a data event per user that triggers your own Intercom series; `message`: admin-initiated message per contact.' }),
+    adminId: z.string().regex(/^\d+$/, 'an Intercom admin id is a number, e.g. "814860"').optional().meta({ description: 'Sending admin (required for mode: message).' }),
+    messageType: z.enum(['email', 'inapp']).default('email').meta({ description: 'For mode: message: an email or an in-app message.' }),
+    eventName: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .default('maintenance')
+      .meta({ description: 'Event name prefix, for mode: event: `maintenance` sends `maintenance_planned`, `maintenance_started`, …' }),
+    userIds: z
+      .array(z.string().min(1))
+      .min(1)
+      .meta({ description: 'Who to reach: your external user ids (mode: event) or Intercom contact ids (mode: message).' }),
+    ...delivery,
+  })
+  .superRefine((c, ctx) => {
+    if (c.mode === 'message' && c.adminId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['adminId'], message: 'mode: message needs adminId (the Intercom admin who sends it)' });
+    }
+  });
 
 export const StatusPageChannelSchema = z.strictObject({
   type: z.literal('status-page'),
