@@ -1,4 +1,5 @@
 import { MaintCommand } from '../cli/base-command.js';
+import { redactDeep } from '../output/redact.js';
 import { planJsonSchema } from '../plan/schema.js';
 
 export default class Schema extends MaintCommand<Record<string, unknown>> {
@@ -11,6 +12,19 @@ export default class Schema extends MaintCommand<Record<string, unknown>> {
   async execute(): Promise<Record<string, unknown>> {
     await this.parse(Schema);
     return planJsonSchema();
+  }
+
+  // The schema is a constant built from code, not user data: redacting it would only mangle
+  // its examples (`smtps://user:pass@…`) and make plan.schema.json differ from planJsonSchema().
+  override async run(): Promise<Record<string, unknown>> {
+    const schema = await this.execute();
+    if (!this.jsonEnabled()) process.stdout.write(this.renderHuman(schema) + '\n');
+    return schema;
+  }
+
+  protected override logJson(json: unknown): void {
+    const isError = typeof json === 'object' && json !== null && 'error' in json;
+    process.stdout.write(JSON.stringify(isError ? redactDeep(json) : json, null, 2) + '\n');
   }
 
   protected renderHuman(schema: Record<string, unknown>): string {
