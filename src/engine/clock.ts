@@ -10,6 +10,8 @@ export interface Clock {
   now(): Date;
   monotonicMs(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** True when the start instant was pinned (MAINT_NOW): wall time is then not the real time. */
+  readonly pinned?: boolean;
 }
 
 export function parseMaintNow(value: string): number {
@@ -28,6 +30,7 @@ export function systemClock(env: Record<string, string | undefined> = process.en
   const origin = performance.now();
   const pinned = env.MAINT_NOW ? parseMaintNow(env.MAINT_NOW) : undefined;
   return {
+    pinned: pinned !== undefined,
     now: () => (pinned === undefined ? new Date() : new Date(pinned + (performance.now() - origin))),
     monotonicMs: () => performance.now(),
     sleep: async (ms, signal) => {

@@ -46,3 +46,21 @@ export interface MaintenanceEvent {
   nextWindow?: EventWindow;
   steps?: Array<{ name: string; status: string; durationMs?: number }>;
 }
+
+/**
+ * Progress of one run as it happens, for renderers (live step list, plain lines, logs).
+ * Maintenance events (above) are what channels receive; these are for the person watching.
+ */
+export type RunProgressEvent =
+  | {
+      type: 'step';
+      seq: number;
+      name: string;
+      status: import('./step.js').StepStatus;
+      durationMs?: number;
+      estimateMs?: number;
+      /** One line of detail: the error of a failed step, what a done step did. */
+      message?: string;
+    }
+  | { type: 'notice'; level: 'info' | 'warn'; message: string }
+  | { type: 'maintenance'; event: MaintenanceEvent };

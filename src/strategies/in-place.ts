@@ -1,0 +1,42 @@
+/**
+ * The in-place strategy (database part): lock → banner on → baseline → migrate → analyze →
+ * integrity checks → banner off. It only builds the list; the engine runs it. The fleet roll
+ * (a later issue) slots in after the checks, before the banner goes off.
+ */
+import type { Step } from '../engine/step.js';
+import type { Migrator } from '../migrations/migrator.js';
+import { bannerConfigs } from '../notify/banner.js';
+import type { Plan } from '../plan/schema.js';
+import type { WindowInstance } from '../window/window.js';
+import { analyzeOptions, analyzeStep } from './steps/analyze-step.js';
+import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
+import { baselineStep } from './steps/baseline-step.js';
+import { checksStep } from './steps/checks-step.js';
+import { lockStep } from './steps/lock-step.js';
+import { migrateStep } from './steps/migrate-step.js';
+
+export interface StrategyInput {
+  plan: Plan;
+  planDir: string;
+  /** Plan path as the user wrote it, for hints. */
+  planPath: string;
+  migrator: Migrator;
+  pendingCount: number;
+  /** The window the banner announces (for an emergency run, the run's expected span). */
+  window: WindowInstance;
+}
+
+export function inPlaceSteps(input: StrategyInput): Step[] {
+  const { plan } = input;
+  const banner = bannerConfigs(plan).length > 0 ? { plan, planDir: input.planDir, window: input.window } : null;
+  const analyze = analyzeOptions(plan.post.analyze);
+  // The lock comes first so a second runner refused with exit 4 never touches the banner.
+  const steps: Step[] = [lockStep()];
+  if (banner) steps.push(bannerActiveStep(banner));
+  steps.push(baselineStep({ migrator: input.migrator, checks: plan.checks }));
+  steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
+  if (analyze) steps.push(analyzeStep(analyze));
+  if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks, planPath: input.planPath }));
+  if (banner) steps.push(bannerOffStep(banner));
+  return steps;
+}

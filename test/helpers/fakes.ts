@@ -1,0 +1,182 @@
+/**
+ * In-memory fakes of the ports the engine uses (Database, LockSession, Migrator, notifications),
+ * so engine behaviour is tested without a server. They record what was asked of them.
+ */
+import type { AcquireLockOptions, AnalyzeOptions, AnalyzeReport, Database, LockHolder, LockSession, QueryOptions, Queryable, Row } from '../../src/db/database.js';
+import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from '../../src/migrations/migrator.js';
+import type { MaintenanceEvent } from '../../src/engine/events.js';
+import type { NotifyDeps } from '../../src/engine/publish.js';
+import { STATE_OF_EVENT } from '../../src/engine/events.js';
+import { MaintError, ExitCode } from '../../src/errors.js';
+
+export class FakeLockSession implements LockSession {
+  lost = false;
+  released = false;
+  verifications = 0;
+  constructor(readonly holder: LockHolder) {}
+  async verify(): Promise<void> {
+    this.verifications++;
+    if (this.lost) throw new MaintError('LOCK_LOST', ExitCode.operatorAction, 'the lock connection is gone');
+  }
+  async release(): Promise<void> {
+    this.released = true;
+  }
+}
+
+export class FakeDatabase implements Database {
+  readonly engine = 'postgres' as const;
+  readonly dialect = 'postgres' as const;
+  /** Answers by SQL text; unknown SQL returns no rows. */
+  answers = new Map<string, () => Row[]>();
+  queries: string[] = [];
+  analyzeCalls: AnalyzeOptions[] = [];
+  tables: string[] = ['orders'];
+  lockHeldBy: LockHolder | null = null;
+  session_: FakeLockSession | null = null;
+  serverOffsetMs = 0;
+  closed = false;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  async query<R extends Row = Row>(sql: string, _params?: unknown[], _options?: QueryOptions): Promise<R[]> {
+    this.queries.push(sql);
+    const answer = this.answers.get(sql.trim());
+    return (answer ? answer() : []) as R[];
+  }
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  async serverTime(): Promise<Date> {
+    return new Date(this.now().getTime() + this.serverOffsetMs);
+  }
+  async acquireLock(_name: string, options: AcquireLockOptions): Promise<LockSession | null> {
+    if (this.lockHeldBy) return null;
+    const holder: LockHolder = { lockId: 'lock-1', host: 'test-host', pid: 4242, purpose: options.purpose, since: this.now().toISOString(), lastHeartbeat: this.now().toISOString() };
+    this.session_ = new FakeLockSession(holder);
+    return this.session_;
+  }
+  async lockStatus(): Promise<LockHolder | null> {
+    return this.lockHeldBy;
+  }
+  async releaseLock(): Promise<void> {}
+  async analyze(options: AnalyzeOptions): Promise<AnalyzeReport> {
+    this.analyzeCalls.push(options);
+    const tables = options.tables ?? this.tables;
+    return { tables, stages: [{ name: 'analyze', durationMs: 1 }] };
+  }
+  async listTables(): Promise<string[]> {
+    return this.tables;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+export interface FakeMigration {
+  name: string;
+  hasDown?: boolean;
+  /** Side effect of applying it. */
+  up?: () => void;
+  down?: () => void;
+  /** Throw while applying. */
+  failUp?: boolean;
+  failDown?: boolean;
+  /** Wait until the signal aborts, then fail as a cancelled query would; `onHang` sees it start. */
+  hang?: boolean;
+}
+
+export class FakeMigrator implements Migrator {
+  applied_: AppliedMigration[] = [];
+  upCalls = 0;
+  downCalls: Array<string | 0> = [];
+  /** Called when a hanging migration starts waiting. */
+  onHang: () => void = () => undefined;
+  /** How many times each migration was applied, over the fake's life. */
+  applyCount = new Map<string, number>();
+
+  constructor(readonly migrations: FakeMigration[]) {}
+
+  private info(m: FakeMigration): MigrationInfo {
+    return { name: m.name, file: `migrations/${m.name}.sql`, hasDown: m.hasDown ?? true, transactional: true };
+  }
+  async all(): Promise<MigrationInfo[]> {
+    return this.migrations.map((m) => this.info(m));
+  }
+  async applied(): Promise<AppliedMigration[]> {
+    return [...this.applied_];
+  }
+  async pending(): Promise<MigrationInfo[]> {
+    const done = new Set(this.applied_.map((a) => a.name));
+    return this.migrations.filter((m) => !done.has(m.name)).map((m) => this.info(m));
+  }
+  async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
+    this.upCalls++;
+    const out: AppliedMigration[] = [];
+    for (const info of await this.pending()) {
+      const m = this.migrations.find((x) => x.name === info.name)!;
+      options.onProgress?.({ type: 'migrating', name: m.name });
+      if (m.hang) {
+        await new Promise<void>((resolve) => {
+          if (options.signal?.aborted) resolve();
+          options.signal?.addEventListener('abort', () => resolve(), { once: true });
+          this.onHang();
+        });
+        throw new MaintError('DB_QUERY_CANCELLED', ExitCode.rolledBack, `migration ${m.name} was cancelled`);
+      }
+      if (m.failUp) throw new MaintError('MIGRATION_FAILED', ExitCode.rolledBack, `migration ${m.name} failed: syntax error`);
+      m.up?.();
+      this.applyCount.set(m.name, (this.applyCount.get(m.name) ?? 0) + 1);
+      const applied: AppliedMigration = { ...info, appliedAt: new Date(0).toISOString(), checksum: 'x', durationMs: 1 };
+      this.applied_.push(applied);
+      out.push(applied);
+      options.onProgress?.({ type: 'migrated', name: m.name, durationMs: 1 });
+    }
+    return out;
+  }
+  async down(options: DownOptions): Promise<MigrationInfo[]> {
+    this.downCalls.push(options.to);
+    const out: MigrationInfo[] = [];
+    while (this.applied_.length > 0) {
+      const last = this.applied_.at(-1)!;
+      if (options.to !== 0 && last.name === options.to) break;
+      const m = this.migrations.find((x) => x.name === last.name)!;
+      if (m.failDown || m.hasDown === false) throw new MaintError('MIGRATION_DOWN_FAILED', ExitCode.operatorAction, `cannot revert ${m.name}`);
+      m.down?.();
+      this.applied_.pop();
+      out.push(this.info(m));
+    }
+    return out;
+  }
+}
+
+/** Notification deps that record events and deliver nowhere. */
+export function fakeNotify(): NotifyDeps & { events: MaintenanceEvent[] } {
+  const events: MaintenanceEvent[] = [];
+  return {
+    events,
+    makeEvent(input, clock) {
+      const w = (x: { start: Date; end: Date }) => ({ start: x.start.toISOString(), end: x.end.toISOString(), startLocal: x.start.toISOString(), endLocal: x.end.toISOString(), timezone: input.plan.window.timezone });
+      const event: MaintenanceEvent = {
+        id: `evt_${events.length + 1}`,
+        type: input.type,
+        plan: input.plan.name,
+        runId: input.runId,
+        occurredAt: clock.now().toISOString(),
+        state: STATE_OF_EVENT[input.type],
+        window: w(input.window),
+        summary: input.summary ?? input.type,
+        ...(input.emergency ? { emergency: input.emergency } : {}),
+        ...(input.nextWindow ? { nextWindow: w(input.nextWindow) } : {}),
+        ...(input.error ? { error: { code: (input.error as MaintError).code ?? 'X', message: String((input.error as Error).message) } } : {}),
+      };
+      events.push(event);
+      return event;
+    },
+    async createChannels() {
+      return [];
+    },
+    async deliver() {
+      return [];
+    },
+  };
+}

@@ -1,0 +1,290 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/engine/clock.js';
+import type { RunProgressEvent } from '../../src/engine/events.js';
+import { FileJournal } from '../../src/engine/journal-file.js';
+import { runPlan, type RunDeps, type RunPlanOptions } from '../../src/engine/run.js';
+import { MaintError } from '../../src/errors.js';
+import { createMemoryLogger } from '../../src/output/logger.js';
+import type { LoadedPlan } from '../../src/plan/loader.js';
+import { PlanSchema, type PlanInput } from '../../src/plan/schema.js';
+import { FakeDatabase, FakeMigrator, fakeNotify, type FakeMigration } from '../helpers/fakes.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'maint-engine-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function loaded(overrides: Partial<PlanInput> = {}): LoadedPlan {
+  const plan = PlanSchema.parse({
+    version: 1,
+    name: 'orders',
+    window: { timezone: 'UTC', days: ['daily'], start: '00:00', duration: '24h' },
+    database: { engine: 'postgres', url: 'postgres://x@localhost/db' },
+    post: { analyze: true },
+    checks: [{ name: 'no orders lost', sql: 'select count(*) from orders', expect: 'unchanged' }],
+    notify: { banner: { file: 'site/_data/banner.yml', text: 'Maintenance {{window.startLocal}} ({{plan.name}})' } },
+    ...overrides,
+  });
+  return { plan, file: path.join(dir, 'plan.yaml'), dir, displayPath: 'plan.yaml' };
+}
+
+interface Harness {
+  db: FakeDatabase;
+  migrator: FakeMigrator;
+  journal: FileJournal;
+  notify: ReturnType<typeof fakeNotify>;
+  clock: FakeClock;
+  progress: RunProgressEvent[];
+  orders: { count: number };
+  opened: number;
+  run(extra?: Partial<RunPlanOptions>, plan?: LoadedPlan): Promise<Awaited<ReturnType<typeof runPlan>>>;
+}
+
+function harness(now: string, migrations?: FakeMigration[], planOverrides: Partial<PlanInput> = {}): Harness {
+  const clock = new FakeClock(now);
+  const orders = { count: 3 };
+  const db = new FakeDatabase(() => clock.now());
+  db.answers.set('select count(*) from orders', () => [{ count: String(orders.count) }]);
+  const migrator = new FakeMigrator(
+    migrations ?? [
+      { name: '001_create_orders' },
+      { name: '002_add_status', down: () => undefined },
+    ],
+  );
+  const journal = new FileJournal(null);
+  const notify = fakeNotify();
+  const progress: RunProgressEvent[] = [];
+  const h: Harness = {
+    db,
+    migrator,
+    journal,
+    notify,
+    clock,
+    progress,
+    orders,
+    opened: 0,
+    run: (extra = {}, plan = loaded(planOverrides)) => {
+      const deps: RunDeps = {
+        openDatabase: async () => {
+          h.opened++;
+          return db;
+        },
+        createMigrator: async () => migrator,
+        notify,
+        journal: () => journal,
+      };
+      return runPlan(plan, { clock, logger: createMemoryLogger(), onProgress: (e) => progress.push(e), deps, ...extra });
+    },
+  };
+  return h;
+}
+
+async function failure(p: Promise<unknown>): Promise<MaintError> {
+  try {
+    await p;
+  } catch (error) {
+    if (error instanceof MaintError) return error;
+    throw error;
+  }
+  throw new Error('expected the run to fail');
+}
+
+const banner = (d = dir) => readFile(path.join(d, 'site/_data/banner.yml'), 'utf8');
+
+describe('maint run engine (fakes)', () => {
+  it('runs every step in order, journals them, and turns the banner on then off', async () => {
+    const h = harness('2026-11-29T10:00:00Z');
+    const result = await h.run();
+    expect(result.status).toBe('completed');
+    expect(result.steps.map((s) => [s.name, s.status])).toEqual([
+      ['lock', 'done'],
+      ['banner:active', 'done'],
+      ['baseline', 'done'],
+      ['migrate', 'done'],
+      ['analyze', 'done'],
+      ['checks', 'done'],
+      ['banner:off', 'done'],
+    ]);
+    expect(result.applied).toEqual(['001_create_orders', '002_add_status']);
+    expect(h.db.analyzeCalls).toEqual([{ mode: 'full', vacuum: true, signal: expect.any(AbortSignal) }]);
+    // The lock is verified before every step and released at the end.
+    expect(h.db.session_!.verifications).toBeGreaterThanOrEqual(7);
+    expect(h.db.session_!.released).toBe(true);
+    // The banner went active during the run (progress saw it) and is off now.
+    expect(h.progress.some((e) => e.type === 'step' && e.name === 'banner:active' && e.status === 'done')).toBe(true);
+    expect(await banner()).toContain('enabled: false');
+    expect(await banner()).toContain('state: "off"');
+    const [run] = await h.journal.runs('orders', 5);
+    expect(run).toMatchObject({ status: 'completed', runId: result.runId, baseline: { appliedBefore: null, checks: { 'no orders lost': '3' } } });
+    const steps = await h.journal.steps(result.runId!);
+    expect(steps.map((s) => s.status)).toEqual(Array(7).fill('done'));
+    expect(h.notify.events.map((e) => e.type)).toEqual(['maintenance_started', 'maintenance_completed']);
+  });
+
+  it('says nothing is pending on a second run and touches nothing', async () => {
+    const h = harness('2026-11-29T10:00:00Z');
+    await h.run();
+    const before = await banner();
+    const again = await h.run();
+    expect(again.status).toBe('nothing_pending');
+    expect(again.steps).toEqual([]);
+    expect(h.migrator.upCalls).toBe(1);
+    expect(await banner()).toBe(before);
+    expect(await h.journal.runs('orders', 10)).toHaveLength(1);
+  });
+
+  it('refuses outside the window with exit 3, opens nothing and names the next window', async () => {
+    const h = harness('2026-11-29T23:00:00Z');
+    const plan = loaded({ window: { timezone: 'UTC', days: ['daily'], start: '01:00', duration: '2h' } });
+    const error = await failure(h.run({}, plan));
+    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('WINDOW_CLOSED');
+    expect(error.message).toContain('next window: 2026-11-30T01:00:00.000Z');
+    expect(h.opened).toBe(0);
+    expect(h.migrator.upCalls).toBe(0);
+    await expect(banner()).rejects.toThrow(/ENOENT/);
+    expect((error.details?.result as { status: string }).status).toBe('refused');
+  });
+
+  it('runs outside the window with --emergency and journals and announces the reason', async () => {
+    const h = harness('2026-11-29T23:00:00Z');
+    const plan = loaded({ window: { timezone: 'UTC', days: ['daily'], start: '01:00', duration: '2h' } });
+    const result = await h.run({ emergencyReason: 'disk almost full' }, plan);
+    expect(result.status).toBe('completed');
+    expect(result.emergency).toEqual({ reason: 'disk almost full' });
+    const [run] = await h.journal.runs('orders', 1);
+    expect(run!.emergencyReason).toBe('disk almost full');
+    expect(h.notify.events[0]).toMatchObject({ type: 'maintenance_started', emergency: { reason: 'disk almost full' } });
+  });
+
+  it('refuses to start when the estimate does not fit in the time left (exit 3, nothing touched)', async () => {
+    const h = harness('2026-11-29T23:50:00Z', undefined, { estimate: '30m' });
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('WINDOW_TOO_SHORT');
+    expect(error.message).toMatch(/10m left in the window, but the run \(estimate 30m\) needs about 30m/);
+    expect(h.migrator.upCalls).toBe(0);
+    expect(await h.journal.exists()).toBe(false);
+    await expect(banner()).rejects.toThrow(/ENOENT/);
+  });
+
+  it('cancels a step still running at the window end, rolls back and journals why', async () => {
+    const h = harness('2026-11-29T23:59:30Z', [{ name: '001_create_orders' }, { name: '002_slow', hang: true }], { estimate: '5s' });
+    h.migrator.onHang = () => queueMicrotask(() => h.clock.advance(60_000));
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('WINDOW_ENDED');
+    const result = error.details!.result as { status: string; steps: Array<{ name: string; status: string }> };
+    expect(result.status).toBe('rescheduled');
+    expect(result.steps.find((s) => s.name === 'migrate')!.status).toBe('rolled_back');
+    expect(h.migrator.applied_).toEqual([]);
+    expect(h.migrator.downCalls).toEqual([0]);
+    expect(await banner()).toContain('enabled: false');
+    const [run] = await h.journal.runs('orders', 1);
+    expect(run!.status).toBe('rescheduled');
+    expect(run!.note).toMatch(/window ended .* cancelled/);
+    const steps = await h.journal.steps(run!.runId);
+    expect(steps.find((s) => s.name === 'migrate')).toMatchObject({ status: 'rolled_back' });
+    expect(h.notify.events.map((e) => e.type)).toEqual(['maintenance_started', 'maintenance_rescheduled']);
+  });
+
+  it('stops at a safe point when the next step and the undo no longer fit, and reschedules', async () => {
+    const h = harness('2026-11-29T23:00:00Z', [{ name: '001_a' }], { estimate: '30m' });
+    // The migration takes 55 minutes of wall time: the steps after it no longer fit.
+    h.migrator.migrations[0]!.up = () => h.clock.advance(55 * 60_000);
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('WINDOW_TOO_SHORT');
+    expect(error.message).toMatch(/stopped before "analyze"/);
+    expect(h.migrator.applied_).toEqual([]);
+    expect(h.notify.events.at(-1)).toMatchObject({ type: 'maintenance_rescheduled', nextWindow: { start: '2026-11-30T00:00:00.000Z' } });
+  });
+
+  it('rolls back with exit 5 when an integrity check fails', async () => {
+    const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a' }, { name: '002_loses_rows' }]);
+    h.migrator.migrations[1]!.up = () => (h.orders.count -= 1);
+    h.migrator.migrations[1]!.down = () => (h.orders.count += 1);
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(5);
+    expect(error.code).toBe('CHECK_FAILED');
+    expect(error.message).toContain('"no orders lost" expected unchanged (3), got 2');
+    expect(h.orders.count).toBe(3);
+    expect(h.migrator.applied_).toEqual([]);
+    expect(await banner()).toContain('enabled: false');
+    const [run] = await h.journal.runs('orders', 1);
+    expect(run).toMatchObject({ status: 'rolled_back', error: { code: 'CHECK_FAILED' } });
+    expect(h.notify.events.map((e) => e.type)).toEqual(['maintenance_started', 'maintenance_rolled_back']);
+  });
+
+  it('needs an operator (exit 6) when a rollback step fails', async () => {
+    const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a', hasDown: false }, { name: '002_b', failUp: true }]);
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(6);
+    expect(error.code).toBe('ROLLBACK_FAILED');
+    expect(error.message).toContain('rolling back step "migrate" failed');
+    expect(error.hint).toContain('maint migrate down');
+    const [run] = await h.journal.runs('orders', 1);
+    expect(run!.status).toBe('failed');
+    expect(h.notify.events.at(-1)!.type).toBe('maintenance_failed');
+  });
+
+  it('exits 4 when another run holds the lock, touching nothing', async () => {
+    const h = harness('2026-11-29T10:00:00Z');
+    h.db.lockHeldBy = { lockId: 'l', host: 'ci-7', pid: 99, purpose: 'run', since: '2026-11-29T09:00:00Z', lastHeartbeat: '2026-11-29T09:59:59Z' };
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toContain('ci-7 pid 99');
+    expect(h.migrator.upCalls).toBe(0);
+    await expect(banner()).rejects.toThrow(/ENOENT/);
+  });
+
+  it('resumes an interrupted run when the window has time, reusing its baseline', async () => {
+    const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a' }, { name: '002_b' }]);
+    // A previous process died during migrate after applying 001 (with 4 orders before it ran).
+    await h.migrator.up().then(() => h.migrator.applied_.splice(1));
+    h.migrator.applyCount.clear();
+    h.orders.count = 4;
+    await h.journal.ensure();
+    await h.journal.insertRun({ runId: 'run_old', plan: 'orders', status: 'running', startedAt: '2026-11-29T09:59:00.000Z', finishedAt: null, host: 'h', pid: 1, emergencyReason: null, windowStart: null, windowEnd: null, resumedFrom: null, baseline: { appliedBefore: null, checks: { 'no orders lost': '4' } }, error: null, note: null, notifications: null });
+    await h.journal.putStep({ runId: 'run_old', seq: 3, name: 'migrate', status: 'running', startedAt: '2026-11-29T09:59:30.000Z', finishedAt: null, durationMs: null, rollbackMs: null, detail: null });
+    const result = await h.run();
+    expect(result.status).toBe('completed');
+    expect(result.recovered).toMatchObject({ runId: 'run_old', action: 'resumed' });
+    expect(result.recovered!.reason).toMatch(/stopped during step "migrate".*resumed/);
+    expect(h.migrator.applyCount.get('001_a')).toBeUndefined();
+    expect(h.migrator.applyCount.get('002_b')).toBe(1);
+    const runs = await h.journal.runs('orders', 5);
+    expect(runs.find((r) => r.runId === 'run_old')!.status).toBe('resumed');
+    expect(runs.find((r) => r.runId === result.runId)).toMatchObject({ resumedFrom: 'run_old', status: 'completed', baseline: { checks: { 'no orders lost': '4' } } });
+  });
+
+  it('finishes the rollback of a run that died while rolling back (exit 5)', async () => {
+    const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a' }, { name: '002_b' }]);
+    await h.migrator.up();
+    await h.journal.insertRun({ runId: 'run_old', plan: 'orders', status: 'rolling_back', startedAt: '2026-11-29T09:59:00.000Z', finishedAt: null, host: 'h', pid: 1, emergencyReason: null, windowStart: null, windowEnd: null, resumedFrom: null, baseline: { appliedBefore: null, checks: {} }, error: null, note: null, notifications: null });
+    for (const [seq, name] of ['lock', 'banner:active', 'baseline', 'migrate', 'analyze', 'checks'].entries()) {
+      await h.journal.putStep({ runId: 'run_old', seq, name, status: name === 'checks' ? 'failed' : 'done', startedAt: null, finishedAt: null, durationMs: 5, rollbackMs: null, detail: null });
+    }
+    const error = await failure(h.run());
+    expect(error.exitCode).toBe(5);
+    expect(error.code).toBe('INTERRUPTED_RUN_ROLLED_BACK');
+    expect(error.message).toMatch(/while it was rolling back/);
+    expect(h.migrator.applied_).toEqual([]);
+    const [run] = await h.journal.runs('orders', 1);
+    expect(run!.status).toBe('rolled_back');
+    expect(await banner()).toContain('enabled: false');
+  });
+
+  it('warns when the database clock differs from the local clock by more than 5 s', async () => {
+    const h = harness('2026-11-29T10:00:00Z');
+    h.db.serverOffsetMs = 8000;
+    await h.run();
+    expect(h.progress).toContainEqual({ type: 'notice', level: 'warn', message: expect.stringMatching(/server's clock is 8s ahead/) });
+  });
+});
