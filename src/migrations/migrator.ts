@@ -31,6 +31,11 @@ export interface MigrationProgress {
 export interface UpOptions {
   signal?: AbortSignal;
   onProgress?: (p: MigrationProgress) => void;
+  /**
+   * Called before each migration; throwing stops the run before it starts. Pass the lock's
+   * `verify` so a lost lock never lets two runners migrate at once.
+   */
+  beforeMigration?: (name: string) => Promise<void>;
 }
 
 export interface DownOptions extends UpOptions {

@@ -1,0 +1,33 @@
+import { MaintCommand } from '../../cli/base-command.js';
+import { planArg } from '../../cli/args.js';
+import { lockReport, type LockReport } from '../../db/lock-status.js';
+import { loadPlan } from '../../plan/loader.js';
+import { bold, green, yellow } from '../../output/style.js';
+
+export default class Lock extends MaintCommand<LockReport> {
+  static override summary = 'Who holds the single-runner lock: host, pid, CI job or task, since when.';
+  static override description =
+    'Reports the live holder of the plan\'s session lock (checked against the server, so a dead holder is never shown) or that it is free.';
+  static override examples = ['<%= config.bin %> lock plans/orders.yaml', '<%= config.bin %> lock plans/orders.yaml --json'];
+  static override args = { plan: planArg };
+
+  async execute(): Promise<LockReport> {
+    const { args } = await this.parse(Lock);
+    return lockReport(await loadPlan(args.plan), { logger: this.logger });
+  }
+
+  protected override toSuccessJson(result: LockReport): unknown {
+    return result;
+  }
+
+  protected renderHuman(r: LockReport): string {
+    if (!r.holder) return `${green(bold('free'))}: nobody holds the lock for ${r.plan}`;
+    const h = r.holder;
+    const age = h.heartbeatAgeMs !== undefined ? `, last heartbeat ${Math.round(h.heartbeatAgeMs / 1000)} s ago${h.stale ? ' (stale)' : ''}` : '';
+    return [
+      `${yellow(bold('held'))}: ${r.plan} is locked by ${h.host} pid ${h.pid}${h.job ? ` (${h.job})` : ''}`,
+      `  purpose ${h.purpose}, since ${h.since}${age}`,
+      `  lock id ${h.lockId}`,
+    ].join('\n');
+  }
+}
