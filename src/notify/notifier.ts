@@ -4,6 +4,7 @@
  * the backoff between them, whatever a receiver does (refuse, answer 500, hang).
  */
 import type { EventType, MaintenanceEvent } from '../engine/events.js';
+import { MaintError } from '../errors.js';
 import type { Logger } from '../output/logger.js';
 import { redact } from '../output/redact.js';
 import type { ChannelConfig, ChannelType } from '../plan/schema-notify.js';
@@ -196,14 +197,18 @@ async function attemptOnce(channel: Channel, event: MaintenanceEvent, attempt: n
   }
 }
 
-/** A failure as one redacted line, including the cause a library wraps (ECONNREFUSED …). */
+/** A failure as one redacted line, with the causes a library wraps (`fetch failed: connect ECONNREFUSED …`). */
 export function errorText(error: unknown): string {
   if (!(error instanceof Error)) return redact(String(error));
-  let text = error.message || error.name;
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error && cause.message && !text.includes(cause.message)) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    text += `: ${code && !cause.message.includes(code) ? `${code} ` : ''}${cause.message}`;
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    const message = current.message || current.name;
+    // System error codes (ECONNREFUSED) help; our own MaintError codes would only repeat the message.
+    const code = current instanceof MaintError ? undefined : (current as NodeJS.ErrnoException).code;
+    const text = typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
+    if (!parts.some((p) => p.includes(message))) parts.push(text);
+    current = (current as { cause?: unknown }).cause;
   }
-  return redact(text);
+  return redact(parts.join(': '));
 }
