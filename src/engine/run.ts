@@ -70,12 +70,7 @@ export interface RunResult {
 export async function defaultRunDeps(): Promise<RunDeps> {
   return {
     openDatabase: async (loaded, logger) => (await import('../db/index.js')).openDatabase(loaded.plan.database, loaded.dir, { logger }),
-    createMigrator: async (db, loaded) => {
-      // Wired by specifier so this file compiles before the migrations module lands.
-      const specifier = '../migrations/index.js';
-      const mod = (await import(specifier)) as { createMigrator(db: Database, config: unknown, dir: string): Migrator | Promise<Migrator> };
-      return mod.createMigrator(db, loaded.plan.migrations, loaded.dir);
-    },
+    createMigrator: async (db, loaded) => (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir, { logger: createLogger() }),
     notify: await defaultNotifyDeps(),
     journal: (db) => new DatabaseJournal(db),
   };

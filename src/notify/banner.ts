@@ -11,7 +11,7 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { BannerConfig } from '../plan/schema-notify.js';
 import type { Plan } from '../plan/schema.js';
-import { formatLocal, type WindowInstance } from '../window/window.js';
+import { currentWindow, formatLocal, nextWindows, type WindowInstance } from '../window/window.js';
 
 export const BANNER_STATES = ['planned', 'active', 'off'] as const;
 export type BannerState = (typeof BANNER_STATES)[number];
@@ -154,4 +154,32 @@ export async function writeBanners(plan: Plan, planDir: string, state: BannerSta
     out.push({ file, format, state });
   }
   return out;
+}
+
+export interface BannerResult {
+  plan: string;
+  state: BannerState;
+  window: { start: string; end: string };
+  files: Array<{ file: string; format: 'yaml' | 'json' }>;
+  error: null;
+}
+
+/** `maint banner`: write the plan's banners for the open window, or the next one when closed. */
+export async function setBanner(loaded: { plan: Plan; dir: string; displayPath: string }, state: BannerState, clock: { now(): Date }): Promise<BannerResult> {
+  const now = clock.now();
+  const window = currentWindow(loaded.plan.window, now) ?? nextWindows(loaded.plan.window, now, 1)[0];
+  if (bannerConfigs(loaded.plan).length === 0) {
+    throw new InputError('BANNER_NOT_CONFIGURED', `${loaded.displayPath} has no notify.banner`, [{ file: loaded.displayPath, path: 'notify.banner', message: 'missing' }], {
+      hint: 'Add notify.banner with a file (e.g. site/_data/banner_notification.yml); see docs/banner.md.',
+    });
+  }
+  if (!window) throw new InputError('NO_WINDOW', 'the plan has no upcoming window', [], { hint: `Check it with \`maint window ${loaded.displayPath}\`.` });
+  const written = await writeBanners(loaded.plan, loaded.dir, state, window);
+  return {
+    plan: loaded.plan.name,
+    state,
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    files: written.map((w) => ({ file: path.relative(process.cwd(), w.file) || w.file, format: w.format })),
+    error: null,
+  };
 }

@@ -18,10 +18,11 @@ export function baselineStep(options: { migrator: Migrator; checks: readonly Che
       if (!ctx.db) throw new Error('the baseline needs a database');
       const applied = await options.migrator.applied();
       const checks: Record<string, string | null> = {};
-      for (const check of options.checks) checks[check.name] = await readCheck(ctx.db, check, ctx.signal);
+      // Only `unchanged` needs a before-value; other checks may query tables the run creates.
+      for (const check of options.checks.filter((c) => c.expect === 'unchanged')) checks[check.name] = await readCheck(ctx.db, check, ctx.signal);
       const baseline = { appliedBefore: applied.at(-1)?.name ?? null, checks };
       await ctx.state.saveBaseline(baseline);
-      return { summary: `${options.checks.length} check value${options.checks.length === 1 ? '' : 's'} recorded`, ...baseline };
+      return { summary: `${Object.keys(checks).length} check value${Object.keys(checks).length === 1 ? '' : 's'} recorded`, ...baseline };
     },
     async rollback() {
       return { summary: 'nothing to undo' };

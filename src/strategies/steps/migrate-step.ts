@@ -15,6 +15,8 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
     async run(ctx) {
       const applied = await options.migrator.up({
         signal: ctx.signal,
+        // The lock is re-checked before every migration, not only before the step.
+        beforeMigration: async () => ctx.lock?.verify(),
         onProgress: (p) => {
           if (p.type === 'migrated') ctx.progress(`migrated ${p.name}${p.durationMs !== undefined ? ` (${p.durationMs}ms)` : ''}`);
           else if (p.type === 'retrying') ctx.progress(`${p.name}: lock timeout, retry ${p.attempt ?? ''}`.trim());

@@ -1,0 +1,33 @@
+import { MaintCommand } from '../cli/base-command.js';
+import { planArg } from '../cli/args.js';
+import { gate, type GateResult } from '../engine/gate.js';
+import { ExitCode } from '../errors.js';
+import { loadPlan } from '../plan/loader.js';
+import { green, red } from '../output/style.js';
+
+export default class Gate extends MaintCommand<GateResult> {
+  static override summary = 'CI gate: may a deploy proceed now? Exit 0 allowed, 7 refused (with a reason code).';
+  static override description =
+    'Refuses (exit 7) while a run is in progress or interrupted, while the lock is held, while a freeze is in force, and when migrations are ' +
+    'pending but the window is closed (the deploy would change the database outside its window). A closed window alone does not refuse: ' +
+    'a deploy with nothing pending changes only the application. The JSON has `allowed` and a stable `reason` code.';
+  static override examples = ['<%= config.bin %> gate plans/postgres.yaml', '<%= config.bin %> gate plans/postgres.yaml --json || echo "deploy blocked"'];
+  static override args = { plan: planArg };
+
+  async execute(): Promise<GateResult> {
+    const { args } = await this.parse(Gate);
+    return gate(await loadPlan(args.plan), { logger: this.logger });
+  }
+
+  protected override exitCodeFor(r: GateResult): number {
+    return r.allowed ? ExitCode.ok : ExitCode.gateRefused;
+  }
+
+  protected override toSuccessJson(result: GateResult): unknown {
+    return result;
+  }
+
+  protected renderHuman(r: GateResult): string {
+    return r.allowed ? `${green('allowed')}: ${r.message}` : `${red('refused')} (${r.reason}): ${r.message}`;
+  }
+}

@@ -1,0 +1,43 @@
+import { MaintCommand } from '../cli/base-command.js';
+import { planArg } from '../cli/args.js';
+import { previewPlan, type PlanPreview } from '../engine/preview.js';
+import { ExitCode } from '../errors.js';
+import { formatDuration } from '../plan/duration.js';
+import { loadPlan } from '../plan/loader.js';
+import { bold, dim, green, yellow } from '../output/style.js';
+
+export default class Plan extends MaintCommand<PlanPreview> {
+  static override summary = 'Dry run: what `maint run` would do now, with estimates against the time left.';
+  static override description =
+    'Validates the plan, reads the window, the pending migrations, the checks and the journal, and lists the ordered steps with their estimates. ' +
+    'Changes nothing: no lock, no journal writes, no banner. Exit 0 when `maint run` would start now (or has nothing to do), ' +
+    '3 when the window is closed or too short for the estimate, 4 when another run holds the lock.';
+  static override examples = ['<%= config.bin %> plan plans/demo.yaml', 'MAINT_NOW=2026-11-29T20:30:00Z <%= config.bin %> plan plans/postgres.yaml --json'];
+  static override args = { plan: planArg };
+
+  async execute(): Promise<PlanPreview> {
+    const { args } = await this.parse(Plan);
+    return previewPlan(await loadPlan(args.plan), { logger: this.logger });
+  }
+
+  protected override exitCodeFor(r: PlanPreview): number {
+    return r.status === 'refused' ? ExitCode.window : r.status === 'locked' ? ExitCode.lockHeld : ExitCode.ok;
+  }
+
+  protected override toSuccessJson(result: PlanPreview): unknown {
+    return result;
+  }
+
+  protected renderHuman(r: PlanPreview): string {
+    const left = r.window.remainingSeconds !== null ? `${formatDuration(r.window.remainingSeconds * 1000)} left` : 'closed';
+    const lines = [`${bold(r.plan)} (${r.strategy}) — window ${r.window.open ? green('open') : yellow('closed')}, ${left}; estimate ${formatDuration(r.totalEstimateMs)}`];
+    lines.push(r.pending.length > 0 ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}` : 'pending migrations: none');
+    if (r.interruptedRun) lines.push(yellow(`interrupted run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`));
+    lines.push('steps:');
+    for (const s of r.steps) lines.push(`  ${s.name.padEnd(14)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`);
+    for (const c of r.checks) lines.push(dim(`  check "${c.name}" expects ${c.expect}`));
+    if (r.error) lines.push(yellow(`would not run: ${r.error.message}`));
+    else lines.push(green(r.status === 'nothing_pending' ? 'would run: nothing is pending' : 'would run now'));
+    return lines.join('\n');
+  }
+}

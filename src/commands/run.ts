@@ -1,0 +1,57 @@
+import { Flags } from '@oclif/core';
+import { MaintCommand } from '../cli/base-command.js';
+import { planArg } from '../cli/args.js';
+import { runPlan, type RunResult } from '../engine/run.js';
+import { MaintError, ExitCode } from '../errors.js';
+import { loadPlan } from '../plan/loader.js';
+import { createRunRenderer, renderRunSummary } from '../output/render-run.js';
+
+export default class Run extends MaintCommand<RunResult> {
+  static override summary = 'Run a plan now: lock, banner, migrations, statistics, checks, inside the window.';
+  static override description =
+    'Executes the plan\'s strategy step by step inside its maintenance window, journaling every step in the plan\'s database. ' +
+    'It refuses outside the window (exit 3) unless --emergency --reason is given, refuses when the time left does not cover the estimate, ' +
+    'rolls back in reverse on failure (exit 5) and resumes or rolls back a run whose process died. See docs/run.md.';
+  static override examples = [
+    '<%= config.bin %> run plans/demo.yaml',
+    '<%= config.bin %> run plans/postgres.yaml --json',
+    '<%= config.bin %> run plans/postgres.yaml --emergency --reason "INC-1234: disk almost full"',
+  ];
+  static override args = { plan: planArg };
+  static override flags = {
+    emergency: Flags.boolean({ description: 'Run outside the maintenance window (needs --reason).', dependsOn: ['reason'] }),
+    reason: Flags.string({ description: 'Why this emergency run cannot wait; journaled and sent with the events.', dependsOn: ['emergency'] }),
+  };
+
+  async execute(): Promise<RunResult> {
+    const { args, flags } = await this.parse(Run);
+    const loaded = await loadPlan(args.plan);
+    const renderer = this.jsonEnabled() ? null : createRunRenderer();
+    // Ctrl-C or a stop signal cancels the current step, then everything is rolled back.
+    const controller = new AbortController();
+    const stop = (signal: string) => () =>
+      controller.abort(new MaintError('INTERRUPTED', ExitCode.rolledBack, `interrupted by ${signal}`, { hint: `\`maint status ${args.plan}\` shows what was rolled back.` }));
+    const onInt = stop('SIGINT');
+    const onTerm = stop('SIGTERM');
+    process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+    try {
+      return await runPlan(loaded, {
+        ...(flags.emergency && flags.reason ? { emergencyReason: flags.reason } : {}),
+        logger: this.logger,
+        signal: controller.signal,
+        ...(renderer ? { onProgress: (e) => renderer.onProgress(e) } : {}),
+      });
+    } finally {
+      renderer?.stop();
+      process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+    }
+  }
+
+  protected override toSuccessJson(result: RunResult): unknown {
+    return result;
+  }
+
+  protected renderHuman(result: RunResult): string {
+    return renderRunSummary(result);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Read-only views over a plan's database for `maint plan`, `maint gate` and `maint status`:
+ * they never lock, never write the journal and never touch the banner.
+ */
+import type { Database, LockHolder } from '../db/database.js';
+import type { Migrator, MigrationInfo } from '../migrations/migrator.js';
+import type { Logger } from '../output/logger.js';
+import type { LoadedPlan } from '../plan/loader.js';
+import { DatabaseJournal } from './journal-db.js';
+import type { Journal } from './journal.js';
+
+export interface InspectDeps {
+  openDatabase(loaded: LoadedPlan, logger?: Logger): Promise<Database>;
+  createMigrator(db: Database, loaded: LoadedPlan): Promise<Migrator>;
+  journal(db: Database): Journal;
+}
+
+export async function defaultInspectDeps(): Promise<InspectDeps> {
+  return {
+    openDatabase: async (loaded, logger) => (await import('../db/index.js')).openDatabase(loaded.plan.database, loaded.dir, logger ? { logger } : {}),
+    createMigrator: async (db, loaded) => (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir),
+    journal: (db) => new DatabaseJournal(db),
+  };
+}
+
+export interface Snapshot {
+  db: Database;
+  journal: Journal;
+  migrator: Migrator;
+  pending: MigrationInfo[];
+  lock: LockHolder | null;
+}
+
+/** Open the database, read what the views need, and close it again. */
+export async function withSnapshot<T>(
+  loaded: LoadedPlan,
+  deps: Partial<InspectDeps> | undefined,
+  fn: (s: Snapshot) => Promise<T>,
+  logger?: Logger,
+): Promise<T> {
+  const d = { ...(deps?.openDatabase && deps.createMigrator && deps.journal ? {} : await defaultInspectDeps()), ...deps } as InspectDeps;
+  const db = await d.openDatabase(loaded, logger);
+  try {
+    const migrator = await d.createMigrator(db, loaded);
+    const [pending, lock] = await Promise.all([migrator.pending(), db.lockStatus(loaded.plan.name)]);
+    return await fn({ db, journal: d.journal(db), migrator, pending, lock });
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+}
