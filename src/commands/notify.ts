@@ -35,6 +35,8 @@ export default class Notify extends MaintCommand<NotifyResult> {
       dryRun: flags['dry-run'],
       ...(flags.summary ? { summary: flags.summary } : {}),
       ...(flags['run-id'] ? { runId: flags['run-id'] } : {}),
+      // Human output lists every outcome already; with --json, stderr carries them as log records.
+      ...(this.jsonEnabled() ? { logger: this.logger } : {}),
     });
   }
 
