@@ -139,13 +139,14 @@ class MysqlDatabase implements Database {
     const lockName = mysqlLockName(this.databaseName, name);
     try {
       for (;;) {
-        const [rows] = await conn.query('select get_lock(?, 0) as ok', [lockName]);
+        // Waiting inside GET_LOCK is granted the moment the holder lets go; one-second slices keep it abortable.
+        const [rows] = await conn.query('select get_lock(?, ?) as ok', [lockName, options.wait ? 1 : 0]);
         if (Number((rows as Array<{ ok: number | null }>)[0]?.ok) === 1) break;
         if (!options.wait) {
           await conn.end().catch(() => undefined);
           return null;
         }
-        await abortableSleep(150 + Math.random() * 200, options.signal);
+        if (options.signal?.aborted) throw options.signal.reason;
       }
       const identity = lockIdentity(options.purpose);
       const heartbeatMs = this.options.heartbeatMs;

@@ -37,6 +37,7 @@ export async function openPostgres(config: DatabaseConfig, options: OpenDatabase
   });
   // An idle client that dies must not crash the process; the next checkout reconnects.
   pool.on('error', () => undefined);
+
   let databaseName: string;
   try {
     const { rows } = await pool.query<{ db: string }>('select current_database() as db');
@@ -152,15 +153,13 @@ class PostgresDatabase implements Database {
       // Server-side keepalives: a silent peer (cut network, frozen VM) is noticed in ~11 s.
       await client.query('set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3');
       const [k1, k2] = pgAdvisoryKeys(name);
-      for (;;) {
-        const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [k1, k2]);
-        if (rows[0]?.ok) break;
+      const tried = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [k1, k2]);
+      if (!tried.rows[0]?.ok) {
         if (!options.wait) {
           await client.end().catch(() => undefined);
           return null;
         }
-        // Polling (not a blocking pg_advisory_lock) keeps the wait abortable and the connection usable.
-        await abortableSleep(150 + Math.random() * 200, options.signal);
+        await this.waitForAdvisoryLock(client, k1, k2, options.signal);
       }
       const identity = lockIdentity(options.purpose);
       const heartbeatMs = this.options.heartbeatMs;
@@ -285,6 +284,19 @@ class PostgresDatabase implements Database {
     return rows[0];
   }
 
+  /**
+   * Poll with short pg_try_advisory_lock calls rather than block in pg_advisory_lock: a session
+   * waiting inside a statement holds a snapshot, and CREATE INDEX CONCURRENTLY (run by the holder)
+   * waits for every older snapshot, so blocked waiters would make the holder's migration time out.
+   */
+  private async waitForAdvisoryLock(client: pg.Client, k1: number, k2: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      await abortableSleep(50 + Math.random() * 100, signal);
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [k1, k2]);
+      if (rows[0]?.ok) return;
+    }
+  }
+
   private async assertNotPooled(client: pg.Client): Promise<void> {
     // PgBouncer-style proxies answer SHOW pool_mode; PostgreSQL itself does not know it.
     try {
@@ -296,9 +308,18 @@ class PostgresDatabase implements Database {
     }
   }
 
+  private readonly prepared = new WeakSet<pg.PoolClient>();
+
   private async checkout(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      const client = await this.pool.connect();
+      if (!this.prepared.has(client)) {
+        this.prepared.add(client);
+        // PostgreSQL 14+: a statement notices within a second that its client died (SIGKILL of
+        // maint) and rolls back, instead of holding its locks until it ends. Older servers lack it.
+        await client.query('set client_connection_check_interval = 1000').catch(() => undefined);
+      }
+      return client;
     } catch (error) {
       throw isConnectionFailure(error) ? connectionError(error, this.config.url, 'PostgreSQL') : queryError(error, 'connect');
     }

@@ -140,7 +140,8 @@ export function concurrentIndexName(statement: string): string | null {
   return raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase();
 }
 
-function stripLeadingComments(statement: string): string {
+/** The statement without the comments before it (for messages and pattern checks). */
+export function stripLeadingComments(statement: string): string {
   let s = statement;
   for (;;) {
     const t = s.trimStart();

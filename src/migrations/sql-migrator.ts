@@ -17,7 +17,7 @@ import type { MigrationsConfig } from '../plan/schema.js';
 import { listMigrationFiles, type MigrationFile } from './files.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
 import { LockTimeoutExhaustedError, retryOnLockTimeout } from './retry.js';
-import { concurrentIndexName, splitStatements } from './split.js';
+import { concurrentIndexName, splitStatements, stripLeadingComments } from './split.js';
 import { dropIndexConcurrentlySql, FIND_INVALID_INDEX_SQL, lockTimeoutSql, stateSql } from './state-sql.js';
 
 export interface CreateMigratorOptions {
@@ -387,7 +387,7 @@ async function loadModule(f: MigrationFile): Promise<MigrationModule> {
 }
 
 function migrationFailure(error: unknown, f: MigrationFile, statement: string, config: MigrationsConfig, atomic: boolean): MaintError {
-  const short = statement.replace(/\s+/g, ' ').trim().slice(0, 160);
+  const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
   if (error instanceof LockTimeoutExhaustedError) {
     return new RolledBackError(
       'MIGRATION_LOCK_TIMEOUT',
