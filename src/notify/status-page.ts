@@ -80,6 +80,7 @@ export function applyEvent(previous: StatusDocument | undefined, event: Maintena
       key: `${event.plan}@${event.nextWindow.start}`,
       state: 'planned',
       label: EVENT_LABELS.maintenance_planned,
+      summary: `Maintenance ${event.plan}, moved here from ${templateWindow(event.window).startText}.`,
       window: event.nextWindow,
     };
     delete next.nextWindow;
