@@ -53,7 +53,7 @@ notify:
     '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${path.join(work, 'profile')}`,
     `--screenshot=${out}`, '--window-size=1200,800', pathToFileURL(page).href,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), out)}\n`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
