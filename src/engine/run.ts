@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Database, LockSession } from '../db/database.js';
 import { LockHeldError, MaintError, RolledBackError, WindowError, toMaintError } from '../errors.js';
-import type { Migrator } from '../migrations/migrator.js';
+import type { MigrationInfo, Migrator } from '../migrations/migrator.js';
 import type { DeliveryOutcome } from '../notify/channel.js';
 import { createLogger, type Logger } from '../output/logger.js';
 import { redact } from '../output/redact.js';
@@ -18,7 +18,7 @@ import { buildSteps } from '../strategies/index.js';
 import { formatLocal, type WindowInstance } from '../window/window.js';
 import { systemClock, type Clock } from './clock.js';
 import { rollbackSteps, runSteps, type StepResult } from './engine.js';
-import { estimateSteps } from './estimates.js';
+import { estimateSteps, type StepEstimate } from './estimates.js';
 import type { RunProgressEvent } from './events.js';
 import { checkTime, describeNext, nextWindowAfter, openWindow } from './guard.js';
 import { DatabaseJournal } from './journal-db.js';
@@ -31,7 +31,7 @@ const SKEW_WARN_MS = 5000;
 
 export interface RunDeps {
   openDatabase(loaded: LoadedPlan, logger: Logger): Promise<Database>;
-  createMigrator(db: Database, loaded: LoadedPlan): Promise<Migrator>;
+  createMigrator(db: Database, loaded: LoadedPlan, logger: Logger): Promise<Migrator>;
   notify: NotifyDeps;
   journal(db: Database): Journal;
 }
@@ -70,7 +70,7 @@ export interface RunResult {
 export async function defaultRunDeps(): Promise<RunDeps> {
   return {
     openDatabase: async (loaded, logger) => (await import('../db/index.js')).openDatabase(loaded.plan.database, loaded.dir, { logger }),
-    createMigrator: async (db, loaded) => (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir, { logger: createLogger() }),
+    createMigrator: async (db, loaded, logger) => (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir, { logger }),
     notify: await defaultNotifyDeps(),
     journal: (db) => new DatabaseJournal(db),
   };
@@ -137,6 +137,15 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions = {}):
   const db = await deps.openDatabase(loaded, logger);
   try {
     if (!clock.pinned) await warnOnSkew(db, clock, logger, options.onProgress);
+    // Without an interrupted run to settle, "nothing to do" and "no time" need no lock: touch nothing.
+    const pre = await prepare(loaded, deps, db, clock, window, emergency !== null, logger);
+    if (!pre.interrupted) {
+      if (pre.pending.length === 0) {
+        result.status = 'nothing_pending';
+        return result;
+      }
+      refuseTooShort(loaded, pre, clock, result, fail);
+    }
     const lock = await db.acquireLock(plan.name, { wait: false, purpose: 'run' });
     if (!lock) {
       const holder = await db.lockStatus(plan.name).catch(() => null);
@@ -191,25 +200,59 @@ interface LockedInput {
   fail: (error: MaintError, status?: RunOutcome) => never;
 }
 
+interface Prepared {
+  migrator: Migrator;
+  pending: MigrationInfo[];
+  steps: Step[];
+  estimates: StepEstimate[];
+  /** The window the banner and events name (for an emergency run, its expected span). */
+  span: WindowInstance;
+  /** What the guard enforces: null for an emergency run. */
+  guardWindow: WindowInstance | null;
+  totalMs: number;
+  interrupted: RunRecord | undefined;
+}
+
+/** Read what the run needs (migrations, history, interrupted runs) and build its steps. Read-only. */
+async function prepare(loaded: LoadedPlan, deps: RunDeps, db: Database, clock: Clock, window: WindowInstance | null, emergency: boolean, logger: Logger): Promise<Prepared> {
+  const { plan } = loaded;
+  const journal = deps.journal(db);
+  const migrator = await deps.createMigrator(db, loaded, logger);
+  const pending = await migrator.pending();
+  const history = await journal.history(plan.name, 200);
+  const build = (span: WindowInstance): Step[] =>
+    buildSteps({ plan, planDir: loaded.dir, planPath: loaded.displayPath, migrator, pendingCount: pending.length, window: span });
+  const estimateFor = (steps: Step[]) => estimateSteps(steps, { planEstimateMs: plan.estimate, history });
+  const provisional = estimateFor(build(window ?? { start: clock.now(), end: clock.now() }));
+  const totalMs = provisional.reduce((s, e) => s + e.runMs, 0);
+  const span = window ?? { start: clock.now(), end: new Date(clock.now().getTime() + totalMs) };
+  const steps = build(span);
+  const estimates = estimateFor(steps);
+  const interrupted = (await journal.unfinished(plan.name))[0];
+  return { migrator, pending, steps, estimates, span, guardWindow: emergency ? null : window, totalMs, interrupted };
+}
+
+function refuseTooShort(loaded: LoadedPlan, p: Prepared, clock: Clock, result: RunResult, fail: LockedInput['fail']): void {
+  const verdict = checkTime(loaded.plan.window, p.guardWindow, clock.now(), p.totalMs, `the run (estimate ${formatDuration(p.totalMs)})`);
+  if (verdict.ok) return;
+  result.steps = p.steps.map((s, i) => ({ name: s.name, status: 'skipped', durationMs: null, estimateMs: p.estimates[i]!.runMs }));
+  fail(
+    new WindowError(verdict.code, `not started: ${verdict.message}`, {
+      hint: `Nothing was touched. Run \`maint run ${loaded.displayPath}\` in the next window, or lower the plan's estimate if it is too pessimistic.`,
+      details: { remainingMs: verdict.remainingMs, neededMs: verdict.neededMs },
+    }),
+    'refused',
+  );
+}
+
 async function runLocked(input: LockedInput): Promise<RunResult> {
   const { loaded, deps, db, lock, clock, logger, emergency, result, fail } = input;
   const { plan } = loaded;
   const onProgress = input.options.onProgress;
   const journal = deps.journal(db);
-  const migrator = await deps.createMigrator(db, loaded);
-  const pending = await migrator.pending();
-  const history = await journal.history(plan.name, 200);
-
-  const build = (span: WindowInstance): Step[] =>
-    buildSteps({ plan, planDir: loaded.dir, planPath: loaded.displayPath, migrator, pendingCount: pending.length, window: span });
-  const estimateFor = (steps: Step[]) => estimateSteps(steps, { planEstimateMs: plan.estimate, history });
-  // An emergency run outside the window announces its expected span instead of a window.
-  const provisional = estimateFor(build(input.window ?? { start: clock.now(), end: clock.now() }));
-  const totalMs = provisional.reduce((s, e) => s + e.runMs, 0);
-  const span = input.window ?? { start: clock.now(), end: new Date(clock.now().getTime() + totalMs) };
-  const guardWindow = emergency ? null : input.window;
-  const steps = build(span);
-  const estimates = estimateFor(steps);
+  // Read again under the lock: only now is the picture authoritative.
+  const prepared = await prepare(loaded, deps, db, clock, input.window, emergency !== null, logger);
+  const { pending, steps, estimates, span, guardWindow } = prepared;
 
   const channels = plan.notify.channels.length > 0 ? await deps.notify.createChannels(plan, loaded.dir) : [];
   const publisher = new Publisher(deps.notify, channels, clock, logger, onProgress);
@@ -217,7 +260,7 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
   // An interrupted run: nobody else can hold the lock we now hold, so its process is gone.
   let baseline: Baseline | null = null;
   let resumedFrom: string | null = null;
-  const interrupted = (await journal.unfinished(plan.name))[0];
+  const interrupted = prepared.interrupted;
   if (interrupted) {
     const verdict = checkTime(plan.window, guardWindow, clock.now(), estimates.reduce((s, e) => s + e.runMs, 0), 'finishing the interrupted run');
     const lastStep = (await journal.steps(interrupted.runId)).filter((s) => s.status !== 'pending').at(-1);
@@ -244,18 +287,7 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
   }
 
   // Before anything starts: the whole run must fit in what is left of the window.
-  const total = estimates.reduce((s, e) => s + e.runMs, 0);
-  const verdict = checkTime(plan.window, guardWindow, clock.now(), total, `the run (estimate ${formatDuration(total)})`);
-  if (!verdict.ok) {
-    result.steps = steps.map((s, i) => ({ name: s.name, status: 'skipped', durationMs: null, estimateMs: estimates[i]!.runMs }));
-    fail(
-      new WindowError(verdict.code, `not started: ${verdict.message}`, {
-        hint: `Nothing was touched. Run \`maint run ${loaded.displayPath}\` in the next window, or lower the plan's estimate if it is too pessimistic.`,
-        details: { remainingMs: verdict.remainingMs, neededMs: verdict.neededMs },
-      }),
-      'refused',
-    );
-  }
+  refuseTooShort(loaded, prepared, clock, result, fail);
 
   const runId = newRunId(clock);
   result.runId = runId;
