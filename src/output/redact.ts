@@ -49,7 +49,8 @@ const PATTERNS: Array<[RegExp, string]> = [
   // Authorization headers and bearer tokens
   [/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${MASK}`],
   // key=value pairs whose key names a secret (query strings, DSNs, libpq strings)
-  [/\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi, `$1${MASK}`],
+  // (also JSON: "password": "…", where a quote closes the key before the colon)
+  [/\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi, `$1${MASK}`],
 ];
 
 export function redact(text: string): string {
@@ -64,20 +65,29 @@ export function redact(text: string): string {
 
 /** Deeply redact every string in a JSON-like value (objects are copied, never mutated). */
 export function redactDeep<T>(value: T): T {
-  return walk(value, new WeakSet()) as T;
+  return walk(value, new Set()) as T;
 }
 
-function walk(value: unknown, seen: WeakSet<object>): unknown {
+/**
+ * `ancestors` holds the objects on the path from the root only: a value shared by two branches
+ * (the same issue listed in a result and in its error) is copied twice, not called circular.
+ */
+function walk(value: unknown, ancestors: Set<object>): unknown {
   if (typeof value === 'string') return redact(value);
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return '[circular]';
-  seen.add(value);
-  if (value instanceof Error) {
-    return { name: value.name, message: redact(value.message) };
-  }
+  if (ancestors.has(value)) return '[circular]';
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => walk(v, seen));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = walk(v, seen);
-  return out;
+  ancestors.add(value);
+  try {
+    if (value instanceof Error) {
+      // Only name and message: driver errors carry raw SQL and parameters in their other fields.
+      return { name: value.name, message: redact(value.message) };
+    }
+    if (Array.isArray(value)) return value.map((v) => walk(v, ancestors));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, ancestors);
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
 }
