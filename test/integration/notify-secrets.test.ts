@@ -14,10 +14,10 @@ const SECRET_ENV = {
 
 const PLAN = `${PLAN_HEAD}notify:
   channels:
-    - { type: webhook, url: "\${HOOK_URL}", secret: "\${HOOK_SECRET}", timeout: 1s, retries: 1 }
-    - { type: slack, url: "\${SLACK_URL}", timeout: 1s, retries: 1 }
-    - { type: email, smtp: "\${SMTP_URL}", from: ops@example.com, to: [team@example.com], timeout: 1s, retries: 1 }
-    - { type: intercom, token: "\${INTERCOM_TOKEN}", baseUrl: "\${INTERCOM_URL}", userIds: [u-1], timeout: 1s, retries: 1 }
+    - { type: webhook, url: "\${HOOK_URL}", secret: "\${HOOK_SECRET}", timeout: 5s, retries: 1 }
+    - { type: slack, url: "\${SLACK_URL}", timeout: 5s, retries: 1 }
+    - { type: email, smtp: "\${SMTP_URL}", from: ops@example.com, to: [team@example.com], timeout: 5s, retries: 1 }
+    - { type: intercom, token: "\${INTERCOM_TOKEN}", baseUrl: "\${INTERCOM_URL}", userIds: [u-1], timeout: 5s, retries: 1 }
 `;
 
 let hooks: Receiver;
