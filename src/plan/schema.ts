@@ -2,10 +2,22 @@
  * The plan schema: the single source of truth. The TypeScript types (`Plan`), the published
  * JSON Schema (`maint schema`, plan.schema.json) and validation all come from here.
  */
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { durationMs } from './schema-common.js';
 import { NotifySchema } from './schema-notify.js';
+
+/**
+ * Intl knows the same zone database luxon reads; asking it directly keeps luxon (a window-math
+ * dependency) off the path of commands that only validate plans.
+ */
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone }).format(0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type DayName = (typeof DAY_NAMES)[number];
@@ -16,7 +28,7 @@ export const WindowSchema = z
   .strictObject({
     timezone: z
       .string()
-      .refine((zone) => IANAZone.isValidZone(zone), {
+      .refine(isIanaZone, {
         message: 'not an IANA time zone; use a name like Europe/Paris, America/New_York or UTC',
       })
       .meta({ description: 'IANA time zone the window is defined in.', examples: ['Europe/Paris', 'UTC'] }),
