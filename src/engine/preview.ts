@@ -10,7 +10,8 @@ import { buildSteps, strategyKind } from '../strategies/index.js';
 import { formatLocal, windowStatus } from '../window/window.js';
 import { systemClock, type Clock } from './clock.js';
 import { estimateSteps } from './estimates.js';
-import { checkTime, nextWindowAfter } from './guard.js';
+import { checkTime, describeNext, nextWindowAfter } from './guard.js';
+import { formatDuration } from '../plan/duration.js';
 import { withSnapshot, type InspectDeps } from './inspect.js';
 
 export interface PlanPreview {
@@ -46,7 +47,10 @@ export async function previewPlan(loaded: LoadedPlan, options: { clock?: Clock; 
       const estimates = estimateSteps(steps, { planEstimateMs: plan.estimate, history: await journal.history(plan.name, 200) });
       const total = estimates.reduce((s, e) => s + e.runMs, 0);
       const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
-      const verdict = checkTime(plan.window, status.current, now, total, `the run (estimate ${Math.round(total / 1000)}s)`);
+      // checkTime treats a null window as an emergency run; for a preview, closed means refused.
+      const verdict = status.current
+        ? checkTime(plan.window, status.current, now, total, `the run (estimate ${formatDuration(total)})`)
+        : ({ ok: false, code: 'WINDOW_CLOSED', message: `the maintenance window is closed now; ${describeNext(plan.window, next)}` } as const);
       const preview: PlanPreview = {
         plan: plan.name,
         runId: null,
