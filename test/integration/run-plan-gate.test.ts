@@ -102,7 +102,7 @@ describe('maint gate', () => {
     expect(status.code).toBe(0);
     const report = json<{ lock: unknown; current: unknown; last: { status: string; steps: Array<{ name: string; status: string }> } }>(status);
     expect(report).toMatchObject({ lock: null, current: null, last: { status: 'completed' } });
-    expect(report.last.steps.map((s) => s.status)).toEqual(Array(6).fill('done'));
+    expect(report.last.steps.map((s) => s.status)).toEqual(Array(5).fill('done'));
     const applied = await runCli(['gate', plan.file, '--json'], CLOSED);
     expect(applied.code).toBe(0);
     expect(json<GateJson>(applied)).toMatchObject({ allowed: true, reason: 'ALLOWED', pending: [] });
