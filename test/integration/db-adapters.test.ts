@@ -90,3 +90,31 @@ describe.each(targets)('$engine adapter', (target) => {
     expect(await a.lockStatus('plan-x')).toBeNull();
   });
 });
+
+describe.each([
+  { engine: 'postgres' as const, fresh: freshPostgres, sleep: 'select pg_sleep(30)', running: "select count(*) as n from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'" },
+  { engine: 'mysql' as const, fresh: freshMysql, sleep: 'select sleep(30)', running: "select count(*) as n from information_schema.processlist where info = 'select sleep(30)'" },
+])('$engine: aborting a statement', ({ engine, fresh, sleep, running }) => {
+  it('cancels it on the server', async () => {
+    const fdb = await fresh();
+    const db = await openDatabase({ engine, url: fdb.url }, process.cwd());
+    const watcher = await openDatabase({ engine, url: fdb.url }, process.cwd());
+    try {
+      const controller = new AbortController();
+      const pending = db.query(sleep, [], { signal: controller.signal }).catch((e: unknown) => e);
+      const deadline = Date.now() + 10_000;
+      while (Number((await watcher.query<{ n: number | string }>(running))[0]?.n) === 0) {
+        if (Date.now() > deadline) throw new Error('the statement never started');
+      }
+      const abortedAt = Date.now();
+      controller.abort();
+      expect(await pending).toMatchObject({ code: 'DB_QUERY_CANCELLED' });
+      expect(Date.now() - abortedAt).toBeLessThan(3000);
+      expect(Number((await watcher.query<{ n: number | string }>(running))[0]?.n)).toBe(0);
+    } finally {
+      await db.close();
+      await watcher.close();
+      await fdb.drop();
+    }
+  });
+});
