@@ -1,5 +1,6 @@
 import { readCheck } from '../../engine/checks.js';
 import type { Step } from '../../engine/step.js';
+import { RolledBackError } from '../../errors.js';
 import type { Migrator } from '../../migrations/migrator.js';
 import type { CheckConfig } from '../../plan/schema.js';
 
@@ -19,7 +20,16 @@ export function baselineStep(options: { migrator: Migrator; checks: readonly Che
       const applied = await options.migrator.applied();
       const checks: Record<string, string | null> = {};
       // Only `unchanged` needs a before-value; other checks may query tables the run creates.
-      for (const check of options.checks.filter((c) => c.expect === 'unchanged')) checks[check.name] = await readCheck(ctx.db, check, ctx.signal);
+      for (const check of options.checks.filter((c) => c.expect === 'unchanged')) {
+        try {
+          checks[check.name] = await readCheck(ctx.db, check, ctx.signal);
+        } catch (error) {
+          throw new RolledBackError('CHECK_BASELINE_FAILED', `integrity check "${check.name}" (expect: unchanged) could not be read before the run: ${(error as Error).message}`, {
+            cause: error,
+            hint: 'An `unchanged` check needs its table before the run: apply the migration that creates it first (`maint migrate PLAN`), or use an exact value or a comparison.',
+          });
+        }
+      }
       const baseline = { appliedBefore: applied.at(-1)?.name ?? null, checks };
       await ctx.state.saveBaseline(baseline);
       return { summary: `${Object.keys(checks).length} check value${Object.keys(checks).length === 1 ? '' : 's'} recorded`, ...baseline };
