@@ -8,6 +8,7 @@
  * Server: MAINT_TEST_PG_URL, else postgres://postgres@127.0.0.1:5432/postgres.
  */
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

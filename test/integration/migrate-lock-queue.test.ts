@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import type { Database } from '../../src/db/database.js';
 import { freshMysql, freshPostgres, type FreshDatabase } from '../helpers/databases.js';
-import { startCli, waitUntil, writePlan } from './migrate-support.js';
+import { startCli, writePlan } from './migrate-support.js';
 
 const cases = [
   { engine: 'postgres' as const, fresh: freshPostgres, lockTimeout: 300 },
