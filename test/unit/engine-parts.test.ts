@@ -78,7 +78,7 @@ describe('journal SQL', () => {
   it('quotes identifiers per dialect and creates tables only if missing', () => {
     const pg = createJournalSql('postgres');
     expect(pg).toHaveLength(3);
-    expect(pg[0]).toMatch(/^create table if not exists "maint_runs" \(\n  "run_id" varchar\(64\) not null primary key,/);
+    expect(pg[0]).toMatch(/^create table if not exists "maint_runs" \(\n {2}"run_id" varchar\(64\) not null primary key,/);
     expect(pg[2]).toBe('create index if not exists "maint_runs_plan_started" on "maint_runs" ("plan", "started_at")');
     const my = createJournalSql('mysql');
     expect(my).toHaveLength(2);
