@@ -136,7 +136,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions = {}):
   const deps: RunDeps = { ...(await defaultRunDepsLazy(options.deps)), ...options.deps } as RunDeps;
   const db = await deps.openDatabase(loaded, logger);
   try {
-    if (!clock.pinned) await warnOnSkew(db, clock, logger, options.onProgress);
+    if (!clock.pinned) await warnOnSkew(db, clock, logger);
     // Without an interrupted run to settle, "nothing to do" and "no time" need no lock: touch nothing.
     const pre = await prepare(loaded, deps, db, clock, window, emergency !== null, logger);
     if (!pre.interrupted) {
@@ -172,14 +172,14 @@ async function defaultRunDepsLazy(partial: Partial<RunDeps> | undefined): Promis
   return defaultRunDeps();
 }
 
-async function warnOnSkew(db: Database, clock: Clock, logger: Logger, onProgress?: (e: RunProgressEvent) => void): Promise<void> {
+async function warnOnSkew(db: Database, clock: Clock, logger: Logger): Promise<void> {
   try {
     const server = await db.serverTime();
     const skew = server.getTime() - clock.now().getTime();
     if (Math.abs(skew) > SKEW_WARN_MS) {
       const message = `the database server's clock is ${formatDuration(Math.abs(skew))} ${skew > 0 ? 'ahead of' : 'behind'} this machine's; window decisions use this machine's clock`;
+      // stderr (the logger), not the step list: it must reach the operator even with --json.
       logger.warn(message);
-      onProgress?.({ type: 'notice', level: 'warn', message });
     }
   } catch (error) {
     logger.debug(`could not read the server's clock: ${(error as Error).message}`);

@@ -284,7 +284,13 @@ describe('maint run engine (fakes)', () => {
   it('warns when the database clock differs from the local clock by more than 5 s', async () => {
     const h = harness('2026-11-29T10:00:00Z');
     h.db.serverOffsetMs = 8000;
-    await h.run();
-    expect(h.progress).toContainEqual({ type: 'notice', level: 'warn', message: expect.stringMatching(/server's clock is 8s ahead/) });
+    const logger = createMemoryLogger();
+    await h.run({ logger });
+    expect(logger.lines).toContainEqual(expect.stringMatching(/^warn: the database server's clock is 8s ahead of this machine's/));
+    const quiet = harness('2026-11-29T10:00:00Z');
+    quiet.db.serverOffsetMs = 4000;
+    const calm = createMemoryLogger();
+    await quiet.run({ logger: calm });
+    expect(calm.lines.filter((l) => l.startsWith('warn:'))).toEqual([]);
   });
 });
