@@ -29,7 +29,14 @@ const DAY_MS = 86_400_000;
  * The UTC instant of a local wall-clock time in `zone`, disambiguated the 'compatible' way.
  * `month` is 1-based.
  */
-export function resolveLocalTime(zone: string, year: number, month: number, day: number, hour: number, minute: number): number {
+export function resolveLocalTime(
+  zone: string,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+): number {
   const z = IANAZone.create(zone);
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   const before = z.offset(wall - DAY_MS);
@@ -62,7 +69,11 @@ function localDay(spec: WindowSpec, now: Date): DateTime {
   return DateTime.utc(local.year, local.month, local.day);
 }
 
-/** The window open at `now`, if any. */
+/**
+ * The window open at `now`, if any. Searching from today backwards matters: on a 23-hour DST day
+ * a window as long as the gap between starts overlaps the next one, and the one that started
+ * last is current (it stays open longest).
+ */
 export function currentWindow(spec: WindowSpec, now: Date): WindowInstance | null {
   const today = localDay(spec, now);
   const lookBack = Math.ceil(spec.duration / DAY_MS) + 1;

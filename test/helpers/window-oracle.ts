@@ -94,7 +94,14 @@ export function offsetAt(instant: number, zone: string): number {
 }
 
 /** Every UTC instant that shows exactly this local wall time, earliest first. */
-export function instantsShowing(zone: string, year: number, month: number, day: number, hour: number, minute: number): number[] {
+export function instantsShowing(
+  zone: string,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+): number[] {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   const out: number[] = [];
   for (let offset = -12 * HOUR; offset <= 14 * HOUR; offset += STEP) {
@@ -105,7 +112,14 @@ export function instantsShowing(zone: string, year: number, month: number, day: 
 }
 
 /** The instant a window starting at this local date and time begins (the 'compatible' rule). */
-export function oracleStart(zone: string, year: number, month: number, day: number, hour: number, minute: number): number {
+export function oracleStart(
+  zone: string,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+): number {
   const found = instantsShowing(zone, year, month, day, hour, minute);
   if (found.length > 0) return found[0]!;
   // A gap: find where the wall clock jumps past this time.
@@ -118,7 +132,10 @@ export function oracleStart(zone: string, year: number, month: number, day: numb
     else hi = mid;
   }
   const gap = offsetAt(hi, zone) - offsetAt(lo, zone);
-  if (gap <= 0) throw new Error(`oracle: ${zone} ${year}-${month}-${day} ${hour}:${minute} is neither shown nor in a gap`);
+  if (gap <= 0)
+    throw new Error(
+      `oracle: ${zone} ${year}-${month}-${day} ${hour}:${minute} is neither shown nor in a gap`,
+    );
   const shifted = new Date(wall + gap);
   const after = instantsShowing(
     zone,
@@ -128,7 +145,8 @@ export function oracleStart(zone: string, year: number, month: number, day: numb
     shifted.getUTCHours(),
     shifted.getUTCMinutes(),
   );
-  if (after.length !== 1) throw new Error(`oracle: shifted start ${shifted.toISOString()} in ${zone} is not unique`);
+  if (after.length !== 1)
+    throw new Error(`oracle: shifted start ${shifted.toISOString()} in ${zone} is not unique`);
   return after[0]!;
 }
 
@@ -145,7 +163,11 @@ export function oracleWindows(spec: OracleSpec, from: number, to: number): Oracl
   const a = wallClock(from, spec.timezone);
   const b = wallClock(to, spec.timezone);
   const out: OracleWindow[] = [];
-  for (let date = Date.UTC(a.year, a.month - 1, a.day) - DAY; date <= Date.UTC(b.year, b.month - 1, b.day) + DAY; date += DAY) {
+  for (
+    let date = Date.UTC(a.year, a.month - 1, a.day) - DAY;
+    date <= Date.UTC(b.year, b.month - 1, b.day) + DAY;
+    date += DAY
+  ) {
     const c = new Date(date);
     const y = c.getUTCFullYear();
     const m = c.getUTCMonth() + 1;
@@ -167,7 +189,9 @@ export function oracleStatus(spec: OracleSpec, now: number, count: number): Orac
   const perWeek = spec.days.includes('daily') ? 7 : spec.days.length;
   const ahead = (Math.ceil(count / perWeek) + 1) * 7 * DAY;
   const all = oracleWindows(spec, now - spec.duration - 2 * DAY, now + ahead);
-  const current = all.find((w) => w.start <= now && now < w.end) ?? null;
+  // Windows may overlap on a DST night (a 24h daily window on a 23h day): the one that started
+  // last is current, as it stays open longest.
+  const current = all.filter((w) => w.start <= now && now < w.end).pop() ?? null;
   const next = all.filter((w) => w.start > now).slice(0, count);
   return { current, next };
 }
