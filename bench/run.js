@@ -21,7 +21,9 @@ if (benches.length === 0) {
 const failed = [];
 for (const bench of benches) {
   console.error(`\n== ${bench}`);
-  const run = spawnSync(process.execPath, [path.join(dir, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, [path.join(dir, bench), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   if (run.status !== 0) failed.push(`${bench} (exit ${run.status ?? run.signal})`);
 }
 if (failed.length > 0) {

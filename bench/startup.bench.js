@@ -35,12 +35,18 @@ const maint = path.join(root, 'bin', 'run.js');
 const bare = path.join(root, 'bench', 'bare', 'bin', 'run.js');
 
 function ensureBuilt() {
-  if (!existsSync(path.join(root, 'oclif.manifest.json')) || !existsSync(path.join(root, 'dist', 'commands', 'window.js'))) {
+  if (
+    !existsSync(path.join(root, 'oclif.manifest.json')) ||
+    !existsSync(path.join(root, 'dist', 'commands', 'window.js'))
+  ) {
     throw new Error('maint is not built: run `npm run build` (or `npm run bench`) first');
   }
   // The bare CLI's manifest is generated, like maint's, so it always matches @oclif/core.
   if (!existsSync(path.join(root, 'bench', 'bare', 'oclif.manifest.json'))) {
-    const made = spawnSync(path.join(root, 'node_modules', '.bin', 'oclif'), ['manifest', 'bench/bare'], { cwd: root, encoding: 'utf8' });
+    const made = spawnSync(path.join(root, 'node_modules', '.bin', 'oclif'), ['manifest', 'bench/bare'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     if (made.status !== 0) throw new Error(`cannot write bench/bare/oclif.manifest.json: ${made.stderr}`);
   }
 }
@@ -48,9 +54,14 @@ function ensureBuilt() {
 /** One process, spawn to exit, in milliseconds. */
 function once(bin, args) {
   const t0 = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const run = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (run.status !== 0) throw new Error(`${path.relative(root, bin)} ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  if (run.status !== 0)
+    throw new Error(`${path.relative(root, bin)} ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
   return ms;
 }
 
@@ -81,7 +92,11 @@ function measure(pair) {
 
 const pairs = [
   { name: '--version', maint: ['--version'], bare: ['--version'] },
-  { name: 'window plans/demo.yaml', maint: ['window', 'plans/demo.yaml'], bare: ['hello', 'plans/demo.yaml'] },
+  {
+    name: 'window plans/demo.yaml',
+    maint: ['window', 'plans/demo.yaml'],
+    bare: ['hello', 'plans/demo.yaml'],
+  },
 ];
 
 /**
@@ -107,9 +122,21 @@ function importCosts() {
       if (i >= WARMUP) times[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   }
-  const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, quantile(v.sort((a, b) => a - b), 0.5)]));
+  const medians = Object.fromEntries(
+    Object.entries(times).map(([k, v]) => [
+      k,
+      quantile(
+        v.sort((a, b) => a - b),
+        0.5,
+      ),
+    ]),
+  );
   const base = medians['node (empty)'];
-  return Object.entries(medians).map(([name, ms]) => ({ name, ms, extra: name === 'node (empty)' ? 0 : ms - base }));
+  return Object.entries(medians).map(([name, ms]) => ({
+    name,
+    ms,
+    extra: name === 'node (empty)' ? 0 : ms - base,
+  }));
 }
 
 ensureBuilt();
@@ -127,7 +154,10 @@ for (const i of imports) console.error(`import ${i.name}: ${i.ms.toFixed(0)} ms 
 
 const fmt = (n) => n.toFixed(0);
 const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' / ');
 const section = [
   START,
   '## Start-up',
@@ -155,17 +185,21 @@ const section = [
   '',
   '| import | median | extra over empty node |',
   '|---|---:|---:|',
-  ...imports.map((i) => `| ${i.name} | ${fmt(i.ms)} ms | ${i.name === 'node (empty)' ? '–' : `+${fmt(i.extra)} ms`} |`),
+  ...imports.map(
+    (i) => `| ${i.name} | ${fmt(i.ms)} ms | ${i.name === 'node (empty)' ? '–' : `+${fmt(i.extra)} ms`} |`,
+  ),
   '',
   'The bare CLI pays for @oclif/core only. `maint window` must also parse the plan (yaml), validate it against the schema',
   '(zod 4, about 95 ES modules) and do the zone math (luxon); these are loaded only by commands that read a plan, never',
   'by `--version` or `--help`, and no database driver, handlebars, mailer or AWS SDK is on this path (they load lazily',
   'inside the functions that use them). What remains over the goal is the price of strict validation itself:',
-  'bundling zod into one file was tried and saved under 10 ms, and zod\'s jitless mode saved nothing measurable.',
+  "bundling zod into one file was tried and saved under 10 ms, and zod's jitless mode saved nothing measurable.",
   END,
 ].join('\n');
 
-const previous = existsSync(results) ? readFileSync(results, 'utf8') : '# Benchmarks\n\nEach bench owns one section between its markers; `npm run bench` runs them all.\n';
+const previous = existsSync(results)
+  ? readFileSync(results, 'utf8')
+  : '# Benchmarks\n\nEach bench owns one section between its markers; `npm run bench` runs them all.\n';
 const from = previous.indexOf(START);
 const to = previous.indexOf(END);
 const next =

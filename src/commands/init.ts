@@ -19,9 +19,15 @@ export default class Init extends MaintCommand<InitResult> {
     dir: Args.string({ description: 'Folder to scaffold into (created when missing).', default: '.' }),
   };
   static override flags = {
-    engine: Flags.string({ description: 'Database engine of the plan.', options: ['pglite', 'postgres', 'mysql'], default: 'pglite' }),
-    name: Flags.string({ description: 'Plan name (lowercase letters, digits, dashes); default: the folder name.' }),
-    timezone: Flags.string({ description: 'IANA zone of the window; default: this machine\'s zone.' }),
+    engine: Flags.string({
+      description: 'Database engine of the plan.',
+      options: ['pglite', 'postgres', 'mysql'],
+      default: 'pglite',
+    }),
+    name: Flags.string({
+      description: 'Plan name (lowercase letters, digits, dashes); default: the folder name.',
+    }),
+    timezone: Flags.string({ description: "IANA zone of the window; default: this machine's zone." }),
     force: Flags.boolean({ description: 'Replace files that already exist.', default: false }),
   };
 

@@ -50,7 +50,10 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${MASK}`],
   // key=value pairs whose key names a secret (query strings, DSNs, libpq strings)
   // (also JSON: "password": "…", where a quote closes the key before the colon)
-  [/\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi, `$1${MASK}`],
+  [
+    /\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
+    `$1${MASK}`,
+  ],
 ];
 
 export function redact(text: string): string {

@@ -10,7 +10,9 @@ export function parseDuration(text: string): number | { error: string } {
   const trimmed = text.trim();
   if (trimmed.startsWith('-')) return { error: `duration "${text}" is negative; durations must be positive` };
   if (!WHOLE.test(trimmed)) {
-    return { error: `"${text}" is not a duration; write it like 90s, 40m, 8h or 1h30m (units ms, s, m, h, d)` };
+    return {
+      error: `"${text}" is not a duration; write it like 90s, 40m, 8h or 1h30m (units ms, s, m, h, d)`,
+    };
   }
   let total = 0;
   for (const match of trimmed.matchAll(PART)) {

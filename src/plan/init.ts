@@ -12,7 +12,13 @@ import { ENGINES } from './schema.js';
 export type InitEngine = (typeof ENGINES)[number];
 
 /** templates/init of the package: three levels up from both src/plan and dist/plan. */
-export const INIT_TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates', 'init');
+export const INIT_TEMPLATE_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'templates',
+  'init',
+);
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -53,16 +59,22 @@ const PLAN_FILE = 'maint.yaml';
 export async function initProject(options: InitOptions): Promise<InitResult> {
   const dir = path.resolve(options.dir);
   const engine = options.engine ?? 'pglite';
-  if (!ENGINES.includes(engine)) throw new UsageError(`unknown engine "${String(engine)}"; use one of ${ENGINES.join(', ')}`);
+  if (!ENGINES.includes(engine))
+    throw new UsageError(`unknown engine "${String(engine)}"; use one of ${ENGINES.join(', ')}`);
   const name = options.name ?? defaultName(dir);
   if (!NAME.test(name)) {
-    throw new UsageError(`"${name}" is not a plan name; use lowercase letters, digits and dashes (at most 63), e.g. orders-v2`, {
-      hint: 'Pass a valid one with --name.',
-    });
+    throw new UsageError(
+      `"${name}" is not a plan name; use lowercase letters, digits and dashes (at most 63), e.g. orders-v2`,
+      {
+        hint: 'Pass a valid one with --name.',
+      },
+    );
   }
   const timezone = options.timezone ?? defaultZone();
   if (!isZone(timezone)) {
-    throw new UsageError(`"${timezone}" is not an IANA time zone`, { hint: 'Pass one like --timezone Europe/Paris, or UTC.' });
+    throw new UsageError(`"${timezone}" is not an IANA time zone`, {
+      hint: 'Pass one like --timezone Europe/Paris, or UTC.',
+    });
   }
 
   await ensureFolder(dir);
@@ -70,10 +82,18 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   const existing: string[] = [];
   for (const rel of targets) if (await exists(path.join(dir, rel))) existing.push(rel);
   if (existing.length > 0 && !options.force) {
-    const issues: InputIssue[] = existing.map((rel) => ({ file: path.join(options.dir, rel), message: 'already exists' }));
-    throw new InputError('INIT_EXISTS', `refusing to overwrite ${existing.map((r) => path.join(options.dir, r)).join(', ')}`, issues, {
-      hint: `Run \`maint init ${options.dir} --force\` to replace them, or pick another folder.`,
-    });
+    const issues: InputIssue[] = existing.map((rel) => ({
+      file: path.join(options.dir, rel),
+      message: 'already exists',
+    }));
+    throw new InputError(
+      'INIT_EXISTS',
+      `refusing to overwrite ${existing.map((r) => path.join(options.dir, r)).join(', ')}`,
+      issues,
+      {
+        hint: `Run \`maint init ${options.dir} --force\` to replace them, or pick another folder.`,
+      },
+    );
   }
 
   const contents = new Map<string, string>();
@@ -84,16 +104,25 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, text, 'utf8');
   }
-  return { dir, plan: path.join(dir, PLAN_FILE), name, engine, timezone, files: targets, overwritten: existing };
+  return {
+    dir,
+    plan: path.join(dir, PLAN_FILE),
+    name,
+    engine,
+    timezone,
+    files: targets,
+    overwritten: existing,
+  };
 }
 
 async function renderPlan(engine: InitEngine, name: string, timezone: string): Promise<string> {
   const database = (await template(`database/${engine}.yaml`)).trimEnd();
-  // Placeholders are %%X%% so the plan's own handlebars ({{window.startLocal}}) pass through.
+  // Placeholders are plain YAML (so the template itself is a valid, formattable file) and not
+  // handlebars, so the plan's own templates ({{window.startLocal}}) pass through untouched.
   return (await template(PLAN_FILE))
-    .replace('%%NAME%%', name)
-    .replace('%%TIMEZONE%%', timezone)
-    .replace('%%DATABASE%%', database);
+    .replace('name: __NAME__', `name: ${name}`)
+    .replace('timezone: __TIMEZONE__', `timezone: ${timezone}`)
+    .replace('# __DATABASE__', database);
 }
 
 async function template(rel: string): Promise<string> {
@@ -128,7 +157,9 @@ function isZone(zone: string): boolean {
 async function ensureFolder(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (info && !info.isDirectory()) {
-    throw new UsageError(`${dir} exists and is not a folder`, { hint: 'Name a folder (new or existing) to scaffold into.' });
+    throw new UsageError(`${dir} exists and is not a folder`, {
+      hint: 'Name a folder (new or existing) to scaffold into.',
+    });
   }
   await mkdir(dir, { recursive: true });
 }

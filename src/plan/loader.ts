@@ -5,7 +5,18 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 import { PlanError, type InputIssue } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
@@ -55,7 +66,8 @@ async function readPlanText(file: string): Promise<string> {
     if (code === 'EACCES') return fail('permission denied reading the plan file');
     return fail(`cannot read the plan file (${code ?? String(error)})`);
   }
-  if (info.isDirectory()) return fail('is a directory, not a plan file', 'Name the plan file itself, e.g. plans/demo.yaml.');
+  if (info.isDirectory())
+    return fail('is a directory, not a plan file', 'Name the plan file itself, e.g. plans/demo.yaml.');
   if (!info.isFile()) return fail('is not a regular file');
   if (info.size > MAX_BYTES) return fail(`is ${info.size} bytes; a plan file is at most ${MAX_BYTES} bytes`);
   const bytes = await readFile(file);
@@ -104,7 +116,9 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
 
   const envIssues = interpolate(doc, env, file, at);
   if (envIssues.length > 0) {
-    throw new PlanError(file, envIssues, { hint: 'Set the variable(s) in the environment, or write the value in the plan.' });
+    throw new PlanError(file, envIssues, {
+      hint: 'Set the variable(s) in the environment, or write the value in the plan.',
+    });
   }
 
   let data: unknown;
@@ -112,16 +126,26 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     const firstAlias = findFirst(doc, isAlias);
+    throw new PlanError(
+      file,
+      [
+        {
+          file,
+          ...at(firstAlias?.range?.[0]),
+          message: `aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb; write the values out instead of nesting aliases`,
+        },
+      ],
+      { cause: error },
+    );
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new PlanError(file, [
       {
         file,
-        ...at(firstAlias?.range?.[0]),
-        message: `aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb; write the values out instead of nesting aliases`,
+        ...at(doc.contents?.range?.[0]),
+        message: 'a plan is a mapping of keys (version, name, window, …)',
       },
-    ], { cause: error });
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new PlanError(file, [{ file, ...at(doc.contents?.range?.[0]), message: 'a plan is a mapping of keys (version, name, window, …)' }]);
+    ]);
   }
 
   const result = PlanSchema.safeParse(data);
@@ -138,24 +162,40 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
 export function registerPlanSecrets(plan: Plan): void {
   registerSecret(plan.database.url);
   registerSecret(plan.database.lockUrl);
-  if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze') registerSecret(plan.strategy.clone.url);
+  if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze')
+    registerSecret(plan.strategy.clone.url);
   for (const s of notifySecrets(plan.notify)) registerSecret(s);
 }
 
 /** A YAML syntax problem as a message that says what is wrong and what to write instead. */
-function syntaxIssue(code: string, message: string, offset: number, doc: Document, text: string): { offset: number; message: string } {
+function syntaxIssue(
+  code: string,
+  message: string,
+  offset: number,
+  doc: Document,
+  text: string,
+): { offset: number; message: string } {
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   switch (code) {
     case 'DUPLICATE_KEY': {
       const key = /^("[^"]*"|'[^']*'|[^:\s]+)/.exec(text.slice(offset))?.[1];
-      return { offset, message: `duplicate key${key ? ` ${key.startsWith('"') || key.startsWith("'") ? key : `"${key}"`}` : ''}: each key may appear only once in a mapping` };
+      return {
+        offset,
+        message: `duplicate key${key ? ` ${key.startsWith('"') || key.startsWith("'") ? key : `"${key}"`}` : ''}: each key may appear only once in a mapping`,
+      };
     }
     case 'TAB_AS_INDENT':
       return { offset, message: 'tab character used for indentation; YAML indents with spaces' };
     case 'MULTIPLE_DOCS':
-      return { offset, message: 'more than one YAML document in the file (a second `---`); a plan is a single document' };
+      return {
+        offset,
+        message: 'more than one YAML document in the file (a second `---`); a plan is a single document',
+      };
     case 'TAG_RESOLVE_FAILED':
-      return { offset, message: `${first}; plans use plain YAML values without tags (for environment variables write \${NAME})` };
+      return {
+        offset,
+        message: `${first}; plans use plain YAML values without tags (for environment variables write \${NAME})`,
+      };
     case 'BAD_INDENT':
       if (first.startsWith('All mapping items')) {
         return { offset, message: `${first}; indent every key of one mapping by the same number of spaces` };
@@ -167,7 +207,8 @@ function syntaxIssue(code: string, message: string, offset: number, doc: Documen
         const open = unclosedQuoteStart(doc, offset);
         return {
           offset: open ?? offset,
-          message: 'this quoted string is never closed; add the closing quote on the same line (e.g. start: "21:00")',
+          message:
+            'this quoted string is never closed; add the closing quote on the same line (e.g. start: "21:00")',
         };
       }
       return { offset, message: first };
@@ -181,7 +222,11 @@ function unclosedQuoteStart(doc: Document, errorOffset: number): number | undefi
   visit(doc, {
     Scalar(_key, node) {
       const range = node.range;
-      if (range && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && range[1] >= errorOffset) {
+      if (
+        range &&
+        (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') &&
+        range[1] >= errorOffset
+      ) {
         found = range[0];
         return visit.BREAK;
       }
@@ -200,16 +245,37 @@ function checkStructure(doc: Document, file: string, at: At, text: string): Inpu
     Node(_key, node, ancestors) {
       const depth = ancestors.filter((a) => isMap(a) || isSeq(a)).length;
       if (depth > MAX_DEPTH) {
-        issues.push({ file, ...at(node.range?.[0]), message: `nested more than ${MAX_DEPTH} levels deep; a plan needs only a few levels (check the indentation)` });
+        issues.push({
+          file,
+          ...at(node.range?.[0]),
+          message: `nested more than ${MAX_DEPTH} levels deep; a plan needs only a few levels (check the indentation)`,
+        });
         return visit.BREAK;
       }
       const tag = (node as { tag?: string }).tag;
-      if (tag && !['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq'].includes(tag)) {
-        const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+      if (
+        tag &&
+        ![
+          'tag:yaml.org,2002:str',
+          'tag:yaml.org,2002:int',
+          'tag:yaml.org,2002:float',
+          'tag:yaml.org,2002:bool',
+          'tag:yaml.org,2002:null',
+          'tag:yaml.org,2002:map',
+          'tag:yaml.org,2002:seq',
+        ].includes(tag)
+      ) {
+        const shown = tag.startsWith('tag:yaml.org,2002:')
+          ? `!!${tag.slice('tag:yaml.org,2002:'.length)}`
+          : tag;
         // The node's range starts at its value; the tag (the fix) is just before it on the line.
         const start = node.range?.[0];
         const offset = start === undefined ? undefined : tagStart(text, start);
-        issues.push({ file, ...at(offset), message: `tag ${shown} is not allowed; plans use plain YAML values (strings, numbers, true/false, lists, mappings)` });
+        issues.push({
+          file,
+          ...at(offset),
+          message: `tag ${shown} is not allowed; plans use plain YAML values (strings, numbers, true/false, lists, mappings)`,
+        });
       }
       return undefined;
     },
@@ -228,7 +294,12 @@ const VAR = /\$\$|\$\{([^}]*)\}/g;
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Fill `${VAR}` in string scalars from the environment; `$$` is a literal `$`. */
-function interpolate(doc: Document, env: Record<string, string | undefined>, file: string, at: At): InputIssue[] {
+function interpolate(
+  doc: Document,
+  env: Record<string, string | undefined>,
+  file: string,
+  at: At,
+): InputIssue[] {
   const issues: InputIssue[] = [];
   visit(doc, {
     Scalar(key, node, ancestors) {
@@ -240,12 +311,22 @@ function interpolate(doc: Document, env: Record<string, string | undefined>, fil
       node.value = node.value.replace(VAR, (match, name: string | undefined) => {
         if (match === '$$') return '$';
         if (name === undefined || !VAR_NAME.test(name)) {
-          issues.push({ file, ...at(node.range?.[0]), path: keyPath, message: `"${match}" is not a variable reference; write \${NAME} with letters, digits and _ (or $$ for a literal $)` });
+          issues.push({
+            file,
+            ...at(node.range?.[0]),
+            path: keyPath,
+            message: `"${match}" is not a variable reference; write \${NAME} with letters, digits and _ (or $$ for a literal $)`,
+          });
           return match;
         }
         const value = env[name];
         if (value === undefined) {
-          issues.push({ file, ...at(node.range?.[0]), path: keyPath, message: `environment variable ${name} is not set` });
+          issues.push({
+            file,
+            ...at(node.range?.[0]),
+            path: keyPath,
+            message: `environment variable ${name} is not set`,
+          });
           return match;
         }
         return value;
@@ -319,7 +400,13 @@ function rangeStart(node: unknown): number | undefined {
   return (node as { range?: [number, number, number] } | undefined)?.range?.[0];
 }
 
-function positionIssue(issue: z.core.$ZodIssue, doc: Document, file: string, at: At, data: unknown): InputIssue[] {
+function positionIssue(
+  issue: z.core.$ZodIssue,
+  doc: Document,
+  file: string,
+  at: At,
+  data: unknown,
+): InputIssue[] {
   const described = describeZodIssue(issue, PlanSchema, data);
   return described.map((d) => {
     let offset: number | undefined;
@@ -343,7 +430,9 @@ function dropExplainedMissing(issues: InputIssue[]): InputIssue[] {
       suggested.add(parent + near);
     }
   }
-  return issues.filter((i) => !(i.path && suggested.has(i.path) && i.message.startsWith('missing required key')));
+  return issues.filter(
+    (i) => !(i.path && suggested.has(i.path) && i.message.startsWith('missing required key')),
+  );
 }
 
 function dedupe(issues: InputIssue[]): InputIssue[] {

@@ -42,9 +42,14 @@ export const WindowSchema = z
       .meta({ description: 'Day(s) the window starts on, or [daily].' }),
     start: z
       .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time HH:MM between 00:00 and 23:59 (quote it: "21:00")')
+      .regex(
+        /^([01]\d|2[0-3]):[0-5]\d$/,
+        'must be a 24-hour time HH:MM between 00:00 and 23:59 (quote it: "21:00")',
+      )
       .meta({ description: 'Local start time, HH:MM.' }),
-    duration: durationMs.meta({ description: 'Length in elapsed time; may cross midnight and the week end.' }),
+    duration: durationMs.meta({
+      description: 'Length in elapsed time; may cross midnight and the week end.',
+    }),
     notice: durationMs.prefault('24h').meta({ description: 'Announce this long before the window starts.' }),
   })
   .superRefine((w, ctx) => {
@@ -76,7 +81,9 @@ function minimalGapMs(days: readonly string[]): number {
 export const ENGINES = ['postgres', 'mysql', 'pglite'] as const;
 
 export const DatabaseSchema = z.strictObject({
-  engine: z.enum(ENGINES).meta({ description: 'postgres | mysql (MySQL and MariaDB) | pglite (embedded, for demos).' }),
+  engine: z
+    .enum(ENGINES)
+    .meta({ description: 'postgres | mysql (MySQL and MariaDB) | pglite (embedded, for demos).' }),
   url: z.string().min(1).meta({
     description: 'Connection URL (secret). For pglite: a folder (relative to the plan) or memory://.',
   }),
@@ -86,12 +93,26 @@ export const DatabaseSchema = z.strictObject({
 });
 
 export const MigrationsSchema = z.strictObject({
-  dir: z.string().default('./migrations').meta({ description: 'Folder of NNN_name.sql (+ .down.sql) and .js/.ts files.' }),
-  lockTimeout: durationMs.prefault('2s').meta({ description: 'Longest any DDL statement may wait for a table lock.' }),
-  retries: z.number().int().min(0).max(100).default(10).meta({ description: 'Retries of a DDL that timed out, with backoff.' }),
+  dir: z
+    .string()
+    .default('./migrations')
+    .meta({ description: 'Folder of NNN_name.sql (+ .down.sql) and .js/.ts files.' }),
+  lockTimeout: durationMs
+    .prefault('2s')
+    .meta({ description: 'Longest any DDL statement may wait for a table lock.' }),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .default(10)
+    .meta({ description: 'Retries of a DDL that timed out, with backoff.' }),
   table: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'use a plain SQL table name: lowercase letters, digits and _ (at most 63), e.g. maint_migrations')
+    .regex(
+      /^[a-z_][a-z0-9_]{0,62}$/,
+      'use a plain SQL table name: lowercase letters, digits and _ (at most 63), e.g. maint_migrations',
+    )
     .default('maint_migrations')
     .meta({ description: 'Table recording applied migrations.' }),
 });
@@ -145,8 +166,15 @@ export const AnalyzeSchema = z.union([
     mode: z.enum(['full', 'stages']).default('full').meta({
       description: '`stages`: coarse statistics first, then finer ones (like vacuumdb --analyze-in-stages).',
     }),
-    tables: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Only these tables (default: all).' }),
-    vacuum: z.boolean().default(true).meta({ description: 'PostgreSQL: VACUUM ANALYZE rather than ANALYZE.' }),
+    tables: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .meta({ description: 'Only these tables (default: all).' }),
+    vacuum: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'PostgreSQL: VACUUM ANALYZE rather than ANALYZE.' }),
   }),
 ]);
 
@@ -157,7 +185,10 @@ export const PostSchema = z.strictObject({
 const COMPARISON = /^(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?$/;
 export const CheckSchema = z.strictObject({
   name: z.string().min(1),
-  sql: z.string().min(1).meta({ description: 'A query returning one value (first column of the first row).' }),
+  sql: z
+    .string()
+    .min(1)
+    .meta({ description: 'A query returning one value (first column of the first row).' }),
   expect: z
     .union([
       z.literal('unchanged'),
@@ -170,7 +201,9 @@ export const CheckSchema = z.strictObject({
           message: 'a comparison is an operator (>=, <=, ==, !=, >, <) followed by a number, like ">= 1"',
         }),
     ])
-    .meta({ description: '`unchanged` (same as before the run), an exact value, or a comparison like ">= 1".' }),
+    .meta({
+      description: '`unchanged` (same as before the run), an exact value, or a comparison like ">= 1".',
+    }),
 });
 
 export const PlanSchema = z
@@ -178,7 +211,10 @@ export const PlanSchema = z
     version: z.literal(1).meta({ description: 'Plan format version.' }),
     name: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes (at most 63), e.g. orders-v2')
+      .regex(
+        /^[a-z0-9][a-z0-9-]{0,62}$/,
+        'use lowercase letters, digits and dashes (at most 63), e.g. orders-v2',
+      )
       .meta({ description: 'Keys the lock and the journal.' }),
     window: WindowSchema,
     estimate: durationMs.optional().meta({ description: 'Expected duration; else learned from past runs.' }),

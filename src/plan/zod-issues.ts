@@ -32,7 +32,11 @@ function unwrap(s: AnySchema): AnySchema {
   let cur = s;
   for (let i = 0; i < 20; i++) {
     const d = def(cur);
-    if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type) && d.innerType) cur = d.innerType;
+    if (
+      ['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type) &&
+      d.innerType
+    )
+      cur = d.innerType;
     else if (d.type === 'pipe' && d.in) cur = d.in;
     else break;
   }
@@ -49,7 +53,11 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** The schema that validates the value at `path`, choosing union branches by the data. */
-export function schemaAt(root: AnySchema, path: readonly PropertyKey[], data: unknown): AnySchema | undefined {
+export function schemaAt(
+  root: AnySchema,
+  path: readonly PropertyKey[],
+  data: unknown,
+): AnySchema | undefined {
   let cur: AnySchema | undefined = unwrap(root);
   for (let i = 0; i < path.length && cur; i++) {
     cur = pickBranch(cur, valueAt(data, path.slice(0, i)));
@@ -101,7 +109,9 @@ function label(s: AnySchema): string {
     case 'literal':
       return (d.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
     case 'enum':
-      return Object.values(d.entries ?? {}).map((v) => JSON.stringify(v)).join(', ');
+      return Object.values(d.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(', ');
     case 'object': {
       const kind = d.shape?.kind ?? d.shape?.type ?? d.shape?.provider;
       const name = d.shape?.kind ? 'kind' : d.shape?.type ? 'type' : 'provider';
@@ -118,7 +128,8 @@ function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
@@ -207,10 +218,18 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
       const allowed = allowedKeys(root, path, data);
       return issue.keys.map((key) => {
         if (key === '<<') {
-          return { path, key, message: 'merge keys (<<: *alias) are not supported; write the keys out in this mapping' };
+          return {
+            path,
+            key,
+            message: 'merge keys (<<: *alias) are not supported; write the keys out in this mapping',
+          };
         }
         const near = suggest(key, allowed);
-        const hint = near ? ` (did you mean "${near}"?)` : allowed.length ? ` (allowed here: ${allowed.join(', ')})` : '';
+        const hint = near
+          ? ` (did you mean "${near}"?)`
+          : allowed.length
+            ? ` (allowed here: ${allowed.join(', ')})`
+            : '';
         return { path, key, message: `unknown key "${key}"${hint}` };
       });
     }
@@ -219,12 +238,18 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
       const schema = schemaAt(root, path, data);
       if (isDuration(schema)) {
         const unit = typeof value === 'number' ? ` (add a unit: "${value}s" or "${value}m")` : '';
-        return [{ path, message: `expected a duration like 90s, 40m, 8h or 1h30m, got ${kindOf(value)}${unit}` }];
+        return [
+          { path, message: `expected a duration like 90s, 40m, 8h or 1h30m, got ${kindOf(value)}${unit}` },
+        ];
       }
       const expected = ARTICLE[issue.expected] ?? issue.expected;
       let hint = '';
       if (issue.expected === 'string' && typeof value === 'number') hint = ' (quote it to make it a string)';
-      if (issue.expected === 'boolean' && typeof value === 'string' && YAML11_BOOLEANS.has(value.toLowerCase())) {
+      if (
+        issue.expected === 'boolean' &&
+        typeof value === 'string' &&
+        YAML11_BOOLEANS.has(value.toLowerCase())
+      ) {
         hint = ' (in YAML 1.2 yes/no/on/off are strings; write true or false)';
       }
       return [{ path, message: `expected ${expected}, got ${kindOf(value)}${hint}` }];
@@ -236,10 +261,24 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
       const options = issue.values.map((v) => JSON.stringify(v));
       const expected = options.length === 1 ? options[0] : `one of ${options.join(', ')}`;
       // `version: "1"`: the right value, quoted.
-      if (typeof value === 'string' && issue.values.some((v) => typeof v !== 'string' && String(v) === value)) {
-        return [{ path, message: `${kindOf(value)} is not allowed; expected the ${typeof issue.values[0]} ${expected}, without quotes` }];
+      if (
+        typeof value === 'string' &&
+        issue.values.some((v) => typeof v !== 'string' && String(v) === value)
+      ) {
+        return [
+          {
+            path,
+            message: `${kindOf(value)} is not allowed; expected the ${typeof issue.values[0]} ${expected}, without quotes`,
+          },
+        ];
       }
-      const near = typeof value === 'string' ? suggest(value, issue.values.filter((v) => typeof v === 'string')) : undefined;
+      const near =
+        typeof value === 'string'
+          ? suggest(
+              value,
+              issue.values.filter((v) => typeof v === 'string'),
+            )
+          : undefined;
       const hint = near ? ` (did you mean "${near}"?)` : '';
       return [{ path, message: `${kindOf(value)} is not allowed; expected ${expected}${hint}` }];
     }
@@ -253,22 +292,51 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
         const schema = schemaAt(root, objectPath, data);
         const options = fromIssue ?? discriminated(schema)?.values ?? [];
         if (object === null || typeof object !== 'object' || Array.isArray(object)) {
-          return [{ path: objectPath, message: `expected a mapping with "${disc}: ${options.join('|')}", got ${kindOf(object)}` }];
+          return [
+            {
+              path: objectPath,
+              message: `expected a mapping with "${disc}: ${options.join('|')}", got ${kindOf(object)}`,
+            },
+          ];
         }
         const tag = (object as Record<string, unknown>)[disc];
-        if (tag === undefined) return [{ path: objectPath, key: disc, message: `missing required key "${disc}" (one of ${options.join(', ')})` }];
+        if (tag === undefined)
+          return [
+            {
+              path: objectPath,
+              key: disc,
+              message: `missing required key "${disc}" (one of ${options.join(', ')})`,
+            },
+          ];
         const near = typeof tag === 'string' ? suggest(tag, options) : undefined;
-        return [{ path: [...objectPath, disc], message: `unknown ${disc} ${JSON.stringify(tag)}; expected one of ${options.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}` }];
+        return [
+          {
+            path: [...objectPath, disc],
+            message: `unknown ${disc} ${JSON.stringify(tag)}; expected one of ${options.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`,
+          },
+        ];
       }
       const schema = schemaAt(root, path, data);
       // A mapping whose kind matches no branch: say so, rather than explain one branch's failure.
       const kinds = discriminated(schema);
       if (kinds && value && typeof value === 'object' && !Array.isArray(value)) {
         const tag = (value as Record<string, unknown>)[kinds.key];
-        if (tag === undefined) return [{ path, key: kinds.key, message: `missing required key "${kinds.key}" (one of ${kinds.values.join(', ')})` }];
+        if (tag === undefined)
+          return [
+            {
+              path,
+              key: kinds.key,
+              message: `missing required key "${kinds.key}" (one of ${kinds.values.join(', ')})`,
+            },
+          ];
         if (!kinds.values.includes(String(tag))) {
           const near = typeof tag === 'string' ? suggest(tag, kinds.values) : undefined;
-          return [{ path: [...path, kinds.key], message: `unknown ${kinds.key} ${JSON.stringify(tag)}; expected one of ${kinds.values.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}` }];
+          return [
+            {
+              path: [...path, kinds.key],
+              message: `unknown ${kinds.key} ${JSON.stringify(tag)}; expected one of ${kinds.values.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`,
+            },
+          ];
         }
       }
       // The branch that got furthest explains the problem best.
@@ -277,36 +345,85 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
         .map((b) => ({ b, depth: Math.max(...b.map((e) => e.path.length)) }))
         .sort((x, y) => y.depth - x.depth)[0];
       if (deepest && deepest.depth > 0) {
-        return deepest.b.flatMap((e) => describeZodIssue({ ...e, path: [...path, ...e.path] } as z.core.$ZodIssue, root, data));
+        return deepest.b.flatMap((e) =>
+          describeZodIssue({ ...e, path: [...path, ...e.path] } as z.core.$ZodIssue, root, data),
+        );
       }
-      const options = schema && def(schema).type === 'union' ? [...new Set(def(schema).options!.map(label))] : [];
-      const strings = schema && def(schema).type === 'union' ? def(schema).options!.flatMap((o) => literalValues(o)).filter((v): v is string => typeof v === 'string') : [];
+      const options =
+        schema && def(schema).type === 'union' ? [...new Set(def(schema).options!.map(label))] : [];
+      const strings =
+        schema && def(schema).type === 'union'
+          ? def(schema)
+              .options!.flatMap((o) => literalValues(o))
+              .filter((v): v is string => typeof v === 'string')
+          : [];
       const near = typeof value === 'string' ? suggest(value, strings) : undefined;
       const yaml11 =
-        typeof value === 'string' && YAML11_BOOLEANS.has(value.toLowerCase()) && options.includes('true or false')
+        typeof value === 'string' &&
+        YAML11_BOOLEANS.has(value.toLowerCase()) &&
+        options.includes('true or false')
           ? ' (in YAML 1.2 yes/no/on/off are strings; write true or false)'
           : '';
-      const list = options.length > 1 ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}` : options[0] ?? 'another value';
-      return [{ path, message: `${kindOf(value)} is not allowed; expected ${list}${near ? ` (did you mean "${near}"?)` : ''}${yaml11}` }];
+      const list =
+        options.length > 1
+          ? `${options.slice(0, -1).join(', ')} or ${options[options.length - 1]}`
+          : (options[0] ?? 'another value');
+      return [
+        {
+          path,
+          message: `${kindOf(value)} is not allowed; expected ${list}${near ? ` (did you mean "${near}"?)` : ''}${yaml11}`,
+        },
+      ];
     }
     case 'too_small': {
       const n = Number(issue.minimum);
-      if (issue.origin === 'array') return [{ path, message: n === 1 ? 'must not be empty; list at least one item' : `must list at least ${n} items` }];
-      if (issue.origin === 'string') return [{ path, message: n === 1 ? 'must not be empty' : `must be at least ${n} characters` }];
-      return [{ path, message: `must be ${issue.inclusive ? 'at least' : 'more than'} ${n}, got ${String(value)}` }];
+      if (issue.origin === 'array')
+        return [
+          {
+            path,
+            message: n === 1 ? 'must not be empty; list at least one item' : `must list at least ${n} items`,
+          },
+        ];
+      if (issue.origin === 'string')
+        return [{ path, message: n === 1 ? 'must not be empty' : `must be at least ${n} characters` }];
+      return [
+        { path, message: `must be ${issue.inclusive ? 'at least' : 'more than'} ${n}, got ${String(value)}` },
+      ];
     }
     case 'too_big':
-      if (issue.origin === 'array') return [{ path, message: `must list at most ${String(issue.maximum)} items` }];
-      if (issue.origin === 'string') return [{ path, message: `must be at most ${String(issue.maximum)} characters` }];
-      return [{ path, message: `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}, got ${String(value)}` }];
+      if (issue.origin === 'array')
+        return [{ path, message: `must list at most ${String(issue.maximum)} items` }];
+      if (issue.origin === 'string')
+        return [{ path, message: `must be at most ${String(issue.maximum)} characters` }];
+      return [
+        {
+          path,
+          message: `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}, got ${String(value)}`,
+        },
+      ];
     case 'invalid_format':
       if (issue.message.startsWith('Invalid')) {
         if (issue.format === 'url') {
-          const schemes = (issue as { note?: string }).note === 'Invalid protocol' ? protocols((issue as { pattern?: string }).pattern) : undefined;
-          return [{ path, message: schemes ? `${kindOf(value)} must be a URL starting with ${schemes}` : `${kindOf(value)} is not a URL; write it in full, like https://host/path` }];
+          const schemes =
+            (issue as { note?: string }).note === 'Invalid protocol'
+              ? protocols((issue as { pattern?: string }).pattern)
+              : undefined;
+          return [
+            {
+              path,
+              message: schemes
+                ? `${kindOf(value)} must be a URL starting with ${schemes}`
+                : `${kindOf(value)} is not a URL; write it in full, like https://host/path`,
+            },
+          ];
         }
         const pattern = (issue as { pattern?: string }).pattern;
-        return [{ path, message: `${kindOf(value)} has the wrong form${pattern ? `; it must match /${pattern}/` : ` (${issue.format})`}` }];
+        return [
+          {
+            path,
+            message: `${kindOf(value)} has the wrong form${pattern ? `; it must match /${pattern}/` : ` (${issue.format})`}`,
+          },
+        ];
       }
       return [{ path, message: `${kindOf(value)}: ${issue.message}` }];
     default:

@@ -22,15 +22,22 @@ interface ManifestCommand {
   flags: Record<string, unknown>;
   hidden?: boolean;
 }
-const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { commands: Record<string, ManifestCommand> };
+const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+  commands: Record<string, ManifestCommand>;
+};
 const commands = Object.values(manifest.commands).filter((c) => !c.hidden);
 const ids = commands.map((c) => c.id);
 
 function maint(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1', COLUMNS: '200' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repo, env: { ...process.env, NO_COLOR: '1', COLUMNS: '200' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -60,12 +67,15 @@ describe('the command surface', () => {
     for (const id of ids) expect(section, id).toMatch(new RegExp(`^\\s+${id.split(/[: ]/)[0]}\\s`, 'm'));
   });
 
-  it.each(commands.map((c) => [c.id, c] as const))('%s has a summary, a description, examples and --json', (_id, c) => {
-    expect(c.summary?.length ?? 0).toBeGreaterThan(10);
-    expect(c.description?.length ?? 0).toBeGreaterThan(10);
-    expect(c.examples?.length ?? 0).toBeGreaterThanOrEqual(1);
-    expect(Object.keys(c.flags)).toContain('json');
-  });
+  it.each(commands.map((c) => [c.id, c] as const))(
+    '%s has a summary, a description, examples and --json',
+    (_id, c) => {
+      expect(c.summary?.length ?? 0).toBeGreaterThan(10);
+      expect(c.description?.length ?? 0).toBeGreaterThan(10);
+      expect(c.examples?.length ?? 0).toBeGreaterThanOrEqual(1);
+      expect(Object.keys(c.flags)).toContain('json');
+    },
+  );
 
   it('every command shows EXAMPLES and --json in its --help', async () => {
     const runs = await pool(ids, 4, async (id) => ({ id, run: await maint([...id.split(':'), '--help']) }));

@@ -22,9 +22,14 @@ function maint(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const base = { ...process.env, NO_COLOR: '1' } as Record<string, string | undefined>;
   delete base.MAINT_FIXTURE_UNSET_URL;
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...base, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repo, env: { ...base, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -47,7 +52,8 @@ const rel = (c: InvalidCase) => `test/fixtures/plans/invalid/${c.name}.yaml`;
 let results: Map<string, { human: Run; json: Run }>;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(repo, 'dist/commands/validate.js'))) throw new Error('dist/ is not built: run `npm run build` first');
+  if (!existsSync(path.join(repo, 'dist/commands/validate.js')))
+    throw new Error('dist/ is not built: run `npm run build` first');
   // Four processes at a time: enough to finish quickly, few enough for two shared cores.
   const runs = await pool(invalidCases, 4, async (c) => ({
     name: c.name,
@@ -72,7 +78,9 @@ describe('maint validate <invalid fixture>', () => {
   it.each(invalidCases)('$name --json: one object with error.code', (c) => {
     const { json } = results.get(c.name)!;
     expect(json.code, json.stderr).toBe(2);
-    const parsed = JSON.parse(json.stdout) as { error: { code: string; issues: Array<{ line?: number; col?: number; path?: string }> } };
+    const parsed = JSON.parse(json.stdout) as {
+      error: { code: string; issues: Array<{ line?: number; col?: number; path?: string }> };
+    };
     expect(parsed.error.code).toBe('PLAN_INVALID');
     // JSON drops undefined keys: a position-free issue has no line, col or path at all.
     const first = parsed.error.issues[0]!;
@@ -87,13 +95,21 @@ describe('maint validate <valid fixture>', () => {
     const run = await maint(['validate', ...files, '--json'], fixtureEnv);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const parsed = JSON.parse(run.stdout) as { results: Array<{ file: string; valid: boolean; name: string }> };
-    expect(parsed.results.map((r) => [r.file, r.valid, r.name])).toEqual(validCases.map((c, i) => [files[i], true, c.planName]));
+    const parsed = JSON.parse(run.stdout) as {
+      results: Array<{ file: string; valid: boolean; name: string }>;
+    };
+    expect(parsed.results.map((r) => [r.file, r.valid, r.name])).toEqual(
+      validCases.map((c, i) => [files[i], true, c.planName]),
+    );
     expect(run.stdout).not.toContain('fixture-db-password');
   });
 
   it('one invalid file among valid ones fails the whole call with its position', async () => {
-    const run = await maint(['validate', 'test/fixtures/plans/valid/minimal.yaml', 'test/fixtures/plans/invalid/bad-zone.yaml']);
+    const run = await maint([
+      'validate',
+      'test/fixtures/plans/valid/minimal.yaml',
+      'test/fixtures/plans/invalid/bad-zone.yaml',
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('test/fixtures/plans/invalid/bad-zone.yaml:4:13');
   });

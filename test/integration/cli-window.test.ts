@@ -24,9 +24,14 @@ interface Run {
 
 function maint(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -44,7 +49,9 @@ async function windowJson(plan: string, now: string, count: number): Promise<Win
   const json = JSON.parse(run.stdout) as WindowJson;
   // The contract's shape (SPEC.md); more fields may be added, these may not change.
   expect(typeof json.open).toBe('boolean');
-  expect(json.current === null || (ISO_UTC.test(json.current.start) && ISO_UTC.test(json.current.end))).toBe(true);
+  expect(json.current === null || (ISO_UTC.test(json.current.start) && ISO_UTC.test(json.current.end))).toBe(
+    true,
+  );
   expect(json.remainingSeconds === null || Number.isInteger(json.remainingSeconds)).toBe(true);
   expect(Array.isArray(json.next)).toBe(true);
   for (const w of json.next) {
@@ -56,14 +63,21 @@ async function windowJson(plan: string, now: string, count: number): Promise<Win
 
 let work: string;
 beforeAll(async () => {
-  if (!existsSync(path.join(repo, 'dist/commands/window.js'))) throw new Error('dist/ is not built: run `npm run build` first');
+  if (!existsSync(path.join(repo, 'dist/commands/window.js')))
+    throw new Error('dist/ is not built: run `npm run build` first');
   work = await mkdtemp(path.join(tmpdir(), 'maint-window-'));
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function planFile(name: string, zone: string, days: string, start: string, duration: string): Promise<string> {
+async function planFile(
+  name: string,
+  zone: string,
+  days: string,
+  start: string,
+  duration: string,
+): Promise<string> {
   const file = path.join(work, `${name}.yaml`);
   const text = `version: 1\nname: ${name}\nwindow:\n  timezone: ${zone}\n  days: [${days}]\n  start: "${start}"\n  duration: ${duration}\ndatabase:\n  engine: pglite\n  url: memory://\n`;
   await writeFile(file, text);
@@ -89,9 +103,16 @@ describe('maint window --json', () => {
     // Half a second past 20:30Z: the clock runs on from MAINT_NOW, so floor() gives 26999.
     const json = await windowJson(PLAN, '2026-11-29T20:30:00.500Z', 3);
     expect(json.open).toBe(true);
-    expect(json.current).toMatchObject({ start: '2026-11-29T20:00:00.000Z', end: '2026-11-30T04:00:00.000Z' });
+    expect(json.current).toMatchObject({
+      start: '2026-11-29T20:00:00.000Z',
+      end: '2026-11-30T04:00:00.000Z',
+    });
     expect(json.remainingSeconds).toBe(7 * 3600 + 30 * 60 - 1);
-    expect(json.next.map((w) => w.start)).toEqual(['2026-12-06T20:00:00.000Z', '2026-12-13T20:00:00.000Z', '2026-12-20T20:00:00.000Z']);
+    expect(json.next.map((w) => w.start)).toEqual([
+      '2026-12-06T20:00:00.000Z',
+      '2026-12-13T20:00:00.000Z',
+      '2026-12-20T20:00:00.000Z',
+    ]);
   });
 
   it('--count 0 lists no next windows', async () => {
@@ -101,7 +122,9 @@ describe('maint window --json', () => {
   it('spring forward: Paris 02:30 on 2026-03-29 does not exist and starts at 03:30 CEST (01:30Z)', async () => {
     const plan = await planFile('paris-gap', 'Europe/Paris', 'sun', '02:30', '2h');
     const json = await windowJson(plan, '2026-03-25T00:00:00Z', 1);
-    expect(json.next).toEqual([expect.objectContaining({ start: '2026-03-29T01:30:00.000Z', end: '2026-03-29T03:30:00.000Z' })]);
+    expect(json.next).toEqual([
+      expect.objectContaining({ start: '2026-03-29T01:30:00.000Z', end: '2026-03-29T03:30:00.000Z' }),
+    ]);
   });
 
   it('fall back: New York 01:30 on 2026-11-01 happens twice and starts at the first (05:30Z)', async () => {
@@ -124,15 +147,18 @@ describe('maint window --json', () => {
     expect(run.stdout).toContain('Sun 29 Nov 2026 21:00');
   });
 
-  it.each(['yesterday', '2026-11-29T20:00:00', '2026-13-01T00:00:00Z', '2026-11-29 20:00Z'])('a bad MAINT_NOW (%s) exits 2', async (now) => {
-    const human = await maint(['window', PLAN], { MAINT_NOW: now });
-    expect(human.code).toBe(2);
-    expect(human.stderr).toContain('MAINT_NOW');
-    expect(human.stderr).not.toMatch(/^\s+at /m);
-    const json = await maint(['window', PLAN, '--json'], { MAINT_NOW: now });
-    expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout).error.code).toBe('USAGE');
-  });
+  it.each(['yesterday', '2026-11-29T20:00:00', '2026-13-01T00:00:00Z', '2026-11-29 20:00Z'])(
+    'a bad MAINT_NOW (%s) exits 2',
+    async (now) => {
+      const human = await maint(['window', PLAN], { MAINT_NOW: now });
+      expect(human.code).toBe(2);
+      expect(human.stderr).toContain('MAINT_NOW');
+      expect(human.stderr).not.toMatch(/^\s+at /m);
+      const json = await maint(['window', PLAN, '--json'], { MAINT_NOW: now });
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout).error.code).toBe('USAGE');
+    },
+  );
 
   it('a bad --count exits 2', async () => {
     const run = await maint(['window', PLAN, '--count', '-1'], { MAINT_NOW: '2026-11-25T12:00:00Z' });

@@ -79,7 +79,12 @@ describe('valid plan fixtures', () => {
   it('applies the documented defaults', async () => {
     const { plan } = await loadPlan(path.join(root, 'valid', 'minimal.yaml'), { env: {} });
     expect(plan.window.notice).toBe(24 * 3_600_000);
-    expect(plan.migrations).toEqual({ dir: './migrations', lockTimeout: 2000, retries: 10, table: 'maint_migrations' });
+    expect(plan.migrations).toEqual({
+      dir: './migrations',
+      lockTimeout: 2000,
+      retries: 10,
+      table: 'maint_migrations',
+    });
     expect(plan.strategy).toBe('in-place');
     expect(plan.post.analyze).toBe(false);
     expect(plan.checks).toEqual([]);

@@ -10,10 +10,16 @@ describe('redact: patterns (secrets nobody registered)', () => {
     ['smtps://ops:mail-pw@mail.example.com:465', 'smtps://ops:***@mail.example.com:465'],
     ['redis://:onlypassword@cache:6379', 'redis://:***@cache:6379'],
     ['secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw in use', 'secret whsec_*** in use'],
-    ['POST https://hooks.slack.com/services/T0001/B0002/abcdefXYZ123 failed', 'POST https://hooks.slack.com/services/*** failed'],
+    [
+      'POST https://hooks.slack.com/services/T0001/B0002/abcdefXYZ123 failed',
+      'POST https://hooks.slack.com/services/*** failed',
+    ],
     ['token xoxb-1234-5678-abcdefghijkl', 'token ***'],
     ['Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig', 'Authorization: Bearer ***'],
-    ['host=db.internal port=5432 password=s3cr3t user=app', 'host=db.internal port=5432 password=*** user=app'],
+    [
+      'host=db.internal port=5432 password=s3cr3t user=app',
+      'host=db.internal port=5432 password=*** user=app',
+    ],
     ["password='quoted secret' dbname=x", 'password=*** dbname=x'],
     ['https://api.example.com/hook?token=abcd1234&x=1', 'https://api.example.com/hook?token=***&x=1'],
     ['{"api_key": "k-123456"}', '{"api_key": ***}'],
@@ -23,9 +29,17 @@ describe('redact: patterns (secrets nobody registered)', () => {
 
   it.each([
     // Driver messages quoting a connection string: the host stays (it helps), the password goes.
-    ['getaddrinfo ENOTFOUND db.internal (postgres://app:s3cr3t-pw@db.internal:5432/orders)', 's3cr3t-pw', 'db.internal'],
+    [
+      'getaddrinfo ENOTFOUND db.internal (postgres://app:s3cr3t-pw@db.internal:5432/orders)',
+      's3cr3t-pw',
+      'db.internal',
+    ],
     ['Connection lost: mysql://root:root-pw@127.0.0.1:3306/shop (ECONNRESET)', 'root-pw', '127.0.0.1:3306'],
-    ['error: password authentication failed for user "app" — url=postgres://app:pw-xyz@h:5432/db', 'pw-xyz', 'user "app"'],
+    [
+      'error: password authentication failed for user "app" — url=postgres://app:pw-xyz@h:5432/db',
+      'pw-xyz',
+      'user "app"',
+    ],
   ])('driver-style message: %s', (message, secret, kept) => {
     const out = redact(message);
     expect(out).not.toContain(secret);
@@ -42,7 +56,9 @@ describe('redact: patterns (secrets nobody registered)', () => {
 describe('redact: registered secrets', () => {
   it('masks a registered value wherever it appears, whatever its shape', () => {
     registerSecret('tok_live_0123456789');
-    expect(redact('intercom said 401 for tok_live_0123456789 (tok_live_0123456789)')).toBe('intercom said 401 for *** (***)');
+    expect(redact('intercom said 401 for tok_live_0123456789 (tok_live_0123456789)')).toBe(
+      'intercom said 401 for *** (***)',
+    );
   });
 
   it('registering a URL also masks its password alone, raw and percent-decoded', () => {
@@ -81,7 +97,10 @@ describe('redactDeep', () => {
     registerSecret('registered-secret-1');
     const input = {
       plan: 'orders',
-      database: { url: 'postgres://app:pw-in-url@db/x', nested: [{ note: 'has registered-secret-1 inside' }] },
+      database: {
+        url: 'postgres://app:pw-in-url@db/x',
+        nested: [{ note: 'has registered-secret-1 inside' }],
+      },
       count: 3,
       ok: true,
       none: null,
@@ -101,8 +120,13 @@ describe('redactDeep', () => {
   });
 
   it('turns errors into name and message, redacted (no stack, no driver fields)', () => {
-    const error = Object.assign(new Error('connect to mysql://root:hunter22@db failed'), { sql: 'select 1', code: 'ECONNREFUSED' });
-    expect(redactDeep({ error })).toEqual({ error: { name: 'Error', message: 'connect to mysql://root:***@db failed' } });
+    const error = Object.assign(new Error('connect to mysql://root:hunter22@db failed'), {
+      sql: 'select 1',
+      code: 'ECONNREFUSED',
+    });
+    expect(redactDeep({ error })).toEqual({
+      error: { name: 'Error', message: 'connect to mysql://root:***@db failed' },
+    });
   });
 
   it('writes dates as ISO strings', () => {

@@ -6,7 +6,8 @@ import { planJsonSchema } from '../../src/plan/schema.js';
 
 const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../plan.schema.json');
 const committed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-const REGENERATE = 'plan.schema.json is out of date with src/plan/schema*.ts: run `npm run schema:write` (after `npm run build`) and commit it';
+const REGENERATE =
+  'plan.schema.json is out of date with src/plan/schema*.ts: run `npm run schema:write` (after `npm run build`) and commit it';
 
 /** Every sub-schema, with its JSON path. */
 function* nodes(value: unknown, at = '#'): Generator<[string, Record<string, unknown>]> {
@@ -28,7 +29,9 @@ describe('plan JSON Schema', () => {
   });
 
   it('forbids unknown keys on every object, as the loader does', () => {
-    const objects = [...nodes(committed)].filter(([, n]) => n.type === 'object' && n.properties !== undefined);
+    const objects = [...nodes(committed)].filter(
+      ([, n]) => n.type === 'object' && n.properties !== undefined,
+    );
     expect(objects.length).toBeGreaterThan(15);
     const open = objects.filter(([, n]) => n.additionalProperties !== false).map(([at]) => at);
     expect(open).toEqual([]);
@@ -36,7 +39,19 @@ describe('plan JSON Schema', () => {
 
   it('describes the top-level keys and requires the essential ones', () => {
     const properties = committed.properties as Record<string, { description?: string }>;
-    expect(Object.keys(properties)).toEqual(['version', 'name', 'window', 'estimate', 'database', 'migrations', 'strategy', 'fleet', 'post', 'checks', 'notify']);
+    expect(Object.keys(properties)).toEqual([
+      'version',
+      'name',
+      'window',
+      'estimate',
+      'database',
+      'migrations',
+      'strategy',
+      'fleet',
+      'post',
+      'checks',
+      'notify',
+    ]);
     expect(committed.required).toEqual(expect.arrayContaining(['version', 'name', 'window', 'database']));
     expect(committed.required).not.toContain('migrations');
   });
