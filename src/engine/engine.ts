@@ -141,6 +141,11 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
       await input.journal
         .putStep(record(status, { finishedAt: input.clock.now().toISOString(), durationMs, detail: { error: { code: error.code, message } } }))
         .catch((e: unknown) => input.logger.warn(`could not journal the failure of step "${step.name}": ${(e as Error).message}`));
+      if (error.code === 'LOCK_LOST') {
+        // Another runner may hold the lock now: undoing our work could collide with theirs.
+        await input.journal.updateRun(input.runId, { status: 'failed' }).catch(() => undefined);
+        return { status: 'failed', steps: results, error, windowStop: false };
+      }
       return finishWithRollback(input, results, touched, error, error instanceof WindowError);
     } finally {
       stopTimer.abort();

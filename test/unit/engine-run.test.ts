@@ -294,3 +294,59 @@ describe('maint run engine (fakes)', () => {
     expect(calm.lines.filter((l) => l.startsWith('warn:'))).toEqual([]);
   });
 });
+
+describe('engine edge cases', () => {
+  it('a stop signal (Ctrl-C) cancels the running step and rolls everything back', async () => {
+    const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a' }, { name: '002_slow', hang: true }]);
+    const controller = new AbortController();
+    h.migrator.onHang = () => queueMicrotask(() => controller.abort(new MaintError('INTERRUPTED', 5, 'interrupted by SIGINT')));
+    const error = await failure(h.run({ signal: controller.signal }));
+    expect(error.exitCode).toBe(5);
+    expect(error.code).toBe('INTERRUPTED');
+    expect(h.migrator.applied_).toEqual([]);
+    expect((await h.journal.runs('orders', 1))[0]!.status).toBe('rolled_back');
+  });
+
+  it('a lost lock stops the run without rolling back (another runner may be acting): exit 6', async () => {
+    const h = harness('2026-11-29T10:00:00Z');
+    h.migrator.migrations[1]!.up = () => {
+      h.db.session_!.lost = true;
+    };
+    const error = await failure(h.run());
+    expect(error.code).toBe('LOCK_LOST');
+    expect(error.exitCode).toBe(6);
+    expect(h.migrator.downCalls).toEqual([]);
+    expect((await h.journal.runs('orders', 1))[0]!.status).toBe('failed');
+  });
+
+  it('a done step without rollback is a point of no return: a later failure needs an operator', async () => {
+    const { runSteps } = await import('../../src/engine/engine.js');
+    const journal = new FileJournal(null);
+    const clock = new FakeClock('2026-11-29T10:00:00Z');
+    const undone: string[] = [];
+    const steps = [
+      { name: 'a', defaultEstimateMs: 1, run: async () => undefined, rollback: async () => void undone.push('a') },
+      { name: 'irreversible', defaultEstimateMs: 1, run: async () => undefined },
+      { name: 'c', defaultEstimateMs: 1, run: async () => Promise.reject(new Error('boom')), rollback: async () => void undone.push('c') },
+    ];
+    const plan = loaded();
+    const result = await runSteps({
+      runId: 'r',
+      planPath: 'plan.yaml',
+      windowSpec: plan.plan.window,
+      window: null,
+      steps,
+      estimates: steps.map(() => ({ runMs: 1, rollbackMs: 1, source: 'default' as const })),
+      journal,
+      clock,
+      logger: createMemoryLogger(),
+      db: null,
+      lock: null,
+      state: { baseline: null, saveBaseline: async () => undefined },
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'POINT_OF_NO_RETURN', exitCode: 6 });
+    expect(undone).toEqual(['c']);
+    expect(result.steps.map((s) => s.status)).toEqual(['done', 'done', 'rolled_back']);
+  });
+});
