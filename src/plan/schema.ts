@@ -3,6 +3,7 @@
  * JSON Schema (`maint schema`, plan.schema.json) and validation all come from here.
  */
 import { z } from 'zod';
+import { formatDuration } from './duration.js';
 import { durationMs } from './schema-common.js';
 import { NotifySchema } from './schema-notify.js';
 
@@ -35,7 +36,9 @@ export const WindowSchema = z
     days: z
       .array(day)
       .min(1)
-      .refine((days) => new Set(days).size === days.length, { message: 'days are listed more than once' })
+      .refine((days) => new Set(days).size === days.length, {
+        message: 'a day is listed more than once; list each day once',
+      })
       .refine((days) => !days.includes('daily') || days.length === 1, {
         message: '`daily` stands alone; list either [daily] or the days',
       })
@@ -59,10 +62,16 @@ export const WindowSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['duration'],
-        message: `a ${Math.round(w.duration / 3_600_000)}h window is longer than the ${gapMs / 3_600_000}h between two window starts, so windows would overlap`,
+        message: `a ${hours(w.duration)} window is longer than the ${hours(gapMs)} between two window starts, so windows would overlap; shorten the duration or start on fewer days`,
       });
     }
   });
+
+/** `30h` reads better than `1d6h` when comparing against a gap of whole days. */
+function hours(ms: number): string {
+  const h = ms / 3_600_000;
+  return Number.isInteger(h) ? `${h}h` : formatDuration(ms);
+}
 
 /** Smallest gap between two consecutive start days, in ms (ignoring DST). */
 function minimalGapMs(days: readonly string[]): number {

@@ -196,6 +196,18 @@ function missingKey(path: readonly PropertyKey[], extra = ''): DescribedIssue[] 
   return [{ path: path.slice(0, -1), key, message: `missing required key "${key}"${extra}` }];
 }
 
+/** What a missing key should hold, for the message: `a mapping with timezone, days, …`. */
+function expectedAt(root: AnySchema, path: readonly PropertyKey[], data: unknown): string {
+  const schema = schemaAt(root, path, data);
+  if (!schema) return '';
+  if (isDuration(schema)) return ' (a duration like 8h or 40m)';
+  const d = def(schema);
+  if (d.type === 'object' && d.shape) return ` (a mapping with ${Object.keys(d.shape).join(', ')})`;
+  if (d.type === 'array') return ' (a list)';
+  if (d.type === 'union') return '';
+  return ` (${label(schema)})`;
+}
+
 /** The discriminator values of a union's object branches (`kind`, `type`, `provider`). */
 function discriminated(schema: AnySchema | undefined): { key: string; values: string[] } | undefined {
   if (!schema) return undefined;
@@ -234,7 +246,7 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
       });
     }
     case 'invalid_type': {
-      if (value === undefined && path.length > 0) return missingKey(path);
+      if (value === undefined && path.length > 0) return missingKey(path, expectedAt(root, path, data));
       const schema = schemaAt(root, path, data);
       if (isDuration(schema)) {
         const unit = typeof value === 'number' ? ` (add a unit: "${value}s" or "${value}m")` : '';
