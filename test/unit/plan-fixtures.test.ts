@@ -1,7 +1,9 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, PlanError } from '../../src/errors.js';
 import { loadPlan } from '../../src/plan/loader.js';
 import { fixtureEnv, invalidCases, validCases } from '../fixtures/plans/cases.js';
@@ -89,5 +91,49 @@ describe('valid plan fixtures', () => {
     expect(plan.post.analyze).toBe(false);
     expect(plan.checks).toEqual([]);
     expect(plan.notify.channels).toEqual([]);
+  });
+});
+
+describe('plan text written by the test', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'maint-plan-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const minimal = () => readFileSync(path.join(root, 'valid', 'minimal.yaml'), 'utf8');
+
+  it('refuses a file over 1 MiB before parsing it', async () => {
+    const file = path.join(dir, 'huge.yaml');
+    await writeFile(file, minimal() + `# ${'x'.repeat(1024 * 1024)}\n`);
+    const error = await loadError(file);
+    expect(error.issues[0]!.message).toMatch(/is \d+ bytes; a plan file is at most 1048576 bytes/);
+  });
+
+  it('accepts a UTF-8 byte-order mark', async () => {
+    const file = path.join(dir, 'bom.yaml');
+    await writeFile(file, '\uFEFF' + minimal());
+    expect((await loadPlan(file, { env: {} })).plan.name).toBe('orders-v2');
+  });
+
+  it('keeps positions right with CRLF line ends', async () => {
+    const file = path.join(dir, 'crlf.yaml');
+    const text = readFileSync(path.join(invalidDir, 'bad-zone.yaml'), 'utf8').replace(/\n/g, '\r\n');
+    await writeFile(file, text);
+    const first = (await loadError(file)).issues[0]!;
+    expect([first.line, first.col, first.path]).toEqual([4, 13, 'window.timezone']);
+  });
+
+  it('reports a missing variable in a list item with its index in the path', async () => {
+    const file = path.join(dir, 'env-in-list.yaml');
+    await writeFile(
+      file,
+      minimal() +
+        'notify:\n  channels:\n    - type: slack\n      url: https://hooks.slack.com/services/T/B/X\n    - type: slack\n      url: ${MAINT_TEST_NOT_SET}\n',
+    );
+    const first = (await loadError(file)).issues[0]!;
+    expect(first).toMatchObject({ line: 17, col: 12, path: 'notify.channels[1].url' });
+    expect(first.message).toContain('MAINT_TEST_NOT_SET');
   });
 });
