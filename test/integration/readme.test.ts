@@ -51,7 +51,7 @@ describe('README set-up commands', () => {
   it('the demo command completes on the embedded database, then finds nothing pending', async () => {
     const demo = commands[0]!.replace(/^npm ci && /, '');
     expect(demo).toContain('plans/demo.yaml');
-    const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true' };
     delete env.MAINT_NOW;
 
     const first = await run('bash', ['-c', demo], { cwd: scratch, env });
