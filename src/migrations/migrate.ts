@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, LockHolder, LockSession } from '../db/database.js';
 import { openDatabase } from '../db/index.js';
+import { abortableSleep } from '../db/common.js';
 import { LockHeldError, MaintError, UsageError, ExitCode } from '../errors.js';
 import type { Logger } from '../output/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
@@ -68,6 +69,26 @@ async function takeLock(db: Database, loaded: LoadedPlan, purpose: string, optio
   );
 }
 
+/**
+ * `--wait`: wait until the lock is free, then take it only if something is still pending. Every
+ * container of a fleet starts with `migrate --wait`; once the first has migrated, the others see
+ * nothing pending and go on at once, instead of taking the lock one after another.
+ */
+async function lockOrNothingToDo(
+  db: Database,
+  loaded: LoadedPlan,
+  options: MigrateOptions,
+  pending: () => Promise<MigrationInfo[]>,
+): Promise<LockSession | null> {
+  const name = loaded.plan.name;
+  for (;;) {
+    const session = await db.acquireLock(name, { wait: false, purpose: 'migrate', ...(options.signal ? { signal: options.signal } : {}) });
+    if (session) return session;
+    while ((await db.lockStatus(name)) !== null) await abortableSleep(100 + Math.random() * 100, options.signal);
+    if ((await pending()).length === 0) return null;
+  }
+}
+
 function attachResult(error: unknown, result: MigrateResult): unknown {
   if (!(error instanceof MaintError)) return error;
   const status = error.exitCode === ExitCode.rolledBack ? 'rolled_back' : 'failed';
@@ -83,7 +104,8 @@ export async function migrate(loaded: LoadedPlan, options: MigrateOptions = {}):
     const migrator = await createMigrator(db, loaded.plan.migrations, loaded.dir, options.logger ? { logger: options.logger } : {});
     // Bad files and changed applied migrations fail before the lock: nothing is touched.
     await migrator.pending();
-    const lock = await takeLock(db, loaded, 'migrate', options);
+    const lock = options.wait ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending()) : await takeLock(db, loaded, 'migrate', options);
+    if (!lock) return result;
     try {
       // Pending again under the lock: a runner we waited for has usually applied everything.
       const pending = await migrator.pending();
