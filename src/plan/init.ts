@@ -101,8 +101,10 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   for (const [dest, src] of Object.entries(COPIED)) contents.set(dest, await template(src));
   for (const [rel, text] of contents) {
     const file = path.join(dir, rel);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text, 'utf8');
+    await writable(file, async () => {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text, 'utf8');
+    });
   }
   return {
     dir,
@@ -161,7 +163,21 @@ async function ensureFolder(dir: string): Promise<void> {
       hint: 'Name a folder (new or existing) to scaffold into.',
     });
   }
-  await mkdir(dir, { recursive: true });
+  await writable(dir, () => mkdir(dir, { recursive: true }));
+}
+
+/** A folder or file we may not write is the user's to fix (exit 2), not a bug. */
+async function writable(target: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
+    throw new UsageError(`cannot write ${target} (${code})`, {
+      hint: 'Pick a folder you can write to, or fix its permissions.',
+      cause: error,
+    });
+  }
 }
 
 async function exists(file: string): Promise<boolean> {

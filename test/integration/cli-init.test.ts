@@ -121,4 +121,13 @@ describe('maint init', () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(path.join(dir, 'maint.yaml'))).toBe(false);
   });
+
+  it('a folder it cannot create is bad input (exit 2), not a bug', async () => {
+    const blocker = path.join(work, 'blocker');
+    await writeFile(blocker, 'a file, not a folder\n');
+    const run = await maint(['init', path.join(blocker, 'sub')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('cannot write');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
 });
