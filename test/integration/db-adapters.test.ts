@@ -118,3 +118,29 @@ describe.each([
     }
   });
 });
+
+describe.each([
+  { engine: 'postgres' as const, fresh: freshPostgres, kill: 'select pg_terminate_backend(session_id::int) from maint_lock_holders' },
+  { engine: 'mysql' as const, fresh: freshMysql, kill: 'select session_id as id from maint_lock_holders' },
+])('$engine: a lost lock', ({ engine, fresh, kill }) => {
+  it('makes verify() throw LOCK_LOST (exit 6) and frees the lock for others', async () => {
+    const fdb = await fresh();
+    const db = await openDatabase({ engine, url: fdb.url }, process.cwd());
+    const other = await openDatabase({ engine, url: fdb.url }, process.cwd());
+    try {
+      const session = await db.acquireLock('plan-y', { wait: false, purpose: 'test' });
+      await session!.verify();
+      const rows = await other.query<{ id?: number }>(kill);
+      if (engine === 'mysql') await other.query(`kill connection ${Number(rows[0]!.id)}`);
+      await expect(session!.verify()).rejects.toMatchObject({ code: 'LOCK_LOST', exitCode: 6 });
+      const taken = await other.acquireLock('plan-y', { wait: false, purpose: 'next' });
+      expect(taken?.holder.purpose).toBe('next');
+      await taken!.release();
+      await session!.release();
+    } finally {
+      await db.close();
+      await other.close();
+      await fdb.drop();
+    }
+  });
+});
