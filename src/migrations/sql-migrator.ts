@@ -14,7 +14,7 @@ import { QueryError } from '../db/errors.js';
 import { InputError, MaintError, OperatorActionError, RolledBackError } from '../errors.js';
 import type { Logger } from '../output/logger.js';
 import type { MigrationsConfig } from '../plan/schema.js';
-import { listMigrationFiles, type MigrationFile } from './files.js';
+import { listMigrationFiles, sha256, type MigrationFile } from './files.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
 import { LockTimeoutExhaustedError, retryOnLockTimeout } from './retry.js';
 import { concurrentIndexName, splitStatements, stripLeadingComments } from './split.js';
@@ -104,12 +104,28 @@ class SqlMigrator implements Migrator {
       });
   }
 
-  /** Refuses (exit 2) when an applied or half-applied migration's file has changed since. */
-  private checkChecksums(files: MigrationFile[], rows: StateRow[]): void {
+  /**
+   * Refuses (exit 2) when an applied migration's file has changed since, or when a half-applied
+   * one's already-run statements have (the statements not yet run may still be fixed).
+   */
+  private async checkChecksums(files: MigrationFile[], rows: StateRow[]): Promise<void> {
     const byName = new Map(files.map((f) => [f.name, f]));
-    const changed = rows.filter((r) => byName.has(r.name) && byName.get(r.name)!.checksum !== r.checksum);
+    const changed: StateRow[] = [];
+    for (const r of rows) {
+      const f = byName.get(r.name);
+      if (!f) continue;
+      if (r.state === 'applied' || f.kind !== 'sql') {
+        if (f.checksum !== r.checksum) changed.push(r);
+        continue;
+      }
+      const statements = splitStatements(await readFile(f.path, 'utf8'), { dialect: this.db.dialect });
+      if (prefixChecksum(statements, Number(r.statements_done)) !== r.checksum) changed.push(r);
+    }
     if (changed.length === 0) return;
-    const issues = changed.map((r) => ({ file: byName.get(r.name)!.file, message: `was changed after it was ${r.state === 'applied' ? 'applied' : 'started'}` }));
+    const issues = changed.map((r) => ({
+      file: byName.get(r.name)!.file,
+      message: r.state === 'applied' ? 'was changed after it was applied' : `statements 1-${r.statements_done} were changed after they were applied`,
+    }));
     throw new InputError(
       'MIGRATION_CHANGED',
       `Migration file${issues.length > 1 ? 's' : ''} changed after being applied: ${issues.map((i) => i.file).join(', ')}`,
@@ -121,7 +137,7 @@ class SqlMigrator implements Migrator {
   async pending(): Promise<MigrationInfo[]> {
     const files = await this.files();
     const rows = await this.rows();
-    this.checkChecksums(files, rows);
+    await this.checkChecksums(files, rows);
     const done = new Set(rows.filter((r) => r.state === 'applied').map((r) => r.name));
     return files.filter((f) => !done.has(f.name)).map(info);
   }
@@ -170,7 +186,7 @@ class SqlMigrator implements Migrator {
   async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
     const files = await this.files();
     await this.db.query(this.sql.create);
-    this.checkChecksums(files, await this.rows());
+    await this.checkChecksums(files, await this.rows());
     const applied: AppliedMigration[] = [];
     const umzug = await this.umzug(files, options, applied);
     try {
@@ -184,7 +200,7 @@ class SqlMigrator implements Migrator {
   async down(options: DownOptions): Promise<MigrationInfo[]> {
     const files = await this.files();
     const rows = await this.rows();
-    this.checkChecksums(files, rows);
+    await this.checkChecksums(files, rows);
     const appliedNames = rows.filter((r) => r.state === 'applied').map((r) => r.name).sort();
     let keep = 0;
     if (options.to !== 0) {
@@ -258,7 +274,7 @@ class SqlMigrator implements Migrator {
 
   private async applyStatementwise(f: MigrationFile, statements: string[], options: UpOptions, elapsed: () => number): Promise<void> {
     const p = (i: number): string => (this.db.dialect === 'postgres' ? `$${i}` : '?');
-    await this.db.query(this.sql.begin, [f.name, f.checksum]);
+    await this.db.query(this.sql.begin, [f.name, prefixChecksum(statements, 0)]);
     const row = (await this.db.query<StateRow>(`${this.sql.select.replace(/ order by .*$/, '')} where ${this.db.dialect === 'postgres' ? '"name"' : '`name`'} = ${p(1)}`, [f.name]))[0];
     const from = Number(row?.statements_done ?? 0);
     if (from > 0) this.options.logger?.info(`${f.name}: resuming at statement ${from + 1} of ${statements.length}`);
@@ -278,17 +294,18 @@ class SqlMigrator implements Migrator {
               // DML and its progress record commit together; DDL commits implicitly before the record.
               await conn.query('start transaction');
               await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await conn.query(this.sql.progress, [i + 1, f.name]);
+              await conn.query(this.sql.progress, [i + 1, prefixChecksum(statements, i + 1), f.name]);
               await conn.query('commit');
             } else {
               await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await conn.query(this.sql.progress, [i + 1, f.name]);
+              await conn.query(this.sql.progress, [i + 1, prefixChecksum(statements, i + 1), f.name]);
             }
           }),
         );
       } catch (error) {
         const done = i;
-        if (error instanceof RolledBackError || done === 0) throw error;
+        // Out of lock retries is a clean stop (exit 5); so is a failure before anything ran.
+        if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0) throw error;
         throw new OperatorActionError(
           'MIGRATION_PARTIAL',
           `${f.file} stopped at statement ${i + 1} of ${statements.length}; statements 1-${done} are applied. ${(error as Error).message}`,
@@ -359,6 +376,11 @@ class SqlMigrator implements Migrator {
       throw migrationFailure(error, f, statement, this.config, this.db.dialect === 'postgres' && f.transactional);
     }
   }
+}
+
+/** Checksum of the first `n` statements of a migration: what a half-applied run has done. */
+export function prefixChecksum(statements: string[], n: number): string {
+  return sha256(statements.slice(0, n).join('\n;\n'));
 }
 
 function info(f: MigrationFile): MigrationInfo {

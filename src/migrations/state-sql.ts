@@ -11,7 +11,7 @@ export interface StateSql {
   select: string;
   /** Params: name, checksum. Starts or keeps a `running` row. */
   begin: string;
-  /** Params: statements done, name. */
+  /** Params: statements done, checksum of the statements done, name. */
   progress: string;
   /** Params: checksum, duration ms, name. */
   finish: string;
@@ -40,7 +40,7 @@ export function stateSql(dialect: Dialect, table: string): StateSql {
     create,
     select: `select ${q('name')}, ${q('checksum')}, ${q('state')}, ${q('statements_done')}, ${q('applied_at')}, ${q('duration_ms')} from ${t} order by ${q('name')}`,
     begin,
-    progress: `update ${t} set ${q('statements_done')} = ${p(1)} where ${q('name')} = ${p(2)}`,
+    progress: `update ${t} set ${q('statements_done')} = ${p(1)}, ${q('checksum')} = ${p(2)} where ${q('name')} = ${p(3)}`,
     finish: `update ${t} set ${q('state')} = 'applied', ${q('checksum')} = ${p(1)}, ${q('applied_at')} = ${now}, ${q('duration_ms')} = ${p(2)} where ${q('name')} = ${p(3)}`,
     insertApplied: `insert into ${t} (${q('name')}, ${q('checksum')}, ${q('state')}, ${q('applied_at')}, ${q('duration_ms')}) values (${p(1)}, ${p(2)}, 'applied', ${now}, ${p(3)})`,
     remove: `delete from ${t} where ${q('name')} = ${p(1)}`,

@@ -14,7 +14,7 @@ describe('state table SQL', () => {
       'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") values ($1, $2, \'applied\', clock_timestamp(), $3)',
     );
     expect(sql.begin).toBe('insert into "maint_migrations" ("name", "checksum", "state") values ($1, $2, \'running\') on conflict ("name") do nothing');
-    expect(sql.progress).toBe('update "maint_migrations" set "statements_done" = $1 where "name" = $2');
+    expect(sql.progress).toBe('update "maint_migrations" set "statements_done" = $1, "checksum" = $2 where "name" = $3');
   });
 
   it('builds mysql statements with backticks and ? parameters', () => {
