@@ -46,7 +46,10 @@ function dbUrl(name) {
 }
 
 function run(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
@@ -102,17 +105,23 @@ const maint = await scenario('maint', async (url) => {
   );
   return run(process.execPath, [path.join(root, 'bin', 'run.js'), 'migrate', path.join(dir, 'plan.yaml')]);
 });
-const plain = await scenario('plain', (url) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', ALTER]));
+const plain = await scenario('plain', (url) =>
+  run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', ALTER]),
+);
 const ratio = plain.worst / maint.worst;
 
-const row = (label, r) => `| ${label} | ${r.worst.toFixed(0)} ms | ${r.queries} | ${(r.totalMs / 1000).toFixed(1)} s |`;
+const row = (label, r) =>
+  `| ${label} | ${r.worst.toFixed(0)} ms | ${r.queries} | ${(r.totalMs / 1000).toFixed(1)} s |`;
 const section = [
   START,
   '## Lock queue: application waits behind DDL',
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/lock-queue.bench.js\` (also run by \`npm run bench\`).`,
   '',
-  `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (shared machine); PostgreSQL at ${new URL(server).host}; Node ${process.version}.`,
+  `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')} (shared machine); PostgreSQL at ${new URL(server).host}; Node ${process.version}.`,
   `- Set-up: table \`hot\` (1000 rows); a blocker transaction reads it and stays open ${BLOCK_MS / 1000} s; meanwhile \`${ALTER}\` runs and an application loop runs \`select count(*) from hot where v > 0\` back to back until the ALTER is done, timing each query. Each scenario on its own fresh database.`,
   `- maint: \`maint migrate\` with \`lockTimeout: ${LOCK_TIMEOUT_MS}ms\`, \`retries: 40\` (exponential backoff with jitter). Plain: \`psql -c "${ALTER}"\` (no lock_timeout).`,
   `- Goal: plain / maint worst application wait ≥ ${GOAL}×.`,
@@ -126,9 +135,16 @@ const section = [
   END,
 ].join('\n');
 
-const current = existsSync(results) ? readFileSync(results, 'utf8') : '# Benchmarks\n\nEach bench owns one section between its markers; `npm run bench` runs them all.\n';
+const current = existsSync(results)
+  ? readFileSync(results, 'utf8')
+  : '# Benchmarks\n\nEach bench owns one section between its markers; `npm run bench` runs them all.\n';
 const s = current.indexOf(START);
 const e = current.indexOf(END);
-const next = s >= 0 && e > s ? current.slice(0, s) + section + current.slice(e + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+const next =
+  s >= 0 && e > s
+    ? current.slice(0, s) + section + current.slice(e + END.length)
+    : `${current.trimEnd()}\n\n${section}\n`;
 writeFileSync(results, next);
-console.log(`worst wait: maint ${maint.worst.toFixed(0)} ms, plain ${plain.worst.toFixed(0)} ms, ratio ${ratio.toFixed(1)}×`);
+console.log(
+  `worst wait: maint ${maint.worst.toFixed(0)} ms, plain ${plain.worst.toFixed(0)} ms, ratio ${ratio.toFixed(1)}×`,
+);

@@ -45,7 +45,8 @@ function dbUrl(name) {
   return u.toString();
 }
 
-const migrationSql = (i) => `create table "t_${i}" (id int primary key, note text);\ninsert into "t_${i}" values (1, 'x');\n`;
+const migrationSql = (i) =>
+  `create table "t_${i}" (id int primary key, note text);\ninsert into "t_${i}" values (1, 'x');\n`;
 
 function prepare() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'maint-bench-'));
@@ -84,8 +85,14 @@ for (let round = 0; round < ROUNDS; round++) {
       `version: 1\nname: bench\nwindow: { timezone: UTC, days: [daily], start: "00:00", duration: 23h }\ndatabase: { engine: postgres, url: "${dbUrl(a)}" }\n`,
     );
     // Alternate the order so neither side always runs on a warmer server.
-    const runMaint = () => maintMs.push(timed(process.execPath, [path.join(root, 'bin', 'run.js'), 'migrate', path.join(dir, 'plan.yaml')]));
-    const runPsql = () => psqlMs.push(timed('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', dbUrl(b), '-f', path.join(dir, 'all.sql')]));
+    const runMaint = () =>
+      maintMs.push(
+        timed(process.execPath, [path.join(root, 'bin', 'run.js'), 'migrate', path.join(dir, 'plan.yaml')]),
+      );
+    const runPsql = () =>
+      psqlMs.push(
+        timed('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', dbUrl(b), '-f', path.join(dir, 'all.sql')]),
+      );
     if (round % 2 === 0) {
       runMaint();
       runPsql();
@@ -102,14 +109,19 @@ for (let round = 0; round < ROUNDS; round++) {
 const m = median(maintMs);
 const p = median(psqlMs);
 const ratio = m / p;
-const startup = median(Array.from({ length: 5 }, () => timed(process.execPath, [path.join(root, 'bin', 'run.js'), '--version'])));
+const startup = median(
+  Array.from({ length: 5 }, () => timed(process.execPath, [path.join(root, 'bin', 'run.js'), '--version'])),
+);
 const section = [
   START,
   '## Migrations: maint vs psql',
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/migrate.bench.js\` (also run by \`npm run bench\`).`,
   '',
-  `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (shared machine); PostgreSQL at ${new URL(server).host}; Node ${process.version}.`,
+  `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')} (shared machine); PostgreSQL at ${new URL(server).host}; Node ${process.version}.`,
   `- What is timed: whole processes, spawn to exit. maint: \`maint migrate plan.yaml\` applying ${COUNT} migration files (each \`create table\` + one \`insert\`), each in its own transaction with its record, under the lock. psql: \`psql -f all.sql\` with the same ${2 * COUNT} statements in one file, autocommit. Each side on its own fresh database; ${ROUNDS} rounds, order alternating; medians.`,
   `- Goal: maint ≤ ${GOAL}× psql.`,
   '',
@@ -123,9 +135,14 @@ const section = [
   END,
 ].join('\n');
 
-const current = existsSync(results) ? readFileSync(results, 'utf8') : '# Benchmarks\n\nEach bench owns one section between its markers; `npm run bench` runs them all.\n';
+const current = existsSync(results)
+  ? readFileSync(results, 'utf8')
+  : '# Benchmarks\n\nEach bench owns one section between its markers; `npm run bench` runs them all.\n';
 const s = current.indexOf(START);
 const e = current.indexOf(END);
-const next = s >= 0 && e > s ? current.slice(0, s) + section + current.slice(e + END.length) : `${current.trimEnd()}\n\n${section}\n`;
+const next =
+  s >= 0 && e > s
+    ? current.slice(0, s) + section + current.slice(e + END.length)
+    : `${current.trimEnd()}\n\n${section}\n`;
 writeFileSync(results, next);
 console.log(`maint ${m.toFixed(0)} ms, psql ${p.toFixed(0)} ms, ratio ${ratio.toFixed(2)}×`);

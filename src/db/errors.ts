@@ -2,7 +2,14 @@
  * Driver errors become MaintErrors here, redacted, with the driver error kept as `cause`.
  * Classification uses the driver's codes (SQLSTATE, errno, Node's network codes), never messages.
  */
-import { ConnectionError, ExitCode, InputError, MaintError, OperatorActionError, type MaintErrorOptions } from '../errors.js';
+import {
+  ConnectionError,
+  ExitCode,
+  InputError,
+  MaintError,
+  OperatorActionError,
+  type MaintErrorOptions,
+} from '../errors.js';
 import type { LockHolder } from './database.js';
 import { redact } from '../output/redact.js';
 
@@ -13,7 +20,9 @@ export class QueryError extends MaintError {
   constructor(message: string, options: MaintErrorOptions & { sqlState?: string; errno?: number } = {}) {
     super('DB_QUERY_FAILED', ExitCode.internal, message, {
       ...options,
-      hint: options.hint ?? 'Check the statement and the database, then re-run; `maint migrate status PLAN` shows what was applied.',
+      hint:
+        options.hint ??
+        'Check the statement and the database, then re-run; `maint migrate status PLAN` shows what was applied.',
       details: { ...options.details, sqlState: options.sqlState, errno: options.errno },
     });
     this.sqlState = options.sqlState;
@@ -43,7 +52,15 @@ export class QueryCancelledError extends MaintError {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+]);
 
 interface DriverErrorShape {
   code?: string;
@@ -70,7 +87,8 @@ export function isConnectionFailure(error: unknown): boolean {
   if (e?.code && /^(28|08)/.test(e.code)) return true;
   if (e?.code === '3D000' || e?.code === '57P03') return true;
   // mysql: access denied, unknown database, too many connections, host blocked
-  if (e?.errno !== undefined && [1044, 1045, 1049, 1040, 1129, 1130, 2002, 2003, 2005].includes(e.errno)) return true;
+  if (e?.errno !== undefined && [1044, 1045, 1049, 1040, 1129, 1130, 2002, 2003, 2005].includes(e.errno))
+    return true;
   if (e?.code === 'PROTOCOL_CONNECTION_LOST') return true;
   return false;
 }
@@ -79,10 +97,14 @@ export function connectionError(error: unknown, url: string, engine: string): Co
   const e = error as DriverErrorShape;
   const what = describeTarget(url);
   const reason = redact(e?.message ?? String(error));
-  return new ConnectionError('DB_UNREACHABLE', `Cannot connect to the ${engine} database at ${what}: ${reason}`, {
-    hint: 'Check `database.url` in the plan (host, port, user, password, database) and that the server is running, then try `maint migrate status PLAN`.',
-    cause: error,
-  });
+  return new ConnectionError(
+    'DB_UNREACHABLE',
+    `Cannot connect to the ${engine} database at ${what}: ${reason}`,
+    {
+      hint: 'Check `database.url` in the plan (host, port, user, password, database) and that the server is running, then try `maint migrate status PLAN`.',
+      cause: error,
+    },
+  );
 }
 
 /** Wrap a driver error from a statement. */
@@ -90,7 +112,8 @@ export function queryError(error: unknown, sql: string): MaintError {
   if (error instanceof MaintError) return error;
   const e = error as DriverErrorShape;
   const first = sql.trim().split('\n')[0]!.slice(0, 120);
-  const sqlState = e?.sqlState ?? (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined);
+  const sqlState =
+    e?.sqlState ?? (typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined);
   return new QueryError(redact(`${e?.message ?? String(error)} (in: ${first})`), {
     cause: error,
     ...(sqlState ? { sqlState } : {}),
@@ -116,4 +139,3 @@ export function liveHolderError(name: string, holder: LockHolder): MaintError {
     },
   );
 }
-

@@ -102,7 +102,10 @@ export async function acquireFileLock(
     verify: async () => {
       const current = await readHolder(file);
       if (released || lost || current?.lockId !== identity.lockId) {
-        throw new LockLostError(`The lock file ${file} no longer belongs to this process.`, lost ? { cause: lost } : {});
+        throw new LockLostError(
+          `The lock file ${file} no longer belongs to this process.`,
+          lost ? { cause: lost } : {},
+        );
       }
     },
     release: async () => {

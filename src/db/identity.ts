@@ -31,7 +31,10 @@ export function jobFromEnv(env: Record<string, string | undefined> = process.env
   return undefined;
 }
 
-export function lockIdentity(purpose: string, env: Record<string, string | undefined> = process.env): LockIdentity {
+export function lockIdentity(
+  purpose: string,
+  env: Record<string, string | undefined> = process.env,
+): LockIdentity {
   const job = jobFromEnv(env);
   return {
     lockId: randomBytes(6).toString('hex'),

@@ -11,7 +11,11 @@ export interface LockReport {
 }
 
 export async function lockReport(loaded: LoadedPlan, options: { logger?: Logger } = {}): Promise<LockReport> {
-  const db = await openDatabase(loaded.plan.database, loaded.dir, options.logger ? { logger: options.logger } : {});
+  const db = await openDatabase(
+    loaded.plan.database,
+    loaded.dir,
+    options.logger ? { logger: options.logger } : {},
+  );
   try {
     const holder = await db.lockStatus(loaded.plan.name);
     return { plan: loaded.plan.name, held: holder !== null, holder };
@@ -27,8 +31,16 @@ export interface ReleaseReport {
 }
 
 /** Ends the holder's session only when its heartbeat is stale; a live holder is refused (exit 4). */
-export async function releaseLockById(loaded: LoadedPlan, lockId: string, options: { logger?: Logger } = {}): Promise<ReleaseReport> {
-  const db = await openDatabase(loaded.plan.database, loaded.dir, options.logger ? { logger: options.logger } : {});
+export async function releaseLockById(
+  loaded: LoadedPlan,
+  lockId: string,
+  options: { logger?: Logger } = {},
+): Promise<ReleaseReport> {
+  const db = await openDatabase(
+    loaded.plan.database,
+    loaded.dir,
+    options.logger ? { logger: options.logger } : {},
+  );
   try {
     await db.releaseLock(loaded.plan.name, lockId);
     return { plan: loaded.plan.name, lockId, released: true };

@@ -6,19 +6,59 @@
 import type { Pool, PoolConnection, Connection } from 'mysql2/promise';
 import { MaintError } from '../errors.js';
 import type { DatabaseConfig } from '../plan/schema.js';
-import type { AcquireLockOptions, AnalyzeOptions, AnalyzeReport, Database, LockHolder, LockSession, QueryOptions, Queryable, Row } from './database.js';
+import type {
+  AcquireLockOptions,
+  AnalyzeOptions,
+  AnalyzeReport,
+  Database,
+  LockHolder,
+  LockSession,
+  QueryOptions,
+  Queryable,
+  Row,
+} from './database.js';
 import { abortableSleep, type OpenDatabaseOptions } from './common.js';
-import { connectionError, isConnectionFailure, liveHolderError, LockLostError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
+import {
+  connectionError,
+  isConnectionFailure,
+  liveHolderError,
+  LockLostError,
+  QueryCancelledError,
+  queryError,
+  unknownLockId,
+} from './errors.js';
 import { lockIdentity, staleAfterMs } from './identity.js';
 import { lockUrlRequiredError, poolerReason } from './pooler.js';
-import { createLockHoldersTableSql, LOCK_HOLDERS_TABLE, mysqlAnalyzeSql, mysqlLockName, quoteIdent } from './sql.js';
+import {
+  createLockHoldersTableSql,
+  LOCK_HOLDERS_TABLE,
+  mysqlAnalyzeSql,
+  mysqlLockName,
+  quoteIdent,
+} from './sql.js';
 
 const HOLDERS = quoteIdent('mysql', LOCK_HOLDERS_TABLE);
 
 type MysqlModule = typeof import('mysql2/promise');
 
-function connectionOptions(url: string): { uri: string; enableKeepAlive: true; keepAliveInitialDelay: number; connectTimeout: number; dateStrings: false; multipleStatements: false; timezone: 'Z' } {
-  return { uri: url, enableKeepAlive: true, keepAliveInitialDelay: 1000, connectTimeout: 10_000, dateStrings: false, multipleStatements: false, timezone: 'Z' };
+function connectionOptions(url: string): {
+  uri: string;
+  enableKeepAlive: true;
+  keepAliveInitialDelay: number;
+  connectTimeout: number;
+  dateStrings: false;
+  multipleStatements: false;
+  timezone: 'Z';
+} {
+  return {
+    uri: url,
+    enableKeepAlive: true,
+    keepAliveInitialDelay: 1000,
+    connectTimeout: 10_000,
+    dateStrings: false,
+    multipleStatements: false,
+    timezone: 'Z',
+  };
 }
 
 export async function openMysql(config: DatabaseConfig, options: OpenDatabaseOptions): Promise<Database> {
@@ -68,7 +108,11 @@ class MysqlDatabase implements Database {
     readonly databaseName: string,
   ) {}
 
-  async query<R extends Row = Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<R[]> {
+  async query<R extends Row = Row>(
+    sql: string,
+    params: unknown[] = [],
+    options: QueryOptions = {},
+  ): Promise<R[]> {
     const conn = await this.checkout();
     try {
       return await this.run<R>(conn, sql, params, options);
@@ -119,7 +163,10 @@ class MysqlDatabase implements Database {
     if (tables.length === 0) return { tables, stages: [] };
     const started = performance.now();
     await this.query(mysqlAnalyzeSql(tables), [], options.signal ? { signal: options.signal } : {});
-    return { tables, stages: [{ name: 'analyze table', durationMs: Math.round(performance.now() - started) }] };
+    return {
+      tables,
+      stages: [{ name: 'analyze table', durationMs: Math.round(performance.now() - started) }],
+    };
   }
 
   async acquireLock(name: string, options: AcquireLockOptions): Promise<LockSession | null> {
@@ -155,13 +202,24 @@ class MysqlDatabase implements Database {
       await conn.query(
         `insert into ${HOLDERS} (\`name\`, \`lock_id\`, \`host\`, \`pid\`, \`job\`, \`purpose\`, \`since\`, \`last_heartbeat\`, \`heartbeat_ms\`, \`session_id\`) ` +
           'values (?, ?, ?, ?, ?, ?, utc_timestamp(3), utc_timestamp(3), ?, connection_id())',
-        [name, identity.lockId, identity.host, identity.pid, identity.job ?? null, identity.purpose, heartbeatMs],
+        [
+          name,
+          identity.lockId,
+          identity.host,
+          identity.pid,
+          identity.job ?? null,
+          identity.purpose,
+          heartbeatMs,
+        ],
       );
       const now = new Date().toISOString();
       const holder: LockHolder = { ...identity, since: now, lastHeartbeat: now };
       const timer = setInterval(() => {
         conn
-          .query(`update ${HOLDERS} set \`last_heartbeat\` = utc_timestamp(3) where \`name\` = ? and \`lock_id\` = ?`, [name, identity.lockId])
+          .query(
+            `update ${HOLDERS} set \`last_heartbeat\` = utc_timestamp(3) where \`name\` = ? and \`lock_id\` = ?`,
+            [name, identity.lockId],
+          )
           .then(() => {
             holder.lastHeartbeat = new Date().toISOString();
           })
@@ -175,13 +233,21 @@ class MysqlDatabase implements Database {
         holder,
         verify: async () => {
           if (released) throw new LockLostError(`The lock "${name}" was already released.`);
-          if (lost) throw new LockLostError(`The lock connection for "${name}" failed; the lock may be held by another runner now.`, { cause: lost });
+          if (lost)
+            throw new LockLostError(
+              `The lock connection for "${name}" failed; the lock may be held by another runner now.`,
+              { cause: lost },
+            );
           try {
             const [rows] = await conn.query('select is_used_lock(?) = connection_id() as held', [lockName]);
-            if (Number((rows as Array<{ held: number | null }>)[0]?.held) !== 1) throw new LockLostError(`This session no longer holds the lock "${name}".`);
+            if (Number((rows as Array<{ held: number | null }>)[0]?.held) !== 1)
+              throw new LockLostError(`This session no longer holds the lock "${name}".`);
           } catch (error) {
             if (error instanceof LockLostError) throw error;
-            throw new LockLostError(`The lock connection for "${name}" failed; the lock may be held by another runner now.`, { cause: error });
+            throw new LockLostError(
+              `The lock connection for "${name}" failed; the lock may be held by another runner now.`,
+              { cause: error },
+            );
           }
         },
         release: async () => {
@@ -189,7 +255,10 @@ class MysqlDatabase implements Database {
           released = true;
           clearInterval(timer);
           try {
-            await conn.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [name, identity.lockId]);
+            await conn.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [
+              name,
+              identity.lockId,
+            ]);
             await conn.query('select release_lock(?)', [lockName]);
           } catch {
             // Closing the connection below frees the lock anyway.
@@ -210,18 +279,35 @@ class MysqlDatabase implements Database {
     if (sessionId === null) return null;
     const row = await this.holderRow(name);
     if (row && Number(row.session_id) === sessionId) return rowToHolder(row);
-    const rows = await this.query<{ host: string | null }>('select host from information_schema.processlist where id = ?', [sessionId]);
+    const rows = await this.query<{ host: string | null }>(
+      'select host from information_schema.processlist where id = ?',
+      [sessionId],
+    );
     const now = new Date().toISOString();
-    return { lockId: `session:${sessionId}`, host: rows[0]?.host ?? 'unknown', pid: 0, purpose: 'unknown', since: now, lastHeartbeat: now };
+    return {
+      lockId: `session:${sessionId}`,
+      host: rows[0]?.host ?? 'unknown',
+      pid: 0,
+      purpose: 'unknown',
+      since: now,
+      lastHeartbeat: now,
+    };
   }
 
   async releaseLock(name: string, lockId: string): Promise<void> {
     const row = await this.holderRow(name);
     const sessionId = await this.lockOwner(name);
-    const target = row && row.lock_id === lockId ? Number(row.session_id) : lockId === `session:${sessionId}` ? sessionId : null;
+    const target =
+      row && row.lock_id === lockId
+        ? Number(row.session_id)
+        : lockId === `session:${sessionId}`
+          ? sessionId
+          : null;
     if (target === null) throw unknownLockId(name, lockId);
     if (sessionId !== target) {
-      await this.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [name, lockId]).catch(() => undefined);
+      await this.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [name, lockId]).catch(
+        () => undefined,
+      );
       return;
     }
     if (row && row.lock_id === lockId && Number(row.age_ms) <= staleAfterMs(Number(row.heartbeat_ms))) {
@@ -233,7 +319,9 @@ class MysqlDatabase implements Database {
       if (Date.now() > deadline) break;
       await abortableSleep(100);
     }
-    await this.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [name, lockId]).catch(() => undefined);
+    await this.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [name, lockId]).catch(
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -241,7 +329,9 @@ class MysqlDatabase implements Database {
   }
 
   private async lockOwner(name: string): Promise<number | null> {
-    const rows = await this.query<{ id: number | null }>('select is_used_lock(?) as id', [mysqlLockName(this.databaseName, name)]);
+    const rows = await this.query<{ id: number | null }>('select is_used_lock(?) as id', [
+      mysqlLockName(this.databaseName, name),
+    ]);
     const id = rows[0]?.id;
     return id === null || id === undefined ? null : Number(id);
   }
@@ -263,13 +353,23 @@ class MysqlDatabase implements Database {
     try {
       return await this.pool.getConnection();
     } catch (error) {
-      throw isConnectionFailure(error) ? connectionError(error, this.config.url, 'MySQL') : queryError(error, 'connect');
+      throw isConnectionFailure(error)
+        ? connectionError(error, this.config.url, 'MySQL')
+        : queryError(error, 'connect');
     }
   }
 
-  private async run<R extends Row>(conn: PoolConnection, sql: string, params: unknown[], options: QueryOptions = {}): Promise<R[]> {
+  private async run<R extends Row>(
+    conn: PoolConnection,
+    sql: string,
+    params: unknown[],
+    options: QueryOptions = {},
+  ): Promise<R[]> {
     const { signal } = options;
-    if (signal?.aborted) throw new QueryCancelledError('The statement was cancelled before it started.', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new QueryCancelledError('The statement was cancelled before it started.', {
+        cause: signal.reason,
+      });
     const threadId = conn.threadId;
     const onAbort = (): void => {
       void this.killQuery(threadId);
@@ -280,7 +380,8 @@ class MysqlDatabase implements Database {
       const [rows] = params.length > 0 ? await conn.query(sql, params) : await conn.query(sql);
       return (Array.isArray(rows) ? rows : []) as R[];
     } catch (error) {
-      if (signal?.aborted) throw new QueryCancelledError('The statement was cancelled on the server.', { cause: error });
+      if (signal?.aborted)
+        throw new QueryCancelledError('The statement was cancelled on the server.', { cause: error });
       if (isConnectionFailure(error)) throw connectionError(error, this.config.url, 'MySQL');
       throw queryError(error, sql);
     } finally {

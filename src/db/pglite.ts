@@ -6,13 +6,27 @@
 import type { PGlite } from '@electric-sql/pglite';
 import path from 'node:path';
 import type { DatabaseConfig } from '../plan/schema.js';
-import type { AcquireLockOptions, AnalyzeOptions, AnalyzeReport, Database, LockHolder, LockSession, QueryOptions, Queryable, Row } from './database.js';
+import type {
+  AcquireLockOptions,
+  AnalyzeOptions,
+  AnalyzeReport,
+  Database,
+  LockHolder,
+  LockSession,
+  QueryOptions,
+  Queryable,
+  Row,
+} from './database.js';
 import { abortableSleep, type OpenDatabaseOptions } from './common.js';
 import { liveHolderError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
 import { acquireFileLock, fileLockStatus, releaseFileLock } from './file-lock.js';
 import { postgresAnalyzeStages } from './sql.js';
 
-export async function openPglite(config: DatabaseConfig, planDir: string, options: OpenDatabaseOptions): Promise<Database> {
+export async function openPglite(
+  config: DatabaseConfig,
+  planDir: string,
+  options: OpenDatabaseOptions,
+): Promise<Database> {
   const memory = config.url === 'memory://' || config.url === 'memory';
   const dataDir = memory ? null : path.resolve(planDir, config.url.replace(/^file:\/\//, ''));
   return new PgliteDatabase(dataDir, options);
@@ -42,7 +56,11 @@ class PgliteDatabase implements Database {
     return this.db;
   }
 
-  async query<R extends Row = Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<R[]> {
+  async query<R extends Row = Row>(
+    sql: string,
+    params: unknown[] = [],
+    options: QueryOptions = {},
+  ): Promise<R[]> {
     return run<R>(await this.open(), sql, params, options);
   }
 
@@ -78,7 +96,8 @@ class PgliteDatabase implements Database {
     const report: AnalyzeReport = { tables, stages: [] };
     for (const stage of postgresAnalyzeStages(tables, options.mode, options.vacuum)) {
       const started = performance.now();
-      for (const sql of stage.sql) await this.query(sql, [], options.signal ? { signal: options.signal } : {});
+      for (const sql of stage.sql)
+        await this.query(sql, [], options.signal ? { signal: options.signal } : {});
       report.stages.push({ name: stage.name, durationMs: Math.round(performance.now() - started) });
     }
     await this.query('reset default_statistics_target');
@@ -127,9 +146,17 @@ interface PgliteQueryable {
   exec(sql: string): Promise<Array<{ rows: unknown[] }>>;
 }
 
-async function run<R extends Row>(db: PgliteQueryable, sql: string, params: unknown[], options: QueryOptions): Promise<R[]> {
+async function run<R extends Row>(
+  db: PgliteQueryable,
+  sql: string,
+  params: unknown[],
+  options: QueryOptions,
+): Promise<R[]> {
   // PGlite runs in this thread: a statement cannot be interrupted, only not started.
-  if (options.signal?.aborted) throw new QueryCancelledError('The statement was cancelled before it started.', { cause: options.signal.reason });
+  if (options.signal?.aborted)
+    throw new QueryCancelledError('The statement was cancelled before it started.', {
+      cause: options.signal.reason,
+    });
   try {
     if (params.length > 0) return (await db.query<R>(sql, params)).rows;
     // Without parameters, the simple protocol also accepts several statements (migration files).

@@ -13,10 +13,11 @@ export function poolerReason(url: string): string | null {
   } catch {
     return null;
   }
-  if (parsed.port === '6432') return 'it uses port 6432, PgBouncer\'s default';
+  if (parsed.port === '6432') return "it uses port 6432, PgBouncer's default";
   const flag = parsed.searchParams.get('pgbouncer');
   if (flag !== null && flag !== 'false' && flag !== '0') return 'it sets pgbouncer=true';
-  if (/pooler|proxy/i.test(parsed.hostname)) return `its host name (${parsed.hostname}) names a pooler or proxy`;
+  if (/pooler|proxy/i.test(parsed.hostname))
+    return `its host name (${parsed.hostname}) names a pooler or proxy`;
   return null;
 }
 
@@ -25,6 +26,8 @@ export function lockUrlRequiredError(reason: string): InputError {
     'LOCK_URL_REQUIRED',
     `The database URL goes through a connection pooler (${reason}); the single-runner lock needs a direct connection.`,
     [{ path: 'database.lockUrl', message: 'set a direct (not pooled) URL for the lock' }],
-    { hint: 'Add `database.lockUrl` to the plan with a direct URL to the server (not through PgBouncer or a proxy), then run `maint lock PLAN` to check it.' },
+    {
+      hint: 'Add `database.lockUrl` to the plan with a direct URL to the server (not through PgBouncer or a proxy), then run `maint lock PLAN` to check it.',
+    },
   );
 }

@@ -17,10 +17,24 @@ import type {
   Queryable,
   Row,
 } from './database.js';
-import { connectionError, isConnectionFailure, liveHolderError, LockLostError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
+import {
+  connectionError,
+  isConnectionFailure,
+  liveHolderError,
+  LockLostError,
+  QueryCancelledError,
+  queryError,
+  unknownLockId,
+} from './errors.js';
 import { lockIdentity, staleAfterMs } from './identity.js';
 import { lockUrlRequiredError, poolerReason } from './pooler.js';
-import { createLockHoldersTableSql, LOCK_HOLDERS_TABLE, pgAdvisoryKeys, postgresAnalyzeStages, quoteIdent } from './sql.js';
+import {
+  createLockHoldersTableSql,
+  LOCK_HOLDERS_TABLE,
+  pgAdvisoryKeys,
+  postgresAnalyzeStages,
+  quoteIdent,
+} from './sql.js';
 import { abortableSleep, type OpenDatabaseOptions } from './common.js';
 
 const HOLDERS = quoteIdent('postgres', LOCK_HOLDERS_TABLE);
@@ -62,7 +76,11 @@ class PostgresDatabase implements Database {
     readonly databaseName: string,
   ) {}
 
-  async query<R extends Row = Row>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<R[]> {
+  async query<R extends Row = Row>(
+    sql: string,
+    params: unknown[] = [],
+    options: QueryOptions = {},
+  ): Promise<R[]> {
     const client = await this.checkout();
     try {
       return await this.run<R>(client, sql, params, options);
@@ -121,7 +139,8 @@ class PostgresDatabase implements Database {
     await this.session(async (conn) => {
       for (const stage of stages) {
         const started = performance.now();
-        for (const sql of stage.sql) await conn.query(sql, [], options.signal ? { signal: options.signal } : {});
+        for (const sql of stage.sql)
+          await conn.query(sql, [], options.signal ? { signal: options.signal } : {});
         report.stages.push({ name: stage.name, durationMs: Math.round(performance.now() - started) });
       }
     });
@@ -151,9 +170,14 @@ class PostgresDatabase implements Database {
     try {
       await this.assertNotPooled(client);
       // Server-side keepalives: a silent peer (cut network, frozen VM) is noticed in ~11 s.
-      await client.query('set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3');
+      await client.query(
+        'set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3',
+      );
       const [k1, k2] = pgAdvisoryKeys(name);
-      const tried = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [k1, k2]);
+      const tried = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
+        k1,
+        k2,
+      ]);
       if (!tried.rows[0]?.ok) {
         if (!options.wait) {
           await client.end().catch(() => undefined);
@@ -169,16 +193,24 @@ class PostgresDatabase implements Database {
       const { rows } = await client.query<{ since: Date }>(
         `insert into ${HOLDERS} ("name", "lock_id", "host", "pid", "job", "purpose", "since", "last_heartbeat", "heartbeat_ms", "session_id") ` +
           'values ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp(), $7, pg_backend_pid()) returning "since"',
-        [name, identity.lockId, identity.host, identity.pid, identity.job ?? null, identity.purpose, heartbeatMs],
+        [
+          name,
+          identity.lockId,
+          identity.host,
+          identity.pid,
+          identity.job ?? null,
+          identity.purpose,
+          heartbeatMs,
+        ],
       );
       const since = new Date(rows[0]!.since).toISOString();
       const holder: LockHolder = { ...identity, since, lastHeartbeat: since };
       const timer = setInterval(() => {
         client
-          .query<{ at: Date }>(`update ${HOLDERS} set "last_heartbeat" = clock_timestamp() where "name" = $1 and "lock_id" = $2 returning "last_heartbeat" as at`, [
-            name,
-            identity.lockId,
-          ])
+          .query<{ at: Date }>(
+            `update ${HOLDERS} set "last_heartbeat" = clock_timestamp() where "name" = $1 and "lock_id" = $2 returning "last_heartbeat" as at`,
+            [name, identity.lockId],
+          )
           .then((r) => {
             if (r.rows[0]) holder.lastHeartbeat = new Date(r.rows[0].at).toISOString();
           })
@@ -192,7 +224,11 @@ class PostgresDatabase implements Database {
         holder,
         verify: async () => {
           if (released) throw new LockLostError(`The lock "${name}" was already released.`);
-          if (lost) throw new LockLostError(`The lock connection for "${name}" failed; the lock may be held by another runner now.`, { cause: lost });
+          if (lost)
+            throw new LockLostError(
+              `The lock connection for "${name}" failed; the lock may be held by another runner now.`,
+              { cause: lost },
+            );
           try {
             const r = await client.query<{ held: boolean }>(
               "select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid = pg_backend_pid() " +
@@ -202,7 +238,10 @@ class PostgresDatabase implements Database {
             if (!r.rows[0]?.held) throw new LockLostError(`This session no longer holds the lock "${name}".`);
           } catch (error) {
             if (error instanceof LockLostError) throw error;
-            throw new LockLostError(`The lock connection for "${name}" failed; the lock may be held by another runner now.`, { cause: error });
+            throw new LockLostError(
+              `The lock connection for "${name}" failed; the lock may be held by another runner now.`,
+              { cause: error },
+            );
           }
         },
         release: async () => {
@@ -210,7 +249,10 @@ class PostgresDatabase implements Database {
           released = true;
           clearInterval(timer);
           try {
-            await client.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [name, identity.lockId]);
+            await client.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [
+              name,
+              identity.lockId,
+            ]);
             await client.query('select pg_advisory_unlock($1, $2)', [k1, k2]);
           } catch {
             // Ending the session below frees the lock anyway.
@@ -238,17 +280,31 @@ class PostgresDatabase implements Database {
     );
     const a = activity[0];
     const since = a ? new Date(a.started).toISOString() : new Date().toISOString();
-    return { lockId: `session:${sessionId}`, host: a?.addr ?? 'unknown', pid: 0, purpose: a?.app ?? 'unknown', since, lastHeartbeat: since };
+    return {
+      lockId: `session:${sessionId}`,
+      host: a?.addr ?? 'unknown',
+      pid: 0,
+      purpose: a?.app ?? 'unknown',
+      since,
+      lastHeartbeat: since,
+    };
   }
 
   async releaseLock(name: string, lockId: string): Promise<void> {
     const row = await this.holderRow(name);
     const sessionId = await this.lockOwnerPid(name);
-    const target = row && row.lock_id === lockId ? Number(row.session_id) : lockId === `session:${sessionId}` ? sessionId : null;
+    const target =
+      row && row.lock_id === lockId
+        ? Number(row.session_id)
+        : lockId === `session:${sessionId}`
+          ? sessionId
+          : null;
     if (target === null) throw unknownLockId(name, lockId);
     if (sessionId !== target) {
       // The lock is already free (or held by someone else): only the leftover row goes.
-      await this.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [name, lockId]).catch(() => undefined);
+      await this.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [name, lockId]).catch(
+        () => undefined,
+      );
       return;
     }
     if (row && row.lock_id === lockId) {
@@ -257,7 +313,9 @@ class PostgresDatabase implements Database {
     }
     await this.query('select pg_terminate_backend($1)', [target]);
     await waitFor(async () => (await this.lockOwnerPid(name)) !== target, 10_000);
-    await this.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [name, lockId]).catch(() => undefined);
+    await this.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [name, lockId]).catch(
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {
@@ -289,10 +347,18 @@ class PostgresDatabase implements Database {
    * waiting inside a statement holds a snapshot, and CREATE INDEX CONCURRENTLY (run by the holder)
    * waits for every older snapshot, so blocked waiters would make the holder's migration time out.
    */
-  private async waitForAdvisoryLock(client: pg.Client, k1: number, k2: number, signal?: AbortSignal): Promise<void> {
+  private async waitForAdvisoryLock(
+    client: pg.Client,
+    k1: number,
+    k2: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (;;) {
       await abortableSleep(50 + Math.random() * 100, signal);
-      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [k1, k2]);
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
+        k1,
+        k2,
+      ]);
       if (rows[0]?.ok) return;
     }
   }
@@ -302,7 +368,8 @@ class PostgresDatabase implements Database {
     try {
       const { rows } = await client.query<{ pool_mode: string }>('show pool_mode');
       const mode = rows[0]?.pool_mode;
-      if (mode && mode !== 'session') throw lockUrlRequiredError(`the server answers SHOW pool_mode with "${mode}"`);
+      if (mode && mode !== 'session')
+        throw lockUrlRequiredError(`the server answers SHOW pool_mode with "${mode}"`);
     } catch (error) {
       if (error instanceof MaintError) throw error;
     }
@@ -321,13 +388,23 @@ class PostgresDatabase implements Database {
       }
       return client;
     } catch (error) {
-      throw isConnectionFailure(error) ? connectionError(error, this.config.url, 'PostgreSQL') : queryError(error, 'connect');
+      throw isConnectionFailure(error)
+        ? connectionError(error, this.config.url, 'PostgreSQL')
+        : queryError(error, 'connect');
     }
   }
 
-  private async run<R extends Row>(client: pg.ClientBase, sql: string, params: unknown[], options: QueryOptions = {}): Promise<R[]> {
+  private async run<R extends Row>(
+    client: pg.ClientBase,
+    sql: string,
+    params: unknown[],
+    options: QueryOptions = {},
+  ): Promise<R[]> {
     const { signal } = options;
-    if (signal?.aborted) throw new QueryCancelledError('The statement was cancelled before it started.', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new QueryCancelledError('The statement was cancelled before it started.', {
+        cause: signal.reason,
+      });
     const pid = (client as unknown as { processID: number | null }).processID;
     const onAbort = (): void => {
       // Cancel on the server from another connection: the statement stops, not just our wait.
@@ -340,7 +417,8 @@ class PostgresDatabase implements Database {
       const last = Array.isArray(result) ? (result[result.length - 1] as pg.QueryResult<R>) : result;
       return last?.rows ?? [];
     } catch (error) {
-      if (signal?.aborted) throw new QueryCancelledError('The statement was cancelled on the server.', { cause: error });
+      if (signal?.aborted)
+        throw new QueryCancelledError('The statement was cancelled on the server.', { cause: error });
       if (isConnectionFailure(error)) throw connectionError(error, this.config.url, 'PostgreSQL');
       throw queryError(error, sql);
     } finally {
@@ -349,7 +427,10 @@ class PostgresDatabase implements Database {
   }
 
   private async cancelBackend(pid: number): Promise<void> {
-    const client = new this.pgModule.Client({ connectionString: this.config.url, connectionTimeoutMillis: 5000 });
+    const client = new this.pgModule.Client({
+      connectionString: this.config.url,
+      connectionTimeoutMillis: 5000,
+    });
     try {
       await client.connect();
       await client.query('select pg_cancel_backend($1)', [pid]);
@@ -398,7 +479,12 @@ export async function waitFor(condition: () => Promise<boolean>, timeoutMs: numb
     if (await condition()) return;
     await abortableSleep(100);
   }
-  throw new MaintError('LOCK_RELEASE_TIMEOUT', ExitCode.operatorAction, 'The holder\'s session was ended but the lock is still held.', {
-    hint: 'Check the server with `maint lock PLAN`; the session may be stuck in the kernel.',
-  });
+  throw new MaintError(
+    'LOCK_RELEASE_TIMEOUT',
+    ExitCode.operatorAction,
+    "The holder's session was ended but the lock is still held.",
+    {
+      hint: 'Check the server with `maint lock PLAN`; the session may be stuck in the kernel.',
+    },
+  );
 }

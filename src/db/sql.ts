@@ -62,13 +62,20 @@ export interface AnalyzeStage {
  * The statements of a postgres analyze: one stage, or three like `vacuumdb --analyze-in-stages`
  * (coarse statistics in seconds so plans are sane at once, then finer ones).
  */
-export function postgresAnalyzeStages(tables: string[], mode: 'full' | 'stages', vacuum: boolean): AnalyzeStage[] {
+export function postgresAnalyzeStages(
+  tables: string[],
+  mode: 'full' | 'stages',
+  vacuum: boolean,
+): AnalyzeStage[] {
   const list = tables.map((t) => quoteQualified('postgres', t)).join(', ');
   const final = vacuum ? `vacuum (analyze) ${list}` : `analyze ${list}`;
   if (mode === 'full') return [{ name: vacuum ? 'vacuum analyze' : 'analyze', sql: [final] }];
   return [
     { name: 'stage 1 (statistics target 1)', sql: ['set default_statistics_target = 1', `analyze ${list}`] },
-    { name: 'stage 2 (statistics target 10)', sql: ['set default_statistics_target = 10', `analyze ${list}`] },
+    {
+      name: 'stage 2 (statistics target 10)',
+      sql: ['set default_statistics_target = 10', `analyze ${list}`],
+    },
     { name: 'stage 3 (default statistics target)', sql: ['reset default_statistics_target', final] },
   ];
 }

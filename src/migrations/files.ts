@@ -36,14 +36,22 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
   let entries: string[];
   try {
     const info = await stat(dir);
-    if (!info.isDirectory()) throw new InputError('MIGRATIONS_DIR', `${rel(dir)} is not a folder`, [{ file: rel(dir), path: 'migrations.dir', message: 'is not a folder' }]);
+    if (!info.isDirectory())
+      throw new InputError('MIGRATIONS_DIR', `${rel(dir)} is not a folder`, [
+        { file: rel(dir), path: 'migrations.dir', message: 'is not a folder' },
+      ]);
     entries = await readdir(dir);
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError('MIGRATIONS_DIR', `The migrations folder ${rel(dir)} cannot be read`, [{ file: rel(dir), path: 'migrations.dir', message: 'no such folder' }], {
-      hint: 'Create it (`maint migrate create PLAN NAME` does), or fix `migrations.dir` in the plan.',
-      cause: error,
-    });
+    throw new InputError(
+      'MIGRATIONS_DIR',
+      `The migrations folder ${rel(dir)} cannot be read`,
+      [{ file: rel(dir), path: 'migrations.dir', message: 'no such folder' }],
+      {
+        hint: 'Create it (`maint migrate create PLAN NAME` does), or fix `migrations.dir` in the plan.',
+        cause: error,
+      },
+    );
   }
   const issues: InputIssue[] = [];
   const downs = new Map<string, string>();
@@ -59,13 +67,17 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
       if (entry.endsWith('.d.ts')) continue;
       ups.push({ number: Number(up[1]), name: `${up[1]}_${up[2]}`, ext: up[3]!, entry });
     } else if (/\.(sql|js|mjs|ts)$/.test(entry) && !entry.endsWith('.d.ts')) {
-      issues.push({ file: rel(path.join(dir, entry)), message: 'is not named like a migration (NNN_name.sql, NNN_name.down.sql or NNN_name.js)' });
+      issues.push({
+        file: rel(path.join(dir, entry)),
+        message: 'is not named like a migration (NNN_name.sql, NNN_name.down.sql or NNN_name.js)',
+      });
     }
   }
   const seen = new Map<number, string>();
   for (const u of ups) {
     const other = seen.get(u.number);
-    if (other) issues.push({ file: rel(path.join(dir, u.entry)), message: `has the same number as ${other}` });
+    if (other)
+      issues.push({ file: rel(path.join(dir, u.entry)), message: `has the same number as ${other}` });
     seen.set(u.number, u.entry);
   }
   for (const [name, entry] of downs) {
@@ -74,9 +86,14 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
     }
   }
   if (issues.length > 0) {
-    throw new InputError('MIGRATION_FILES_INVALID', `Migration files in ${rel(dir)} have problems:\n${issues.map((i) => `  ${i.file}: ${i.message}`).join('\n')}`, issues, {
-      hint: 'Rename or remove the files named above, then run `maint migrate status PLAN`.',
-    });
+    throw new InputError(
+      'MIGRATION_FILES_INVALID',
+      `Migration files in ${rel(dir)} have problems:\n${issues.map((i) => `  ${i.file}: ${i.message}`).join('\n')}`,
+      issues,
+      {
+        hint: 'Rename or remove the files named above, then run `maint migrate status PLAN`.',
+      },
+    );
   }
   ups.sort((a, b) => a.number - b.number);
   return Promise.all(
@@ -99,7 +116,10 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
 }
 
 /** `create`: the next number, zero-padded like the existing files (3 digits by default). */
-export function nextMigrationNames(existing: Array<Pick<MigrationFile, 'number' | 'name'>>, slug: string): { up: string; down: string } {
+export function nextMigrationNames(
+  existing: Array<Pick<MigrationFile, 'number' | 'name'>>,
+  slug: string,
+): { up: string; down: string } {
   const last = existing[existing.length - 1];
   const width = last ? Math.max(3, last.name.split('_', 1)[0]!.length) : 3;
   const number = String((last?.number ?? 0) + 1).padStart(width, '0');

@@ -12,5 +12,12 @@ export {
   type MigrateStep,
   type MigrationStatus,
 } from './migrate.js';
-export type { AppliedMigration, DownOptions, MigrationInfo, MigrationProgress, Migrator, UpOptions } from './migrator.js';
+export type {
+  AppliedMigration,
+  DownOptions,
+  MigrationInfo,
+  MigrationProgress,
+  Migrator,
+  UpOptions,
+} from './migrator.js';
 export { splitStatements } from './split.js';

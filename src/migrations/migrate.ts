@@ -45,7 +45,11 @@ function describeHolder(h: LockHolder): string {
   return `${h.host} pid ${h.pid}${h.job ? ` (${h.job})` : ''}, ${h.purpose} since ${h.since}`;
 }
 
-async function withDatabase<T>(loaded: LoadedPlan, logger: Logger | undefined, fn: (db: Database) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  loaded: LoadedPlan,
+  logger: Logger | undefined,
+  fn: (db: Database) => Promise<T>,
+): Promise<T> {
   const db = await openDatabase(loaded.plan.database, loaded.dir, logger ? { logger } : {});
   try {
     return await fn(db);
@@ -55,13 +59,24 @@ async function withDatabase<T>(loaded: LoadedPlan, logger: Logger | undefined, f
 }
 
 /** Take the plan's lock, or throw LockHeldError (exit 4) naming the holder. */
-async function takeLock(db: Database, loaded: LoadedPlan, purpose: string, options: MigrateOptions): Promise<LockSession> {
+async function takeLock(
+  db: Database,
+  loaded: LoadedPlan,
+  purpose: string,
+  options: MigrateOptions,
+): Promise<LockSession> {
   const name = loaded.plan.name;
-  const session = await db.acquireLock(name, { wait: options.wait ?? false, purpose, ...(options.signal ? { signal: options.signal } : {}) });
+  const session = await db.acquireLock(name, {
+    wait: options.wait ?? false,
+    purpose,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   if (session) return session;
   const holder = await db.lockStatus(name);
   throw new LockHeldError(
-    holder ? `Another run holds the lock for "${name}": ${describeHolder(holder)}.` : `Another run holds the lock for "${name}".`,
+    holder
+      ? `Another run holds the lock for "${name}": ${describeHolder(holder)}.`
+      : `Another run holds the lock for "${name}".`,
     {
       hint: `Wait for it with \`maint migrate ${loaded.displayPath} --wait\`, or see who holds it with \`maint lock ${loaded.displayPath}\`.`,
       details: { holder },
@@ -82,9 +97,14 @@ async function lockOrNothingToDo(
 ): Promise<LockSession | null> {
   const name = loaded.plan.name;
   for (;;) {
-    const session = await db.acquireLock(name, { wait: false, purpose: 'migrate', ...(options.signal ? { signal: options.signal } : {}) });
+    const session = await db.acquireLock(name, {
+      wait: false,
+      purpose: 'migrate',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     if (session) return session;
-    while ((await db.lockStatus(name)) !== null) await abortableSleep(100 + Math.random() * 100, options.signal);
+    while ((await db.lockStatus(name)) !== null)
+      await abortableSleep(100 + Math.random() * 100, options.signal);
     if ((await pending()).length === 0) return null;
   }
 }
@@ -92,19 +112,37 @@ async function lockOrNothingToDo(
 function attachResult(error: unknown, result: MigrateResult): unknown {
   if (!(error instanceof MaintError)) return error;
   const status = error.exitCode === ExitCode.rolledBack ? 'rolled_back' : 'failed';
-  const partial: MigrateResult = { ...result, status, error: { code: error.code, message: error.message, hint: error.hint ?? null } };
+  const partial: MigrateResult = {
+    ...result,
+    status,
+    error: { code: error.code, message: error.message, hint: error.hint ?? null },
+  };
   Object.assign(error, { details: { ...error.details, result: partial } });
   return error;
 }
 
 /** Apply every pending migration under the lock. */
 export async function migrate(loaded: LoadedPlan, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const result: MigrateResult = { plan: loaded.plan.name, runId: options.runId ?? randomUUID(), status: 'completed', steps: [], notifications: [], error: null };
+  const result: MigrateResult = {
+    plan: loaded.plan.name,
+    runId: options.runId ?? randomUUID(),
+    status: 'completed',
+    steps: [],
+    notifications: [],
+    error: null,
+  };
   return withDatabase(loaded, options.logger, async (db) => {
-    const migrator = await createMigrator(db, loaded.plan.migrations, loaded.dir, options.logger ? { logger: options.logger } : {});
+    const migrator = await createMigrator(
+      db,
+      loaded.plan.migrations,
+      loaded.dir,
+      options.logger ? { logger: options.logger } : {},
+    );
     // Bad files and changed applied migrations fail before the lock: nothing is touched.
     await migrator.pending();
-    const lock = options.wait ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending()) : await takeLock(db, loaded, 'migrate', options);
+    const lock = options.wait
+      ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending())
+      : await takeLock(db, loaded, 'migrate', options);
     if (!lock) return result;
     try {
       // Pending again under the lock: a runner we waited for has usually applied everything.
@@ -115,7 +153,8 @@ export async function migrate(loaded: LoadedPlan, options: MigrateOptions = {}):
         ...(options.signal ? { signal: options.signal } : {}),
         beforeMigration: () => lock.verify(),
         onProgress: (p) => {
-          if (p.type === 'migrated') Object.assign(step(p.name) ?? {}, { status: 'completed', durationMs: p.durationMs ?? null });
+          if (p.type === 'migrated')
+            Object.assign(step(p.name) ?? {}, { status: 'completed', durationMs: p.durationMs ?? null });
           options.onProgress?.(p);
         },
       });
@@ -137,9 +176,21 @@ export interface MigrateDownOptions extends MigrateOptions {
 
 /** Revert applied migrations newest first, under the lock. */
 export async function migrateDown(loaded: LoadedPlan, options: MigrateDownOptions): Promise<MigrateResult> {
-  const result: MigrateResult = { plan: loaded.plan.name, runId: options.runId ?? randomUUID(), status: 'completed', steps: [], notifications: [], error: null };
+  const result: MigrateResult = {
+    plan: loaded.plan.name,
+    runId: options.runId ?? randomUUID(),
+    status: 'completed',
+    steps: [],
+    notifications: [],
+    error: null,
+  };
   return withDatabase(loaded, options.logger, async (db) => {
-    const migrator = await createMigrator(db, loaded.plan.migrations, loaded.dir, options.logger ? { logger: options.logger } : {});
+    const migrator = await createMigrator(
+      db,
+      loaded.plan.migrations,
+      loaded.dir,
+      options.logger ? { logger: options.logger } : {},
+    );
     const lock = await takeLock(db, loaded, 'migrate down', options);
     try {
       await migrator.down({
@@ -148,7 +199,11 @@ export async function migrateDown(loaded: LoadedPlan, options: MigrateDownOption
         beforeMigration: () => lock.verify(),
         onProgress: (p) => {
           if (p.type === 'reverting') result.steps.push({ name: p.name, status: 'failed', durationMs: null });
-          if (p.type === 'reverted') Object.assign(result.steps.find((s) => s.name === p.name) ?? {}, { status: 'completed', durationMs: p.durationMs ?? null });
+          if (p.type === 'reverted')
+            Object.assign(result.steps.find((s) => s.name === p.name) ?? {}, {
+              status: 'completed',
+              durationMs: p.durationMs ?? null,
+            });
           options.onProgress?.(p);
         },
       });
@@ -170,11 +225,20 @@ export interface MigrationStatus {
 }
 
 /** Applied and pending migrations, and who holds the lock. Changes nothing. */
-export async function migrationStatus(loaded: LoadedPlan, options: { logger?: Logger } = {}): Promise<MigrationStatus> {
+export async function migrationStatus(
+  loaded: LoadedPlan,
+  options: { logger?: Logger } = {},
+): Promise<MigrationStatus> {
   return withDatabase(loaded, options.logger, async (db) => {
     const migrator = await createMigrator(db, loaded.plan.migrations, loaded.dir);
     const pending = await migrator.pending();
-    return { plan: loaded.plan.name, table: loaded.plan.migrations.table, applied: await migrator.applied(), pending, lock: await db.lockStatus(loaded.plan.name) };
+    return {
+      plan: loaded.plan.name,
+      table: loaded.plan.migrations.table,
+      applied: await migrator.applied(),
+      pending,
+      lock: await db.lockStatus(loaded.plan.name),
+    };
   });
 }
 
@@ -187,7 +251,9 @@ export interface CreatedMigration {
 /** Write the next `NNN_slug.sql` and `NNN_slug.down.sql`, empty but for a comment. */
 export async function createMigration(loaded: LoadedPlan, slug: string): Promise<CreatedMigration> {
   if (!/^[a-z0-9][a-z0-9_-]{0,80}$/i.test(slug)) {
-    throw new UsageError(`"${slug}" is not a migration name; use letters, digits, _ and -, e.g. add_orders_status.`);
+    throw new UsageError(
+      `"${slug}" is not a migration name; use letters, digits, _ and -, e.g. add_orders_status.`,
+    );
   }
   const dir = path.resolve(loaded.dir, loaded.plan.migrations.dir);
   await mkdir(dir, { recursive: true });
@@ -195,7 +261,12 @@ export async function createMigration(loaded: LoadedPlan, slug: string): Promise
   const names = nextMigrationNames(existing, slug);
   const up = path.join(dir, names.up);
   const down = path.join(dir, names.down);
-  await writeFile(up, `-- ${names.up}: apply. Each statement runs under migrations.lockTimeout.\n`, { flag: 'wx' });
+  await writeFile(up, `-- ${names.up}: apply. Each statement runs under migrations.lockTimeout.\n`, {
+    flag: 'wx',
+  });
   await writeFile(down, `-- ${names.down}: revert ${names.up}.\n`, { flag: 'wx' });
-  return { name: names.up.replace(/\.sql$/, ''), files: [path.relative(loaded.dir, up), path.relative(loaded.dir, down)] };
+  return {
+    name: names.up.replace(/\.sql$/, ''),
+    files: [path.relative(loaded.dir, up), path.relative(loaded.dir, down)],
+  };
 }

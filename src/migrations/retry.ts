@@ -64,12 +64,17 @@ export async function retryOnLockTimeout<T>(fn: () => Promise<T>, options: Retry
         randomize: true,
         ...(options.signal ? { signal: options.signal } : {}),
         onFailedAttempt: (e) => {
-          if (e.retriesLeft > 0) options.onRetry?.(e.attemptNumber, backoffDelay(e.attemptNumber, options.minDelayMs, options.maxDelayMs));
+          if (e.retriesLeft > 0)
+            options.onRetry?.(
+              e.attemptNumber,
+              backoffDelay(e.attemptNumber, options.minDelayMs, options.maxDelayMs),
+            );
         },
       },
     );
   } catch (error) {
-    if (error === lastLockError || isLockTimeout(options.dialect, error)) throw new LockTimeoutExhaustedError(attempts, { cause: error });
+    if (error === lastLockError || isLockTimeout(options.dialect, error))
+      throw new LockTimeoutExhaustedError(attempts, { cause: error });
     // AbortError carries the original error as its `originalError`.
     const original = (error as { originalError?: unknown }).originalError;
     throw original ?? error;

@@ -55,7 +55,9 @@ export function splitStatements(sql: string, options: SplitOptions): string[] {
     }
     if (ch === "'" || ch === '"' || (mysql && ch === '`')) {
       // MySQL strings take backslash escapes; PostgreSQL only in E'' strings.
-      const backslash = mysql ? ch !== '`' : ch === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/\w/.test(sql[i - 2] ?? '');
+      const backslash = mysql
+        ? ch !== '`'
+        : ch === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/\w/.test(sql[i - 2] ?? '');
       i = skipQuoted(sql, i, ch, backslash);
       meaningful = true;
       continue;
@@ -132,9 +134,10 @@ export function isNoTransaction(sql: string): boolean {
 
 /** Names of indexes built concurrently by a statement (their INVALID leftovers are rebuilt on retry). */
 export function concurrentIndexName(statement: string): string | null {
-  const m = /^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)/i.exec(
-    stripLeadingComments(statement),
-  );
+  const m =
+    /^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)/i.exec(
+      stripLeadingComments(statement),
+    );
   if (!m) return null;
   const raw = m[1]!;
   return raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase();

@@ -80,8 +80,14 @@ class SqlMigrator implements Migrator {
   private async rows(): Promise<StateRow[]> {
     const exists =
       this.db.dialect === 'postgres'
-        ? await this.db.query<{ n: number }>('select count(*)::int as n from pg_tables where tablename = $1 and schemaname = any (current_schemas(false))', [this.config.table])
-        : await this.db.query<{ n: number }>('select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?', [this.config.table]);
+        ? await this.db.query<{ n: number }>(
+            'select count(*)::int as n from pg_tables where tablename = $1 and schemaname = any (current_schemas(false))',
+            [this.config.table],
+          )
+        : await this.db.query<{ n: number }>(
+            'select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?',
+            [this.config.table],
+          );
     if (Number(exists[0]?.n) === 0) return [];
     return this.db.query<StateRow>(this.sql.select);
   }
@@ -124,13 +130,18 @@ class SqlMigrator implements Migrator {
     if (changed.length === 0) return;
     const issues = changed.map((r) => ({
       file: byName.get(r.name)!.file,
-      message: r.state === 'applied' ? 'was changed after it was applied' : `statements 1-${r.statements_done} were changed after they were applied`,
+      message:
+        r.state === 'applied'
+          ? 'was changed after it was applied'
+          : `statements 1-${r.statements_done} were changed after they were applied`,
     }));
     throw new InputError(
       'MIGRATION_CHANGED',
       `Migration file${issues.length > 1 ? 's' : ''} changed after being applied: ${issues.map((i) => i.file).join(', ')}`,
       issues,
-      { hint: 'Restore the original file (git checkout it) and put the change in a new migration: `maint migrate create PLAN NAME`.' },
+      {
+        hint: 'Restore the original file (git checkout it) and put the change in a new migration: `maint migrate create PLAN NAME`.',
+      },
     );
   }
 
@@ -151,7 +162,12 @@ class SqlMigrator implements Migrator {
         await options.beforeMigration?.(f.name);
         const started = performance.now();
         await this.applyOne(f, options);
-        applied.push({ ...info(f), appliedAt: new Date().toISOString(), checksum: f.checksum, durationMs: Math.round(performance.now() - started) });
+        applied.push({
+          ...info(f),
+          appliedAt: new Date().toISOString(),
+          checksum: f.checksum,
+          durationMs: Math.round(performance.now() - started),
+        });
       },
       down: async () => {
         await options.beforeMigration?.(f.name);
@@ -174,12 +190,24 @@ class SqlMigrator implements Migrator {
       started.set(name, performance.now());
       options.onProgress?.({ type: 'migrating', name });
     });
-    umzug.on('migrated', ({ name }) => options.onProgress?.({ type: 'migrated', name, durationMs: Math.round(performance.now() - (started.get(name) ?? 0)) }));
+    umzug.on('migrated', ({ name }) =>
+      options.onProgress?.({
+        type: 'migrated',
+        name,
+        durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
+      }),
+    );
     umzug.on('reverting', ({ name }) => {
       started.set(name, performance.now());
       options.onProgress?.({ type: 'reverting', name });
     });
-    umzug.on('reverted', ({ name }) => options.onProgress?.({ type: 'reverted', name, durationMs: Math.round(performance.now() - (started.get(name) ?? 0)) }));
+    umzug.on('reverted', ({ name }) =>
+      options.onProgress?.({
+        type: 'reverted',
+        name,
+        durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
+      }),
+    );
     return umzug;
   }
 
@@ -201,14 +229,22 @@ class SqlMigrator implements Migrator {
     const files = await this.files();
     const rows = await this.rows();
     await this.checkChecksums(files, rows);
-    const appliedNames = rows.filter((r) => r.state === 'applied').map((r) => r.name).sort();
+    const appliedNames = rows
+      .filter((r) => r.state === 'applied')
+      .map((r) => r.name)
+      .sort();
     let keep = 0;
     if (options.to !== 0) {
       const index = appliedNames.indexOf(options.to);
       if (index === -1) {
-        throw new InputError('MIGRATION_UNKNOWN', `"${options.to}" is not an applied migration.`, [{ path: '--to', message: 'not an applied migration' }], {
-          hint: 'See applied migrations with `maint migrate status PLAN`; `--to 0` reverts all.',
-        });
+        throw new InputError(
+          'MIGRATION_UNKNOWN',
+          `"${options.to}" is not an applied migration.`,
+          [{ path: '--to', message: 'not an applied migration' }],
+          {
+            hint: 'See applied migrations with `maint migrate status PLAN`; `--to 0` reverts all.',
+          },
+        );
       }
       keep = index + 1;
     }
@@ -219,9 +255,14 @@ class SqlMigrator implements Migrator {
       return !f || (f.kind === 'sql' && !f.downPath);
     });
     if (missing.length > 0) {
-      throw new InputError('MIGRATION_NO_DOWN', `No down migration for ${missing.join(', ')}; nothing was reverted.`, missing.map((n) => ({ file: byName.get(n)?.file ?? n, message: 'has no .down.sql' })), {
-        hint: 'Write the NNN_name.down.sql file(s), or revert to a later migration with `--to`.',
-      });
+      throw new InputError(
+        'MIGRATION_NO_DOWN',
+        `No down migration for ${missing.join(', ')}; nothing was reverted.`,
+        missing.map((n) => ({ file: byName.get(n)?.file ?? n, message: 'has no .down.sql' })),
+        {
+          hint: 'Write the NNN_name.down.sql file(s), or revert to a later migration with `--to`.',
+        },
+      );
     }
     if (targets.length === 0) return [];
     const umzug = await this.umzug(files, options, []);
@@ -238,7 +279,10 @@ class SqlMigrator implements Migrator {
     const elapsed = (): number => Math.round(performance.now() - started);
     if (f.kind === 'module') {
       const mod = await loadModule(f);
-      if (!mod.up) throw new InputError('MIGRATION_MODULE', `${f.file} exports no up() function`, [{ file: f.file, message: 'exports no up()' }]);
+      if (!mod.up)
+        throw new InputError('MIGRATION_MODULE', `${f.file} exports no up() function`, [
+          { file: f.file, message: 'exports no up()' },
+        ]);
       const inTx = this.db.dialect === 'postgres' && mod.transaction !== false;
       await this.withRetry(f, 'up()', options, async () => {
         if (inTx) {
@@ -249,7 +293,8 @@ class SqlMigrator implements Migrator {
           });
         } else {
           await this.inSession(async (conn) => {
-            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false)) await conn.query(s);
+            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
+              await conn.query(s);
             await mod.up!({ db: conn, name: f.name });
           });
           await this.db.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
@@ -260,30 +305,47 @@ class SqlMigrator implements Migrator {
     const text = await readFile(f.path, 'utf8');
     const statements = splitStatements(text, { dialect: this.db.dialect });
     if (this.db.dialect === 'postgres' && f.transactional) {
-      await this.withRetry(f, statements.length === 1 ? statements[0]! : `${statements.length} statements`, options, () =>
-        this.db.transaction(async (tx) => {
-          for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-          for (const statement of statements) await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
-          await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
-        }),
+      await this.withRetry(
+        f,
+        statements.length === 1 ? statements[0]! : `${statements.length} statements`,
+        options,
+        () =>
+          this.db.transaction(async (tx) => {
+            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
+            for (const statement of statements)
+              await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
+            await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
+          }),
       );
       return;
     }
     await this.applyStatementwise(f, statements, options, elapsed);
   }
 
-  private async applyStatementwise(f: MigrationFile, statements: string[], options: UpOptions, elapsed: () => number): Promise<void> {
+  private async applyStatementwise(
+    f: MigrationFile,
+    statements: string[],
+    options: UpOptions,
+    elapsed: () => number,
+  ): Promise<void> {
     const p = (i: number): string => (this.db.dialect === 'postgres' ? `$${i}` : '?');
     await this.db.query(this.sql.begin, [f.name, prefixChecksum(statements, 0)]);
-    const row = (await this.db.query<StateRow>(`${this.sql.select.replace(/ order by .*$/, '')} where ${this.db.dialect === 'postgres' ? '"name"' : '`name`'} = ${p(1)}`, [f.name]))[0];
+    const row = (
+      await this.db.query<StateRow>(
+        `${this.sql.select.replace(/ order by .*$/, '')} where ${this.db.dialect === 'postgres' ? '"name"' : '`name`'} = ${p(1)}`,
+        [f.name],
+      )
+    )[0];
     const from = Number(row?.statements_done ?? 0);
-    if (from > 0) this.options.logger?.info(`${f.name}: resuming at statement ${from + 1} of ${statements.length}`);
+    if (from > 0)
+      this.options.logger?.info(`${f.name}: resuming at statement ${from + 1} of ${statements.length}`);
     for (let i = from; i < statements.length; i++) {
       const statement = statements[i]!;
       try {
         await this.withRetry(f, statement, options, () =>
           this.inSession(async (conn) => {
-            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false)) await conn.query(s);
+            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
+              await conn.query(s);
             const index = this.db.dialect === 'postgres' ? concurrentIndexName(statement) : null;
             if (index) {
               // A CREATE INDEX CONCURRENTLY that failed or was killed leaves an INVALID index; rebuild it.
@@ -305,11 +367,16 @@ class SqlMigrator implements Migrator {
       } catch (error) {
         const done = i;
         // Out of lock retries is a clean stop (exit 5); so is a failure before anything ran.
-        if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0) throw error;
+        if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0)
+          throw error;
         throw new OperatorActionError(
           'MIGRATION_PARTIAL',
           `${f.file} stopped at statement ${i + 1} of ${statements.length}; statements 1-${done} are applied. ${(error as Error).message}`,
-          { cause: error, hint: `Fix the cause, then run \`maint migrate PLAN\` again: it resumes at statement ${i + 1}.`, details: { migration: f.name, statement: i + 1 } },
+          {
+            cause: error,
+            hint: `Fix the cause, then run \`maint migrate PLAN\` again: it resumes at statement ${i + 1}.`,
+            details: { migration: f.name, statement: i + 1 },
+          },
         );
       }
     }
@@ -319,7 +386,10 @@ class SqlMigrator implements Migrator {
   private async revertOne(f: MigrationFile, options: UpOptions): Promise<void> {
     if (f.kind === 'module') {
       const mod = await loadModule(f);
-      if (!mod.down) throw new InputError('MIGRATION_NO_DOWN', `${f.file} exports no down() function`, [{ file: f.file, message: 'exports no down()' }]);
+      if (!mod.down)
+        throw new InputError('MIGRATION_NO_DOWN', `${f.file} exports no down() function`, [
+          { file: f.file, message: 'exports no down()' },
+        ]);
       const inTx = this.db.dialect === 'postgres' && mod.transaction !== false;
       await this.withRetry(f, 'down()', options, async () => {
         if (inTx) {
@@ -341,7 +411,8 @@ class SqlMigrator implements Migrator {
       await this.withRetry(f, `${path.basename(f.downPath!)}`, options, () =>
         this.db.transaction(async (tx) => {
           for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-          for (const statement of statements) await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
+          for (const statement of statements)
+            await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
           await tx.query(this.sql.remove, [f.name]);
         }),
       );
@@ -350,7 +421,8 @@ class SqlMigrator implements Migrator {
     for (const statement of statements) {
       await this.withRetry(f, statement, options, () =>
         this.inSession(async (conn) => {
-          for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false)) await conn.query(s);
+          for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
+            await conn.query(s);
           await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
         }),
       );
@@ -362,18 +434,34 @@ class SqlMigrator implements Migrator {
     return this.db.session ? this.db.session(fn) : fn(this.db);
   }
 
-  private async withRetry(f: MigrationFile, statement: string, options: UpOptions, attempt: () => Promise<unknown>): Promise<void> {
+  private async withRetry(
+    f: MigrationFile,
+    statement: string,
+    options: UpOptions,
+    attempt: () => Promise<unknown>,
+  ): Promise<void> {
     try {
       await retryOnLockTimeout(attempt, {
         dialect: this.db.dialect,
         retries: this.config.retries,
         ...(options.signal ? { signal: options.signal } : {}),
         onRetry: (n, delayMs) => {
-          options.onProgress?.({ type: 'retrying', name: f.name, attempt: n, message: `lock not granted within ${this.config.lockTimeout} ms; retrying in ${delayMs} ms` });
+          options.onProgress?.({
+            type: 'retrying',
+            name: f.name,
+            attempt: n,
+            message: `lock not granted within ${this.config.lockTimeout} ms; retrying in ${delayMs} ms`,
+          });
         },
       });
     } catch (error) {
-      throw migrationFailure(error, f, statement, this.config, this.db.dialect === 'postgres' && f.transactional);
+      throw migrationFailure(
+        error,
+        f,
+        statement,
+        this.config,
+        this.db.dialect === 'postgres' && f.transactional,
+      );
     }
   }
 }
@@ -384,7 +472,12 @@ export function prefixChecksum(statements: string[], n: number): string {
 }
 
 function info(f: MigrationFile): MigrationInfo {
-  return { name: f.name, file: f.file, hasDown: Boolean(f.downPath) || f.kind === 'module', transactional: f.transactional };
+  return {
+    name: f.name,
+    file: f.file,
+    hasDown: Boolean(f.downPath) || f.kind === 'module',
+    transactional: f.transactional,
+  };
 }
 
 async function loadModule(f: MigrationFile): Promise<MigrationModule> {
@@ -394,27 +487,47 @@ async function loadModule(f: MigrationFile): Promise<MigrationModule> {
       try {
         ({ tsImport } = (await import('tsx/esm/api')) as { tsImport: typeof tsImport });
       } catch (error) {
-        throw new InputError('MIGRATION_TS', `${f.file} is TypeScript, and tsx is not installed`, [{ file: f.file, message: 'needs tsx' }], {
-          hint: 'Install tsx next to maint (`npm i -D tsx`), or compile the migration to .js.',
-          cause: error,
-        });
+        throw new InputError(
+          'MIGRATION_TS',
+          `${f.file} is TypeScript, and tsx is not installed`,
+          [{ file: f.file, message: 'needs tsx' }],
+          {
+            hint: 'Install tsx next to maint (`npm i -D tsx`), or compile the migration to .js.',
+            cause: error,
+          },
+        );
       }
       return (await tsImport(pathToFileURL(f.path).href, import.meta.url)) as MigrationModule;
     }
     return (await import(pathToFileURL(f.path).href)) as MigrationModule;
   } catch (error) {
     if (error instanceof MaintError) throw error;
-    throw new InputError('MIGRATION_MODULE', `${f.file} cannot be loaded: ${(error as Error).message}`, [{ file: f.file, message: 'cannot be loaded' }], { cause: error });
+    throw new InputError(
+      'MIGRATION_MODULE',
+      `${f.file} cannot be loaded: ${(error as Error).message}`,
+      [{ file: f.file, message: 'cannot be loaded' }],
+      { cause: error },
+    );
   }
 }
 
-function migrationFailure(error: unknown, f: MigrationFile, statement: string, config: MigrationsConfig, atomic: boolean): MaintError {
+function migrationFailure(
+  error: unknown,
+  f: MigrationFile,
+  statement: string,
+  config: MigrationsConfig,
+  atomic: boolean,
+): MaintError {
   const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
   if (error instanceof LockTimeoutExhaustedError) {
     return new RolledBackError(
       'MIGRATION_LOCK_TIMEOUT',
       `${f.file}: could not get the lock for \`${short}\` within ${config.lockTimeout} ms after ${error.attempts} attempts; live traffic was never blocked longer than that.`,
-      { cause: error.cause, hint: 'A long transaction holds that table. Retry later with `maint migrate PLAN`, or raise `migrations.retries`.', details: { migration: f.name, statement: short } },
+      {
+        cause: error.cause,
+        hint: 'A long transaction holds that table. Retry later with `maint migrate PLAN`, or raise `migrations.retries`.',
+        details: { migration: f.name, statement: short },
+      },
     );
   }
   if (error instanceof MaintError && !(error instanceof QueryError)) return error;

@@ -49,7 +49,8 @@ export function stateSql(dialect: Dialect, table: string): StateSql {
 
 /** Session statements that cap how long DDL may wait for a table lock. */
 export function lockTimeoutSql(dialect: Dialect, ms: number, local: boolean): string[] {
-  if (dialect === 'postgres') return [`set ${local ? 'local ' : ''}lock_timeout = '${Math.max(1, Math.round(ms))}ms'`];
+  if (dialect === 'postgres')
+    return [`set ${local ? 'local ' : ''}lock_timeout = '${Math.max(1, Math.round(ms))}ms'`];
   // MySQL/MariaDB take whole seconds here; metadata locks (DDL) and row locks (DML) both count.
   const seconds = Math.max(1, Math.ceil(ms / 1000));
   return [`set session lock_wait_timeout = ${seconds}`, `set session innodb_lock_wait_timeout = ${seconds}`];

@@ -85,7 +85,9 @@ async function resolveServer(
     kind === 'PostgreSQL'
       ? `start the local server (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), or set ${envVar}=postgres://user:pass@host:5432/postgres, or start Docker for testcontainers`
       : `start the local server (start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd), or set ${envVar}=mysql://root:pass@host:3306, or start Docker for testcontainers`;
-  throw new Error(`No ${kind} server for integration tests. Tried:\n  - ${tried.join('\n  - ')}\nFix: ${fix}.`);
+  throw new Error(
+    `No ${kind} server for integration tests. Tried:\n  - ${tried.join('\n  - ')}\nFix: ${fix}.`,
+  );
 }
 
 async function pgContainer(): Promise<string> {
@@ -116,7 +118,13 @@ export function postgresServerUrl(): Promise<string> {
 
 /** The MySQL/MariaDB server URL used for tests (no database selected). */
 export function mysqlServerUrl(): Promise<string> {
-  mysqlServer ??= resolveServer('MySQL/MariaDB', 'MAINT_TEST_MYSQL_URL', LOCAL_MYSQL, canConnectMysql, mysqlContainer);
+  mysqlServer ??= resolveServer(
+    'MySQL/MariaDB',
+    'MAINT_TEST_MYSQL_URL',
+    LOCAL_MYSQL,
+    canConnectMysql,
+    mysqlContainer,
+  );
   return mysqlServer;
 }
 
@@ -172,8 +180,12 @@ export async function freshMysql(): Promise<FreshDatabase> {
       const c = await mysql.createConnection({ uri: server });
       try {
         // Sessions left by killed processes would hold metadata locks and block the drop.
-        const [rows] = await c.query('select id from information_schema.processlist where db = ? and id <> connection_id()', [name]);
-        for (const row of rows as Array<{ id: number }>) await c.query(`kill ${Number(row.id)}`).catch(() => undefined);
+        const [rows] = await c.query(
+          'select id from information_schema.processlist where db = ? and id <> connection_id()',
+          [name],
+        );
+        for (const row of rows as Array<{ id: number }>)
+          await c.query(`kill ${Number(row.id)}`).catch(() => undefined);
         await c.query(`drop database if exists \`${name}\``);
       } finally {
         await c.end();

@@ -24,7 +24,11 @@ const targets: Target[] = [
     engine: 'pglite',
     make: async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'maint-pglite-'));
-      return { config: { engine: 'pglite', url: './data' }, dir, drop: () => rm(dir, { recursive: true, force: true }) };
+      return {
+        config: { engine: 'pglite', url: './data' },
+        dir,
+        drop: () => rm(dir, { recursive: true, force: true }),
+      };
     },
   },
 ];
@@ -50,10 +54,10 @@ describe.each(targets)('$engine adapter', (target) => {
   it('queries, rolls back failed transactions and lists tables', async () => {
     const [db] = await open();
     await db.query('create table items (id int primary key, label varchar(20))');
-    await db.query('insert into items (id, label) values (1, \'a\')');
+    await db.query("insert into items (id, label) values (1, 'a')");
     await expect(
       db.transaction(async (tx) => {
-        await tx.query('insert into items (id, label) values (2, \'b\')');
+        await tx.query("insert into items (id, label) values (2, 'b')");
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
@@ -79,8 +83,14 @@ describe.each(targets)('$engine adapter', (target) => {
     expect(holder?.pid).toBe(process.pid);
     expect(holder?.purpose).toBe('test');
     await first!.verify();
-    await expect(b.releaseLock('plan-x', first!.holder.lockId)).rejects.toMatchObject({ code: 'LOCK_HOLDER_ALIVE', exitCode: 4 });
-    await expect(b.releaseLock('plan-x', 'nope')).rejects.toMatchObject({ code: 'LOCK_ID_UNKNOWN', exitCode: 2 });
+    await expect(b.releaseLock('plan-x', first!.holder.lockId)).rejects.toMatchObject({
+      code: 'LOCK_HOLDER_ALIVE',
+      exitCode: 4,
+    });
+    await expect(b.releaseLock('plan-x', 'nope')).rejects.toMatchObject({
+      code: 'LOCK_ID_UNKNOWN',
+      exitCode: 2,
+    });
     const waiting = b.acquireLock('plan-x', { wait: true, purpose: 'waiter' });
     await first!.release();
     const second = await waiting;
@@ -92,8 +102,19 @@ describe.each(targets)('$engine adapter', (target) => {
 });
 
 describe.each([
-  { engine: 'postgres' as const, fresh: freshPostgres, sleep: 'select pg_sleep(30)', running: "select count(*) as n from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'" },
-  { engine: 'mysql' as const, fresh: freshMysql, sleep: 'select sleep(30)', running: "select count(*) as n from information_schema.processlist where info = 'select sleep(30)'" },
+  {
+    engine: 'postgres' as const,
+    fresh: freshPostgres,
+    sleep: 'select pg_sleep(30)',
+    running:
+      "select count(*) as n from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'",
+  },
+  {
+    engine: 'mysql' as const,
+    fresh: freshMysql,
+    sleep: 'select sleep(30)',
+    running: "select count(*) as n from information_schema.processlist where info = 'select sleep(30)'",
+  },
 ])('$engine: aborting a statement', ({ engine, fresh, sleep, running }) => {
   it('cancels it on the server', async () => {
     const fdb = await fresh();
@@ -120,7 +141,11 @@ describe.each([
 });
 
 describe.each([
-  { engine: 'postgres' as const, fresh: freshPostgres, kill: 'select pg_terminate_backend(session_id::int) from maint_lock_holders' },
+  {
+    engine: 'postgres' as const,
+    fresh: freshPostgres,
+    kill: 'select pg_terminate_backend(session_id::int) from maint_lock_holders',
+  },
   { engine: 'mysql' as const, fresh: freshMysql, kill: 'select session_id as id from maint_lock_holders' },
 ])('$engine: a lost lock', ({ engine, fresh, kill }) => {
   it('makes verify() throw LOCK_LOST (exit 6) and frees the lock for others', async () => {

@@ -29,7 +29,11 @@ describe.each(cases)('$engine: migrate and lock commands', ({ engine, fresh, sle
 
   it('refuses an applied migration whose file changed, naming the file', async () => {
     fdb = await fresh();
-    const { plan, dir } = await writePlan({ engine, url: fdb.url, migrations: { '001_a.sql': 'create table a (id int);\n', '002_b.sql': 'create table b (id int);\n' } });
+    const { plan, dir } = await writePlan({
+      engine,
+      url: fdb.url,
+      migrations: { '001_a.sql': 'create table a (id int);\n', '002_b.sql': 'create table b (id int);\n' },
+    });
     expect((await runCli(['migrate', plan])).code).toBe(0);
     await writeFile(path.join(dir, 'migrations', '001_a.sql'), 'create table a (id int, extra int);\n');
     await writeFile(path.join(dir, 'migrations', '003_c.sql'), 'create table c (id int);\n');
@@ -50,7 +54,10 @@ describe.each(cases)('$engine: migrate and lock commands', ({ engine, fresh, sle
     running = startCli(['migrate', plan], { GITHUB_RUN_ID: '4242', GITHUB_REPOSITORY: 'acme/shop' });
     const holder = await waitUntil('the lock to be held', async () => {
       const r = await runCli(['lock', plan, '--json']);
-      const report = JSON.parse(r.stdout) as { held: boolean; holder: { lockId: string; pid: number; job?: string; stale: boolean } | null };
+      const report = JSON.parse(r.stdout) as {
+        held: boolean;
+        holder: { lockId: string; pid: number; job?: string; stale: boolean } | null;
+      };
       return report.held ? report.holder : null;
     });
     expect(holder).toMatchObject({ pid: running.child.pid, job: 'github:acme/shop#4242', stale: false });
@@ -68,7 +75,9 @@ describe.each(cases)('$engine: migrate and lock commands', ({ engine, fresh, sle
     // Freeze the holder: its session stays open but its heartbeat stops (200 ms beats → stale after 1.6 s).
     running.child.kill('SIGSTOP');
     await waitUntil('the heartbeat to go stale', async () => {
-      const r = JSON.parse((await runCli(['lock', plan, '--json'])).stdout) as { holder: { stale: boolean } | null };
+      const r = JSON.parse((await runCli(['lock', plan, '--json'])).stdout) as {
+        holder: { stale: boolean } | null;
+      };
       return r.holder?.stale === true;
     });
     const released = await runCli(['lock', 'release', plan, '--lock-id', holder.lockId, '--json']);

@@ -14,13 +14,15 @@ const cases = [
     engine: 'postgres' as const,
     fresh: freshPostgres,
     sleep: 'select pg_sleep(case when exists (select 1 from sleep_gate) then 30 else 0 end)',
-    sleeping: "select count(*) as n from pg_stat_activity where state = 'active' and query like 'select pg_sleep(case%'",
+    sleeping:
+      "select count(*) as n from pg_stat_activity where state = 'active' and query like 'select pg_sleep(case%'",
   },
   {
     engine: 'mysql' as const,
     fresh: freshMysql,
     sleep: 'select sleep(case when exists (select 1 from sleep_gate) then 30 else 0 end)',
-    sleeping: "select count(*) as n from information_schema.processlist where db = database() and info like 'select sleep(case%'",
+    sleeping:
+      "select count(*) as n from information_schema.processlist where db = database() and info like 'select sleep(case%'",
   },
 ];
 
@@ -38,18 +40,23 @@ describe.each(cases)('$engine: SIGKILL while migrating', ({ engine, fresh, sleep
       engine,
       url: fdb.url,
       migrations: {
-        '001_gate.sql': 'create table sleep_gate (x int);\ninsert into sleep_gate values (1);\ncreate table runs_log (step varchar(10));\n',
+        '001_gate.sql':
+          'create table sleep_gate (x int);\ninsert into sleep_gate values (1);\ncreate table runs_log (step varchar(10));\n',
         '002_slow.sql': `insert into runs_log values ('s1');\ncreate table slow_t (id int);\n${sleep};\ninsert into runs_log values ('s2');\n`,
       },
     });
     db = await openDatabase({ engine, url: fdb.url }, process.cwd());
     const conn = db;
-    const count = async (sql: string): Promise<number> => Number((await conn.query<{ n: number | string }>(sql))[0]?.n);
+    const count = async (sql: string): Promise<number> =>
+      Number((await conn.query<{ n: number | string }>(sql))[0]?.n);
 
     const victim = startCli(['migrate', plan]);
     await waitUntil('the migration to sleep', async () => (await count(sleeping)) > 0);
     const shown = await runCli(['lock', plan, '--json']);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ held: true, holder: { pid: victim.child.pid, purpose: 'migrate' } });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      held: true,
+      holder: { pid: victim.child.pid, purpose: 'migrate' },
+    });
 
     victim.child.kill('SIGKILL');
     const killedAt = Date.now();
@@ -61,19 +68,27 @@ describe.each(cases)('$engine: SIGKILL while migrating', ({ engine, fresh, sleep
       // The transaction died with its client: nothing of 002 is visible, and it is not recorded.
       await waitUntil('the killed transaction to end', async () => (await count(sleeping)) === 0, 5000);
       expect(await count("select count(*) as n from runs_log where step = 's1'")).toBe(0);
-      expect(await count("select count(*) as n from information_schema.tables where table_name = 'slow_t'")).toBe(0);
+      expect(
+        await count("select count(*) as n from information_schema.tables where table_name = 'slow_t'"),
+      ).toBe(0);
       expect(await count("select count(*) as n from maint_migrations where name = '002_slow'")).toBe(0);
     } else {
       // Statements 1 and 2 are done and recorded; the sleep (statement 3) is where it resumes.
       expect(await count("select count(*) as n from runs_log where step = 's1'")).toBe(1);
-      expect(await count("select statements_done as n from maint_migrations where name = '002_slow' and state = 'running'")).toBe(2);
+      expect(
+        await count(
+          "select statements_done as n from maint_migrations where name = '002_slow' and state = 'running'",
+        ),
+      ).toBe(2);
     }
 
     await conn.query('delete from sleep_gate');
     // Not --wait: the lock must be free now, or this exits 4.
     const rerun = await runCli(['migrate', plan, '--json']);
     expect({ code: rerun.code, stderr: rerun.stderr }).toMatchObject({ code: 0 });
-    expect(JSON.parse(rerun.stdout).steps).toEqual([{ name: '002_slow', status: 'completed', durationMs: expect.any(Number) }]);
+    expect(JSON.parse(rerun.stdout).steps).toEqual([
+      { name: '002_slow', status: 'completed', durationMs: expect.any(Number) },
+    ]);
     expect(await count("select count(*) as n from runs_log where step = 's1'")).toBe(1);
     expect(await count("select count(*) as n from runs_log where step = 's2'")).toBe(1);
     expect(await count("select count(*) as n from maint_migrations where state = 'applied'")).toBe(2);

@@ -66,13 +66,18 @@ describe.each(cases)('$engine: DDL behind a long transaction', ({ engine, fresh,
 
   it('keeps application waits under the lock timeout and succeeds after the blocker ends', async () => {
     const { result, worst, queries, db } = await scenario(3000, 20);
-    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
     expect(queries).toBeGreaterThan(10);
     // The queries did queue behind the waiting DDL (so the measurement sees the queue) ...
     expect(worst).toBeGreaterThan(lockTimeout * 0.3);
     // ... but never longer than the lock timeout.
     expect(worst).toBeLessThan(lockTimeout + 200);
-    const cols = await db.query<{ n: number | string }>("select count(*) as n from information_schema.columns where table_name = 'hot' and column_name = 'extra'");
+    const cols = await db.query<{ n: number | string }>(
+      "select count(*) as n from information_schema.columns where table_name = 'hot' and column_name = 'extra'",
+    );
     expect(Number(cols[0]?.n)).toBe(1);
   });
 
@@ -84,7 +89,9 @@ describe.each(cases)('$engine: DDL behind a long transaction', ({ engine, fresh,
     expect(out.error.code).toBe('MIGRATION_LOCK_TIMEOUT');
     expect(out.error.message).toContain('alter table hot add column extra int');
     expect(worst).toBeLessThan(lockTimeout + 200);
-    const cols = await db.query<{ n: number | string }>("select count(*) as n from information_schema.columns where table_name = 'hot' and column_name = 'extra'");
+    const cols = await db.query<{ n: number | string }>(
+      "select count(*) as n from information_schema.columns where table_name = 'hot' and column_name = 'extra'",
+    );
     expect(Number(cols[0]?.n)).toBe(0);
   });
 });

@@ -20,7 +20,8 @@ describe('mysql: statement-by-statement', () => {
       engine: 'mysql',
       url: fdb.url,
       migrations: {
-        '001_three.sql': "create table log (step varchar(10));\ninsert into log values ('one');\ninsert into missing_table values (1);\ninsert into log values ('three');\n",
+        '001_three.sql':
+          "create table log (step varchar(10));\ninsert into log values ('one');\ninsert into missing_table values (1);\ninsert into log values ('three');\n",
         '001_three.down.sql': 'drop table log;\n',
       },
     });
@@ -38,14 +39,23 @@ describe('mysql: statement-by-statement', () => {
     expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stdout).error.code).toBe('MIGRATION_CHANGED');
     // ... fixing the one that failed is not.
-    await writeFile(file, original.replace('insert into missing_table values (1)', "insert into log values ('two')"));
+    await writeFile(
+      file,
+      original.replace('insert into missing_table values (1)', "insert into log values ('two')"),
+    );
     const fixed = await runCli(['migrate', plan, '--json']);
     expect(fixed.code, fixed.stderr).toBe(0);
 
     const db = await openDatabase({ engine: 'mysql', url: fdb.url }, dir);
     try {
-      expect(await db.query('select step from log')).toEqual([{ step: 'one' }, { step: 'two' }, { step: 'three' }]);
-      const status = JSON.parse((await runCli(['migrate', 'status', plan, '--json'])).stdout) as { applied: Array<{ name: string }> };
+      expect(await db.query('select step from log')).toEqual([
+        { step: 'one' },
+        { step: 'two' },
+        { step: 'three' },
+      ]);
+      const status = JSON.parse((await runCli(['migrate', 'status', plan, '--json'])).stdout) as {
+        applied: Array<{ name: string }>;
+      };
       expect(status.applied.map((m) => m.name)).toEqual(['001_three']);
       const down = await runCli(['migrate', 'down', plan, '--to', '0']);
       expect(down.code, down.stderr).toBe(0);

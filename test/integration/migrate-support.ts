@@ -12,7 +12,9 @@ import { existsSync } from 'node:fs';
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/run.js');
 
 if (!existsSync(path.resolve(path.dirname(BIN), '../dist/commands/migrate/index.js'))) {
-  throw new Error('dist/ has no migrate command: build first (npx tsc -p tsconfig.build.json && npx oclif manifest), or run `npm test`.');
+  throw new Error(
+    'dist/ has no migrate command: build first (npx tsc -p tsconfig.build.json && npx oclif manifest), or run `npm test`.',
+  );
 }
 
 export interface PlanSpec {
@@ -27,7 +29,8 @@ export interface PlanSpec {
 export async function writePlan(spec: PlanSpec): Promise<{ dir: string; plan: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'maint-plan-'));
   await mkdir(path.join(dir, 'migrations'));
-  for (const [file, content] of Object.entries(spec.migrations)) await writeFile(path.join(dir, 'migrations', file), content);
+  for (const [file, content] of Object.entries(spec.migrations))
+    await writeFile(path.join(dir, 'migrations', file), content);
   const plan = path.join(dir, 'plan.yaml');
   await writeFile(
     plan,
@@ -75,7 +78,11 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 }
 
 /** Poll `check` until it returns a truthy value, or fail after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { jobFromEnv, staleAfterMs } from '../../src/db/identity.js';
 import { poolerReason } from '../../src/db/pooler.js';
 import { connectionError, isConnectionFailure } from '../../src/db/errors.js';
-import { mysqlAnalyzeSql, mysqlLockName, pgAdvisoryKeys, postgresAnalyzeStages, quoteIdent, quoteQualified } from '../../src/db/sql.js';
+import {
+  mysqlAnalyzeSql,
+  mysqlLockName,
+  pgAdvisoryKeys,
+  postgresAnalyzeStages,
+  quoteIdent,
+  quoteQualified,
+} from '../../src/db/sql.js';
 
 describe('SQL builders', () => {
   it('quotes identifiers per dialect', () => {
@@ -13,15 +20,24 @@ describe('SQL builders', () => {
 
   it('builds analyze in stages like vacuumdb --analyze-in-stages', () => {
     expect(postgresAnalyzeStages(['a', 'b'], 'stages', true)).toEqual([
-      { name: 'stage 1 (statistics target 1)', sql: ['set default_statistics_target = 1', 'analyze "a", "b"'] },
-      { name: 'stage 2 (statistics target 10)', sql: ['set default_statistics_target = 10', 'analyze "a", "b"'] },
-      { name: 'stage 3 (default statistics target)', sql: ['reset default_statistics_target', 'vacuum (analyze) "a", "b"'] },
+      {
+        name: 'stage 1 (statistics target 1)',
+        sql: ['set default_statistics_target = 1', 'analyze "a", "b"'],
+      },
+      {
+        name: 'stage 2 (statistics target 10)',
+        sql: ['set default_statistics_target = 10', 'analyze "a", "b"'],
+      },
+      {
+        name: 'stage 3 (default statistics target)',
+        sql: ['reset default_statistics_target', 'vacuum (analyze) "a", "b"'],
+      },
     ]);
     expect(postgresAnalyzeStages(['a'], 'full', false)).toEqual([{ name: 'analyze', sql: ['analyze "a"'] }]);
     expect(mysqlAnalyzeSql(['a', 'b'])).toBe('analyze table `a`, `b`');
   });
 
-  it('derives stable lock keys that fit the servers\' limits', () => {
+  it("derives stable lock keys that fit the servers' limits", () => {
     const [k1, k2] = pgAdvisoryKeys('orders-v2');
     expect(pgAdvisoryKeys('orders-v2')).toEqual([k1, k2]);
     expect(k2).toBeGreaterThanOrEqual(0);
@@ -46,9 +62,13 @@ describe('pooler detection', () => {
 
 describe('lock identity', () => {
   it('names the CI job or container task from the environment', () => {
-    expect(jobFromEnv({ GITHUB_RUN_ID: '7', GITHUB_REPOSITORY: 'acme/shop', GITHUB_JOB: 'deploy' })).toBe('github:acme/shop#7/deploy');
+    expect(jobFromEnv({ GITHUB_RUN_ID: '7', GITHUB_REPOSITORY: 'acme/shop', GITHUB_JOB: 'deploy' })).toBe(
+      'github:acme/shop#7/deploy',
+    );
     expect(jobFromEnv({ CI_JOB_ID: '99' })).toBe('gitlab:99');
-    expect(jobFromEnv({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/abc123-456' })).toBe('ecs:abc123-456');
+    expect(jobFromEnv({ ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/abc123-456' })).toBe(
+      'ecs:abc123-456',
+    );
     expect(jobFromEnv({ KUBERNETES_SERVICE_HOST: '10.0.0.1', HOSTNAME: 'web-5d9f' })).toBe('pod:web-5d9f');
     expect(jobFromEnv({})).toBeUndefined();
     expect(staleAfterMs(5000)).toBe(16_000);

@@ -40,7 +40,10 @@ describe('splitStatements', () => {
   });
 
   it('keeps a last statement without a semicolon and drops empty ones', () => {
-    expect(splitStatements(';;\nselect 1;\n\nselect 2', { dialect: 'postgres' })).toEqual(['select 1', 'select 2']);
+    expect(splitStatements(';;\nselect 1;\n\nselect 2', { dialect: 'postgres' })).toEqual([
+      'select 1',
+      'select 2',
+    ]);
   });
 });
 
@@ -51,7 +54,9 @@ describe('migration directives', () => {
   });
 
   it('finds the index a CREATE INDEX CONCURRENTLY builds', () => {
-    expect(concurrentIndexName('-- why\ncreate unique index concurrently if not exists orders_idx on orders (a)')).toBe('orders_idx');
+    expect(
+      concurrentIndexName('-- why\ncreate unique index concurrently if not exists orders_idx on orders (a)'),
+    ).toBe('orders_idx');
     expect(concurrentIndexName('CREATE INDEX CONCURRENTLY "Odd ""name""" ON t (a)')).toBe('Odd "name"');
     expect(concurrentIndexName('create index orders_idx on orders (a)')).toBeNull();
   });

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QueryError } from '../../src/db/errors.js';
 import { listMigrationFiles, nextMigrationNames, sha256 } from '../../src/migrations/files.js';
-import { backoffDelay, isLockTimeout, LockTimeoutExhaustedError, retryOnLockTimeout } from '../../src/migrations/retry.js';
+import {
+  backoffDelay,
+  isLockTimeout,
+  LockTimeoutExhaustedError,
+  retryOnLockTimeout,
+} from '../../src/migrations/retry.js';
 import { dropIndexConcurrentlySql, lockTimeoutSql, stateSql } from '../../src/migrations/state-sql.js';
 
 describe('state table SQL', () => {
@@ -13,20 +18,29 @@ describe('state table SQL', () => {
     expect(sql.insertApplied).toBe(
       'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") values ($1, $2, \'applied\', clock_timestamp(), $3)',
     );
-    expect(sql.begin).toBe('insert into "maint_migrations" ("name", "checksum", "state") values ($1, $2, \'running\') on conflict ("name") do nothing');
-    expect(sql.progress).toBe('update "maint_migrations" set "statements_done" = $1, "checksum" = $2 where "name" = $3');
+    expect(sql.begin).toBe(
+      'insert into "maint_migrations" ("name", "checksum", "state") values ($1, $2, \'running\') on conflict ("name") do nothing',
+    );
+    expect(sql.progress).toBe(
+      'update "maint_migrations" set "statements_done" = $1, "checksum" = $2 where "name" = $3',
+    );
   });
 
   it('builds mysql statements with backticks and ? parameters', () => {
     const sql = stateSql('mysql', 'my_migs');
-    expect(sql.finish).toBe("update `my_migs` set `state` = 'applied', `checksum` = ?, `applied_at` = utc_timestamp(3), `duration_ms` = ? where `name` = ?");
+    expect(sql.finish).toBe(
+      "update `my_migs` set `state` = 'applied', `checksum` = ?, `applied_at` = utc_timestamp(3), `duration_ms` = ? where `name` = ?",
+    );
     expect(sql.remove).toBe('delete from `my_migs` where `name` = ?');
   });
 
   it('sets lock timeouts per dialect', () => {
     expect(lockTimeoutSql('postgres', 2000, true)).toEqual(["set local lock_timeout = '2000ms'"]);
     expect(lockTimeoutSql('postgres', 250, false)).toEqual(["set lock_timeout = '250ms'"]);
-    expect(lockTimeoutSql('mysql', 1500, false)).toEqual(['set session lock_wait_timeout = 2', 'set session innodb_lock_wait_timeout = 2']);
+    expect(lockTimeoutSql('mysql', 1500, false)).toEqual([
+      'set session lock_wait_timeout = 2',
+      'set session innodb_lock_wait_timeout = 2',
+    ]);
     expect(dropIndexConcurrentlySql('public."Odd"')).toBe('drop index concurrently if exists public."Odd"');
   });
 });
@@ -90,7 +104,10 @@ describe('migration files', () => {
   it('orders files by number, pairs down files and checksums content', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'maint-files-'));
     await writeFile(path.join(dir, '010_later.sql'), 'select 10;');
-    await writeFile(path.join(dir, '002_first.sql'), '-- maint:no-transaction\ncreate index concurrently i on t (a);');
+    await writeFile(
+      path.join(dir, '002_first.sql'),
+      '-- maint:no-transaction\ncreate index concurrently i on t (a);',
+    );
     await writeFile(path.join(dir, '002_first.down.sql'), 'drop index i;');
     await writeFile(path.join(dir, '011_code.js'), 'export async function up() {}');
     await writeFile(path.join(dir, 'README.md'), 'ignored');

@@ -7,8 +7,11 @@ import { bold, green, yellow } from '../../output/style.js';
 export default class Lock extends MaintCommand<LockReport> {
   static override summary = 'Who holds the single-runner lock: host, pid, CI job or task, since when.';
   static override description =
-    'Reports the live holder of the plan\'s session lock (checked against the server, so a dead holder is never shown) or that it is free.';
-  static override examples = ['<%= config.bin %> lock plans/orders.yaml', '<%= config.bin %> lock plans/orders.yaml --json'];
+    "Reports the live holder of the plan's session lock (checked against the server, so a dead holder is never shown) or that it is free.";
+  static override examples = [
+    '<%= config.bin %> lock plans/orders.yaml',
+    '<%= config.bin %> lock plans/orders.yaml --json',
+  ];
   static override args = { plan: planArg };
 
   async execute(): Promise<LockReport> {
@@ -23,7 +26,10 @@ export default class Lock extends MaintCommand<LockReport> {
   protected renderHuman(r: LockReport): string {
     if (!r.holder) return `${green(bold('free'))}: nobody holds the lock for ${r.plan}`;
     const h = r.holder;
-    const age = h.heartbeatAgeMs !== undefined ? `, last heartbeat ${Math.round(h.heartbeatAgeMs / 1000)} s ago${h.stale ? ' (stale)' : ''}` : '';
+    const age =
+      h.heartbeatAgeMs !== undefined
+        ? `, last heartbeat ${Math.round(h.heartbeatAgeMs / 1000)} s ago${h.stale ? ' (stale)' : ''}`
+        : '';
     return [
       `${yellow(bold('held'))}: ${r.plan} is locked by ${h.host} pid ${h.pid}${h.job ? ` (${h.job})` : ''}`,
       `  purpose ${h.purpose}, since ${h.since}${age}`,

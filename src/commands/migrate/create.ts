@@ -6,7 +6,8 @@ import { createMigration, type CreatedMigration } from '../../migrations/index.j
 
 export default class MigrateCreate extends MaintCommand<CreatedMigration> {
   static override summary = 'Create the next numbered migration (an empty .sql and .down.sql).';
-  static override description = 'Writes NNN_NAME.sql and NNN_NAME.down.sql in the plan\'s migrations folder, numbered after the last one. Touches no database.';
+  static override description =
+    "Writes NNN_NAME.sql and NNN_NAME.down.sql in the plan's migrations folder, numbered after the last one. Touches no database.";
   static override examples = ['<%= config.bin %> migrate create plans/demo.yaml add_orders_status'];
   static override args = {
     plan: planArg,

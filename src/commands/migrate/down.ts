@@ -16,14 +16,24 @@ export default class MigrateDown extends MaintCommand<MigrateResult> {
   ];
   static override args = { plan: planArg };
   static override flags = {
-    to: Flags.string({ description: 'Keep this migration and those before it; 0 reverts everything.', required: true }),
-    wait: Flags.boolean({ description: 'Block until the lock is free instead of exiting 4.', default: false }),
+    to: Flags.string({
+      description: 'Keep this migration and those before it; 0 reverts everything.',
+      required: true,
+    }),
+    wait: Flags.boolean({
+      description: 'Block until the lock is free instead of exiting 4.',
+      default: false,
+    }),
   };
 
   async execute(): Promise<MigrateResult> {
     const { args, flags } = await this.parse(MigrateDown);
     const loaded = await loadPlan(args.plan);
-    return migrateDown(loaded, { to: flags.to === '0' ? 0 : flags.to, wait: flags.wait, logger: this.logger });
+    return migrateDown(loaded, {
+      to: flags.to === '0' ? 0 : flags.to,
+      wait: flags.wait,
+      logger: this.logger,
+    });
   }
 
   protected override toSuccessJson(result: MigrateResult): unknown {
@@ -32,6 +42,9 @@ export default class MigrateDown extends MaintCommand<MigrateResult> {
 
   protected renderHuman(r: MigrateResult): string {
     if (r.steps.length === 0) return 'nothing to revert';
-    return [`${green(bold('reverted'))} ${r.steps.length} migration(s)`, ...r.steps.map((s) => `  ${s.name} (${s.durationMs ?? 0} ms)`)].join('\n');
+    return [
+      `${green(bold('reverted'))} ${r.steps.length} migration(s)`,
+      ...r.steps.map((s) => `  ${s.name} (${s.durationMs ?? 0} ms)`),
+    ].join('\n');
   }
 }

@@ -8,7 +8,7 @@ import { bold, green } from '../../output/style.js';
 export default class Migrate extends MaintCommand<MigrateResult> {
   static override summary = 'Apply pending migrations under the single-runner lock.';
   static override description =
-    'Takes the plan\'s session lock, applies every pending migration in order (each DDL statement under migrations.lockTimeout, ' +
+    "Takes the plan's session lock, applies every pending migration in order (each DDL statement under migrations.lockTimeout, " +
     'retried with backoff) and releases the lock. Exits 4 when another run holds the lock; with --wait it blocks until the lock ' +
     'is free, then applies what is still pending (usually nothing) and exits 0, which makes it the container entrypoint: ' +
     '`maint migrate plan.yaml --wait && exec node server.js`.';
@@ -19,7 +19,10 @@ export default class Migrate extends MaintCommand<MigrateResult> {
   ];
   static override args = { plan: planArg };
   static override flags = {
-    wait: Flags.boolean({ description: 'Block until the lock is free instead of exiting 4.', default: false }),
+    wait: Flags.boolean({
+      description: 'Block until the lock is free instead of exiting 4.',
+      default: false,
+    }),
   };
 
   async execute(): Promise<MigrateResult> {
@@ -41,7 +44,10 @@ export default class Migrate extends MaintCommand<MigrateResult> {
 
   protected renderHuman(r: MigrateResult): string {
     if (r.steps.length === 0) return `${green(bold('up to date'))}: no pending migrations for ${r.plan}`;
-    const lines = r.steps.map((s) => `  ${s.status === 'completed' ? green('✓') : '·'} ${s.name}${s.durationMs !== null ? ` (${s.durationMs} ms)` : ''}`);
+    const lines = r.steps.map(
+      (s) =>
+        `  ${s.status === 'completed' ? green('✓') : '·'} ${s.name}${s.durationMs !== null ? ` (${s.durationMs} ms)` : ''}`,
+    );
     return [`${green(bold('migrated'))} ${r.plan}: ${r.steps.length} migration(s)`, ...lines].join('\n');
   }
 }

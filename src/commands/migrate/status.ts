@@ -8,7 +8,10 @@ export default class MigrateStatus extends MaintCommand<MigrationStatus> {
   static override summary = 'List applied and pending migrations, and the lock holder.';
   static override description =
     'Reads the migrations table and the migrations folder; changes nothing. Exits 2 naming the file when an applied migration was edited since.';
-  static override examples = ['<%= config.bin %> migrate status plans/demo.yaml', '<%= config.bin %> migrate status plans/orders.yaml --json'];
+  static override examples = [
+    '<%= config.bin %> migrate status plans/demo.yaml',
+    '<%= config.bin %> migrate status plans/orders.yaml --json',
+  ];
   static override args = { plan: planArg };
 
   async execute(): Promise<MigrationStatus> {
@@ -22,9 +25,11 @@ export default class MigrateStatus extends MaintCommand<MigrationStatus> {
 
   protected renderHuman(s: MigrationStatus): string {
     const lines = [bold(`${s.plan}: ${s.applied.length} applied, ${s.pending.length} pending`)];
-    for (const m of s.applied) lines.push(`  applied  ${m.name}  ${dim(`${m.appliedAt} (${m.durationMs} ms)`)}`);
+    for (const m of s.applied)
+      lines.push(`  applied  ${m.name}  ${dim(`${m.appliedAt} (${m.durationMs} ms)`)}`);
     for (const m of s.pending) lines.push(`  ${yellow('pending')}  ${m.name}`);
-    if (s.lock) lines.push(`lock held by ${s.lock.host} pid ${s.lock.pid} (${s.lock.purpose}) since ${s.lock.since}`);
+    if (s.lock)
+      lines.push(`lock held by ${s.lock.host} pid ${s.lock.pid} (${s.lock.purpose}) since ${s.lock.since}`);
     return lines.join('\n');
   }
 }
