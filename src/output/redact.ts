@@ -15,6 +15,15 @@ export function registerSecret(value: string | undefined | null): void {
   for (const part of urlSecrets(value)) known.add(part);
 }
 
+/**
+ * Register only the credentials inside a URL (password, secret query parameters): for values
+ * such as database URLs whose host and path are useful in messages and not secret.
+ */
+export function registerCredentials(value: string | undefined | null): void {
+  if (!value) return;
+  for (const part of urlSecrets(value)) known.add(part);
+}
+
 /** For tests: forget every registered secret. */
 export function clearSecrets(): void {
   known.clear();
@@ -49,9 +58,10 @@ const PATTERNS: Array<[RegExp, string]> = [
   // Authorization headers and bearer tokens
   [/(bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${MASK}`],
   // key=value pairs whose key names a secret (query strings, DSNs, libpq strings)
-  // (also JSON: "password": "…", where a quote closes the key before the colon)
+  // (also JSON: "password": "…", where a quote closes the key before the colon), but not a key
+  // path in a message such as `notify.channels[0].secret: must start with whsec_`
   [
-    /\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
+    /(?<!\.)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
     `$1${MASK}`,
   ],
 ];

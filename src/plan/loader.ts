@@ -19,9 +19,8 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { PlanError, type InputIssue } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
 import { PlanSchema, type Plan } from './schema.js';
-import { notifySecrets } from './schema-notify.js';
+import { registerPlanSecrets } from './secrets.js';
 import { describeZodIssue } from './zod-issues.js';
 
 /** A plan file larger than this is not a plan. */
@@ -148,24 +147,17 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
     ]);
   }
 
+  // Before validation: an invalid secret must be masked in the error that reports it.
+  registerPlanSecrets(data);
   const result = PlanSchema.safeParse(data);
   if (!result.success) {
     const issues = result.error.issues.flatMap((issue) => positionIssue(issue, doc, file, at, data));
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
     throw new PlanError(file, dedupe(dropExplainedMissing(issues)));
   }
-  registerPlanSecrets(result.data);
   return result.data;
 }
 
-/** Every secret a plan carries is masked from then on, wherever it would appear. */
-export function registerPlanSecrets(plan: Plan): void {
-  registerSecret(plan.database.url);
-  registerSecret(plan.database.lockUrl);
-  if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze')
-    registerSecret(plan.strategy.clone.url);
-  for (const s of notifySecrets(plan.notify)) registerSecret(s);
-}
 
 /** A YAML syntax problem as a message that says what is wrong and what to write instead. */
 function syntaxIssue(

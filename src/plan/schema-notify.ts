@@ -29,18 +29,18 @@ const delivery = {
 
 export const WebhookChannelSchema = z.strictObject({
   type: z.literal('webhook'),
-  url: z.url({ protocol: /^https?$/ }).meta({ description: 'Receiver URL (secret: never printed).' }),
+  url: z.url({ protocol: /^https?$/ }).meta({ description: 'Receiver URL (secret: never printed).', 'x-secret': 'value' }),
   secret: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a Standard Webhooks secret starts with whsec_ followed by base64')
     .optional()
-    .meta({ description: 'Standard Webhooks signing secret (`whsec_…`).' }),
+    .meta({ description: 'Standard Webhooks signing secret (`whsec_…`).', 'x-secret': 'value' }),
   ...delivery,
 });
 
 export const SlackChannelSchema = z.strictObject({
   type: z.literal('slack'),
-  url: z.url({ protocol: /^https?$/ }).meta({ description: 'Slack incoming-webhook URL (secret).' }),
+  url: z.url({ protocol: /^https?$/ }).meta({ description: 'Slack incoming-webhook URL (secret).', 'x-secret': 'value' }),
   ...delivery,
 });
 
@@ -48,7 +48,7 @@ export const EmailChannelSchema = z.strictObject({
   type: z.literal('email'),
   smtp: z
     .url({ protocol: /^smtps?$/ })
-    .meta({ description: 'SMTP URL, e.g. smtps://user:pass@mail.example.com:465 (secret).' }),
+    .meta({ description: 'SMTP URL, e.g. smtps://user:pass@mail.example.com:465 (secret).', 'x-secret': 'credentials' }),
   from: z.string().min(3),
   to: z.array(z.string().min(3)).min(1),
   ...delivery,
@@ -57,7 +57,7 @@ export const EmailChannelSchema = z.strictObject({
 export const IntercomChannelSchema = z
   .strictObject({
     type: z.literal('intercom'),
-    token: z.string().min(8).meta({ description: 'Intercom access token (secret).' }),
+    token: z.string().min(8).meta({ description: 'Intercom access token (secret).', 'x-secret': 'value' }),
     baseUrl: z.url({ protocol: /^https?$/ }).optional().meta({ description: 'API base URL (regional hosts such as https://api.eu.intercom.io, tests). Default: https://api.intercom.io.' }),
     mode: z
       .enum(['event', 'message'])
@@ -120,27 +120,3 @@ export type ChannelConfig = z.output<typeof ChannelSchema>;
 export type ChannelType = ChannelConfig['type'];
 export type BannerConfig = z.output<typeof BannerSchema>;
 export type NotifyConfig = z.output<typeof NotifySchema>;
-
-/** Every secret in the notify section, for redaction. */
-export function notifySecrets(notify: NotifyConfig | undefined): string[] {
-  const out: string[] = [];
-  for (const c of notify?.channels ?? []) {
-    switch (c.type) {
-      case 'webhook':
-        out.push(c.url, ...(c.secret ? [c.secret, c.secret.slice('whsec_'.length)] : []));
-        break;
-      case 'slack':
-        out.push(c.url);
-        break;
-      case 'email':
-        out.push(c.smtp);
-        break;
-      case 'intercom':
-        out.push(c.token);
-        break;
-      case 'status-page':
-        break;
-    }
-  }
-  return out;
-}
