@@ -20,12 +20,14 @@ export default class Validate extends MaintCommand<ValidateResult> {
   async execute(): Promise<ValidateResult> {
     const { argv } = await this.parse(Validate);
     const results: ValidateResult['results'] = [];
+    const hints: string[] = [];
     for (const file of argv as string[]) {
       try {
         const loaded = await loadPlan(file);
         results.push({ file, valid: true, name: loaded.plan.name, issues: [] });
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
+        if (error.hint) hints.push(error.hint);
         results.push({ file, valid: false, issues: error.issues.length ? error.issues : [{ file, message: error.message }] });
       }
     }
@@ -33,7 +35,8 @@ export default class Validate extends MaintCommand<ValidateResult> {
     if (bad.length > 0) {
       const issues = bad.flatMap((r) => r.issues);
       throw new InputError('PLAN_INVALID', issues.map(formatIssue).join('\n'), issues, {
-        hint: 'Fix the positions listed; `maint schema` prints the full format.',
+        // One bad file: its own hint is the most specific (e.g. "create a plan with `maint init`").
+        hint: bad.length === 1 && hints.length === 1 ? hints[0] : 'Fix the positions listed; `maint schema` prints the full format.',
         details: { result: { results } },
       });
     }
