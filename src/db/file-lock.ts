@@ -4,7 +4,7 @@
  * heartbeat, and a holder whose pid is gone (same host) is stale and replaced.
  */
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AcquireLockOptions, LockHolder, LockSession } from './database.js';
 import { abortableSleep } from './common.js';
@@ -51,6 +51,23 @@ export async function fileLockStatus(dir: string, name: string): Promise<LockHol
   if (!content) return null;
   if (content.host === hostname() && !processAlive(content.pid)) return null;
   return withAge(content);
+}
+
+/** Another live process that holds a lock in this data folder, if any (it owns the folder). */
+export async function folderOwner(dir: string): Promise<LockHolder | null> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    const m = /^maint-(.+)\.lock$/.exec(entry);
+    if (!m) continue;
+    const holder = await fileLockStatus(dir, m[1]!);
+    if (holder && !(holder.pid === process.pid && holder.host === hostname())) return holder;
+  }
+  return null;
 }
 
 export async function acquireFileLock(

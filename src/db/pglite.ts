@@ -19,7 +19,8 @@ import type {
 } from './database.js';
 import { abortableSleep, type OpenDatabaseOptions } from './common.js';
 import { liveHolderError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
-import { acquireFileLock, fileLockStatus, releaseFileLock } from './file-lock.js';
+import { acquireFileLock, fileLockStatus, folderOwner, releaseFileLock } from './file-lock.js';
+import { ExitCode, MaintError } from '../errors.js';
 import { postgresAnalyzeStages } from './sql.js';
 
 export async function openPglite(
@@ -48,6 +49,21 @@ class PgliteDatabase implements Database {
 
   private open(): Promise<PGlite> {
     this.db ??= (async () => {
+      if (this.dataDir) {
+        // PGlite has no server: two processes in one data folder would corrupt it.
+        const owner = await folderOwner(this.dataDir);
+        if (owner) {
+          throw new MaintError(
+            'PGLITE_IN_USE',
+            ExitCode.lockHeld,
+            `The PGlite data folder ${this.dataDir} is in use by ${owner.host} pid ${owner.pid} (${owner.purpose} since ${owner.since}).`,
+            {
+              hint: 'PGlite allows one process per data folder: wait for it (`maint migrate PLAN --wait`), or see `maint lock PLAN`.',
+              details: { holder: owner },
+            },
+          );
+        }
+      }
       const { PGlite } = await import('@electric-sql/pglite');
       const db = new PGlite(this.dataDir ?? 'memory://');
       await db.waitReady;

@@ -138,8 +138,10 @@ export async function migrate(loaded: LoadedPlan, options: MigrateOptions = {}):
       loaded.dir,
       options.logger ? { logger: options.logger } : {},
     );
-    // Bad files and changed applied migrations fail before the lock: nothing is touched.
-    await migrator.pending();
+    // Bad files fail before waiting for the lock; a changed applied migration fails under the
+    // lock, before anything is applied. (Reading the database before the lock would open an
+    // embedded PGlite folder that another process owns.)
+    await migrator.all();
     const lock = options.wait
       ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending())
       : await takeLock(db, loaded, 'migrate', options);

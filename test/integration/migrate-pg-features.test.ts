@@ -125,6 +125,10 @@ describe('pglite', () => {
       expect(shown.holder.pid).toBe(process.pid);
       const blocked = await runCli(['migrate', plan, '--json']);
       expect(blocked.code).toBe(4);
+      // Reading the folder while another process owns it is refused too (it could corrupt it).
+      const reading = await runCli(['migrate', 'status', plan, '--json']);
+      expect(reading.code).toBe(4);
+      expect(JSON.parse(reading.stdout).error.code).toBe('PGLITE_IN_USE');
       const waiting = startCli(['migrate', plan, '--wait', '--json']);
       await waitUntil('the waiter to start', async () => waiting.child.pid !== undefined);
       await lock!.release();
