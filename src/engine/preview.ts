@@ -6,7 +6,7 @@ import type { LockHolder } from '../db/database.js';
 import type { MigrationInfo } from '../migrations/migrator.js';
 import type { Logger } from '../output/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
-import { buildSteps, strategyKind } from '../strategies/index.js';
+import { assertSupported, buildSteps, strategyKind } from '../strategies/index.js';
 import { formatLocal, windowStatus } from '../window/window.js';
 import { systemClock, type Clock } from './clock.js';
 import { estimateSteps } from './estimates.js';
@@ -34,6 +34,7 @@ export interface PlanPreview {
 
 export async function previewPlan(loaded: LoadedPlan, options: { clock?: Clock; logger?: Logger; deps?: Partial<InspectDeps> } = {}): Promise<PlanPreview> {
   const { plan } = loaded;
+  assertSupported(plan);
   const clock = options.clock ?? systemClock();
   const now = clock.now();
   const status = windowStatus(plan.window, now, 1);

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../output/logger.js';
 import { redact } from '../output/redact.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { formatDuration } from '../plan/duration.js';
-import { buildSteps } from '../strategies/index.js';
+import { assertSupported, buildSteps } from '../strategies/index.js';
 import { formatLocal, type WindowInstance } from '../window/window.js';
 import { systemClock, type Clock } from './clock.js';
 import { rollbackSteps, runSteps, type StepResult } from './engine.js';
@@ -123,6 +123,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions = {}):
     throw withResult(error, result);
   };
 
+  assertSupported(plan);
   // Outside the window nothing is opened, locked or written.
   if (!window && !emergency) {
     fail(

@@ -22,6 +22,22 @@ export function strategyKind(plan: Plan): StrategyKind {
   return typeof plan.strategy === 'string' ? plan.strategy : plan.strategy.kind;
 }
 
+/**
+ * Refuse, before anything is opened, a plan asking for what this version cannot do. Silently
+ * skipping a configured fleet roll would leave the old release serving a migrated database.
+ */
+export function assertSupported(plan: Plan): void {
+  if (plan.fleet) {
+    throw new InputError(
+      'FLEET_UNSUPPORTED',
+      `the ${plan.fleet.provider} fleet provider is not available in this version of maint; the plan's fleet would not be rolled`,
+      [{ path: 'fleet', message: 'fleet providers are not implemented yet' }],
+      { hint: 'Remove `fleet:` and roll the fleet with your deploy tool after `maint run` (migrations must be backward-compatible).' },
+    );
+  }
+  if (strategyKind(plan) !== 'in-place') STRATEGIES[strategyKind(plan)]({} as StrategyInput);
+}
+
 export function buildSteps(input: StrategyInput): Step[] {
   return STRATEGIES[strategyKind(input.plan)](input);
 }
