@@ -17,7 +17,9 @@ const out = path.resolve(process.argv[2] ?? path.join(repo, 'docs/status-page.pn
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const { parsePlanText } = await import(pathToFileURL(path.join(repo, 'dist/plan/loader.js')).href);
-const { createChannels, deliver } = await import(pathToFileURL(path.join(repo, 'dist/notify/notifier.js')).href);
+const { createChannels, deliver } = await import(
+  pathToFileURL(path.join(repo, 'dist/notify/notifier.js')).href
+);
 const { makeEvent } = await import(pathToFileURL(path.join(repo, 'dist/notify/event-factory.js')).href);
 const { FakeClock } = await import(pathToFileURL(path.join(repo, 'dist/engine/clock.js')).href);
 
@@ -36,7 +38,13 @@ notify:
   const steps = [
     ['billing-v3', 'maintenance_planned', w('2026-11-15T20:00:00Z'), '2026-11-14T20:00:00Z', {}],
     ['billing-v3', 'maintenance_completed', w('2026-11-15T20:00:00Z'), '2026-11-15T20:42:00Z', {}],
-    ['search-reindex', 'maintenance_rescheduled', w('2026-11-22T20:00:00Z'), '2026-11-22T23:50:00Z', { nextWindow: w(new Date(Date.parse('2026-11-22T20:00:00Z') + week).toISOString()) }],
+    [
+      'search-reindex',
+      'maintenance_rescheduled',
+      w('2026-11-22T20:00:00Z'),
+      '2026-11-22T23:50:00Z',
+      { nextWindow: w(new Date(Date.parse('2026-11-22T20:00:00Z') + week).toISOString()) },
+    ],
     ['orders-v2', 'maintenance_started', w('2026-11-29T20:00:00Z'), '2026-11-29T20:00:04Z', {}],
     ['sessions-ttl', 'maintenance_planned', w('2026-12-06T20:00:00Z'), '2026-11-29T20:05:00Z', {}],
   ];
@@ -48,11 +56,24 @@ notify:
     if (!outcome.ok) throw new Error(`status page not written: ${outcome.error}`);
   }
   const page = path.join(work, 'site/status/index.html');
-  execFileSync(chromium, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${path.join(work, 'profile')}`,
-    `--screenshot=${out}`, '--window-size=1200,800', pathToFileURL(page).href,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    chromium,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--hide-scrollbars',
+      `--user-data-dir=${path.join(work, 'profile')}`,
+      `--screenshot=${out}`,
+      '--window-size=1200,800',
+      pathToFileURL(page).href,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   process.stdout.write(`wrote ${path.relative(process.cwd(), out)}\n`);
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -82,7 +82,10 @@ function normalizeError(err: Error & { oclif?: { exit?: number } }): MaintError 
   if (err instanceof MaintError) return err;
   if (err instanceof Errors.CLIError || err.oclif?.exit !== undefined) {
     const message = err.message.replace(/\n\s*See more help with --help\s*$/, '').trim();
-    return new UsageError(message, { hint: 'See the command\'s --help for its flags and examples.', cause: err });
+    return new UsageError(message, {
+      hint: "See the command's --help for its flags and examples.",
+      cause: err,
+    });
   }
   return toMaintError(err);
 }

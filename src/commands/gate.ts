@@ -6,12 +6,16 @@ import { loadPlan } from '../plan/loader.js';
 import { green, red } from '../output/style.js';
 
 export default class Gate extends MaintCommand<GateResult> {
-  static override summary = 'CI gate: may a deploy proceed now? Exit 0 allowed, 7 refused (with a reason code).';
+  static override summary =
+    'CI gate: may a deploy proceed now? Exit 0 allowed, 7 refused (with a reason code).';
   static override description =
     'Refuses (exit 7) while a run is in progress or interrupted, while the lock is held, while a freeze is in force, and when migrations are ' +
     'pending but the window is closed (the deploy would change the database outside its window). A closed window alone does not refuse: ' +
     'a deploy with nothing pending changes only the application. The JSON has `allowed` and a stable `reason` code.';
-  static override examples = ['<%= config.bin %> gate plans/postgres.yaml', '<%= config.bin %> gate plans/postgres.yaml --json || echo "deploy blocked"'];
+  static override examples = [
+    '<%= config.bin %> gate plans/postgres.yaml',
+    '<%= config.bin %> gate plans/postgres.yaml --json || echo "deploy blocked"',
+  ];
   static override args = { plan: planArg };
 
   async execute(): Promise<GateResult> {

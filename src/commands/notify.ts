@@ -8,10 +8,11 @@ import { bold, dim, green, red, yellow } from '../output/style.js';
 import { loadPlan } from '../plan/loader.js';
 
 export default class Notify extends MaintCommand<NotifyResult> {
-  static override summary = "Send one maintenance event to the plan's channels (or render it with --dry-run).";
+  static override summary =
+    "Send one maintenance event to the plan's channels (or render it with --dry-run).";
   static override description =
     "Builds the event for the plan's current window (the next one when the window is closed) and delivers it to every channel " +
-    'in notify.channels, with each channel\'s timeout and retries. A channel that fails is reported, not fatal: the exit code is 0. ' +
+    "in notify.channels, with each channel's timeout and retries. A channel that fails is reported, not fatal: the exit code is 0. " +
     '--dry-run renders each message without sending anything.';
   static override examples = [
     '<%= config.bin %> notify plans/demo.yaml --event maintenance_planned',
@@ -20,8 +21,16 @@ export default class Notify extends MaintCommand<NotifyResult> {
   ];
   static override args = { plan: planArg };
   static override flags = {
-    event: Flags.string({ char: 'e', description: 'Event to send.', options: [...EVENT_TYPES], required: true }),
-    'dry-run': Flags.boolean({ description: 'Render every channel\'s message; send nothing.', default: false }),
+    event: Flags.string({
+      char: 'e',
+      description: 'Event to send.',
+      options: [...EVENT_TYPES],
+      required: true,
+    }),
+    'dry-run': Flags.boolean({
+      description: "Render every channel's message; send nothing.",
+      default: false,
+    }),
     summary: Flags.string({ description: 'The sentence people read (default: one per event type).' }),
     'run-id': Flags.string({ description: 'Run id the event belongs to (default: a new manual_… id).' }),
   };
@@ -44,15 +53,27 @@ export default class Notify extends MaintCommand<NotifyResult> {
     const head = `${bold(r.event.type)} ${r.plan} ${dim(`(${r.event.window.startLocal} → ${r.event.window.endLocal}, event ${r.event.id})`)}`;
     if (r.dryRun) {
       const blocks = r.rendered.map((m) =>
-        [`── ${bold(m.channel)} ${dim(m.target)}`, ...(m.subject ? [`subject: ${m.subject}`] : []), m.text.trimEnd(), ...(m.html ? [dim(`(+ HTML body, ${m.html.length} characters)`)] : [])].join('\n'),
+        [
+          `── ${bold(m.channel)} ${dim(m.target)}`,
+          ...(m.subject ? [`subject: ${m.subject}`] : []),
+          m.text.trimEnd(),
+          ...(m.html ? [dim(`(+ HTML body, ${m.html.length} characters)`)] : []),
+        ].join('\n'),
       );
-      return [head, dim('dry run: nothing was sent'), ...(blocks.length ? blocks : ['no channels in notify.channels'])].join('\n\n');
+      return [
+        head,
+        dim('dry run: nothing was sent'),
+        ...(blocks.length ? blocks : ['no channels in notify.channels']),
+      ].join('\n\n');
     }
     const lines = r.outcomes.map((o) => {
-      if (o.skipped === 'not-subscribed') return `${dim('-')} ${o.channel} ${dim('not subscribed to this event')}`;
+      if (o.skipped === 'not-subscribed')
+        return `${dim('-')} ${o.channel} ${dim('not subscribed to this event')}`;
       const mark = o.ok ? green('✓') : red('✗');
       const status = o.status !== undefined ? ` ${o.status}` : '';
-      const detail = o.ok ? dim(`${o.attempts} attempt(s), ${o.durationMs} ms${status}`) : yellow(`${o.error ?? 'failed'} (${o.attempts} attempt(s), ${o.durationMs} ms${status})`);
+      const detail = o.ok
+        ? dim(`${o.attempts} attempt(s), ${o.durationMs} ms${status}`)
+        : yellow(`${o.error ?? 'failed'} (${o.attempts} attempt(s), ${o.durationMs} ms${status})`);
       return `${mark} ${o.channel} ${detail}`;
     });
     return [head, ...(lines.length ? lines : ['no channels in notify.channels'])].join('\n');

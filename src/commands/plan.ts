@@ -12,7 +12,10 @@ export default class Plan extends MaintCommand<PlanPreview> {
     'Validates the plan, reads the window, the pending migrations, the checks and the journal, and lists the ordered steps with their estimates. ' +
     'Changes nothing: no lock, no journal writes, no banner. Exit 0 when `maint run` would start now (or has nothing to do), ' +
     '3 when the window is closed or too short for the estimate, 4 when another run holds the lock.';
-  static override examples = ['<%= config.bin %> plan plans/demo.yaml', 'MAINT_NOW=2026-11-29T20:30:00Z <%= config.bin %> plan plans/postgres.yaml --json'];
+  static override examples = [
+    '<%= config.bin %> plan plans/demo.yaml',
+    'MAINT_NOW=2026-11-29T20:30:00Z <%= config.bin %> plan plans/postgres.yaml --json',
+  ];
   static override args = { plan: planArg };
 
   async execute(): Promise<PlanPreview> {
@@ -29,15 +32,33 @@ export default class Plan extends MaintCommand<PlanPreview> {
   }
 
   protected renderHuman(r: PlanPreview): string {
-    const left = r.window.remainingSeconds !== null ? `${formatDuration(r.window.remainingSeconds * 1000)} left` : 'closed';
-    const lines = [`${bold(r.plan)} (${r.strategy}) — window ${r.window.open ? green('open') : yellow('closed')}, ${left}; estimate ${formatDuration(r.totalEstimateMs)}`];
-    lines.push(r.pending.length > 0 ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}` : 'pending migrations: none');
-    if (r.interruptedRun) lines.push(yellow(`interrupted run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`));
+    const left =
+      r.window.remainingSeconds !== null
+        ? `${formatDuration(r.window.remainingSeconds * 1000)} left`
+        : 'closed';
+    const lines = [
+      `${bold(r.plan)} (${r.strategy}) — window ${r.window.open ? green('open') : yellow('closed')}, ${left}; estimate ${formatDuration(r.totalEstimateMs)}`,
+    ];
+    lines.push(
+      r.pending.length > 0
+        ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}`
+        : 'pending migrations: none',
+    );
+    if (r.interruptedRun)
+      lines.push(
+        yellow(
+          `interrupted run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
+        ),
+      );
     lines.push('steps:');
-    for (const s of r.steps) lines.push(`  ${s.name.padEnd(14)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`);
+    for (const s of r.steps)
+      lines.push(
+        `  ${s.name.padEnd(14)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`,
+      );
     for (const c of r.checks) lines.push(dim(`  check "${c.name}" expects ${c.expect}`));
     if (r.error) lines.push(yellow(`would not run: ${r.error.message}`));
-    else lines.push(green(r.status === 'nothing_pending' ? 'would run: nothing is pending' : 'would run now'));
+    else
+      lines.push(green(r.status === 'nothing_pending' ? 'would run: nothing is pending' : 'would run now'));
     return lines.join('\n');
   }
 }

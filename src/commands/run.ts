@@ -7,9 +7,10 @@ import { loadPlan } from '../plan/loader.js';
 import { createRunRenderer, renderRunSummary } from '../output/render-run.js';
 
 export default class Run extends MaintCommand<RunResult> {
-  static override summary = 'Run a plan now: lock, banner, migrations, statistics, checks, inside the window.';
+  static override summary =
+    'Run a plan now: lock, banner, migrations, statistics, checks, inside the window.';
   static override description =
-    'Executes the plan\'s strategy step by step inside its maintenance window, journaling every step in the plan\'s database. ' +
+    "Executes the plan's strategy step by step inside its maintenance window, journaling every step in the plan's database. " +
     'It refuses outside the window (exit 3) unless --emergency --reason is given, refuses when the time left does not cover the estimate, ' +
     'rolls back in reverse on failure (exit 5) and resumes or rolls back a run whose process died. See docs/run.md.';
   static override examples = [
@@ -19,8 +20,14 @@ export default class Run extends MaintCommand<RunResult> {
   ];
   static override args = { plan: planArg };
   static override flags = {
-    emergency: Flags.boolean({ description: 'Run outside the maintenance window (needs --reason).', dependsOn: ['reason'] }),
-    reason: Flags.string({ description: 'Why this emergency run cannot wait; journaled and sent with the events.', dependsOn: ['emergency'] }),
+    emergency: Flags.boolean({
+      description: 'Run outside the maintenance window (needs --reason).',
+      dependsOn: ['reason'],
+    }),
+    reason: Flags.string({
+      description: 'Why this emergency run cannot wait; journaled and sent with the events.',
+      dependsOn: ['emergency'],
+    }),
   };
 
   async execute(): Promise<RunResult> {
@@ -30,7 +37,11 @@ export default class Run extends MaintCommand<RunResult> {
     // Ctrl-C or a stop signal cancels the current step, then everything is rolled back.
     const controller = new AbortController();
     const stop = (signal: string) => () =>
-      controller.abort(new MaintError('INTERRUPTED', ExitCode.rolledBack, `interrupted by ${signal}`, { hint: `\`maint status ${args.plan}\` shows what was rolled back.` }));
+      controller.abort(
+        new MaintError('INTERRUPTED', ExitCode.rolledBack, `interrupted by ${signal}`, {
+          hint: `\`maint status ${args.plan}\` shows what was rolled back.`,
+        }),
+      );
     const onInt = stop('SIGINT');
     const onTerm = stop('SIGTERM');
     process.once('SIGINT', onInt).once('SIGTERM', onTerm);

@@ -8,10 +8,16 @@ import { bold, dim, yellow } from '../output/style.js';
 
 export default class Status extends MaintCommand<StatusReport> {
   static override summary = 'The journal: current and last runs, their steps, and the lock holder.';
-  static override description = 'Reads the run journal in the plan\'s database (maint_runs, maint_run_steps) and the lock; changes nothing.';
-  static override examples = ['<%= config.bin %> status plans/demo.yaml', '<%= config.bin %> status plans/postgres.yaml --limit 20 --json'];
+  static override description =
+    "Reads the run journal in the plan's database (maint_runs, maint_run_steps) and the lock; changes nothing.";
+  static override examples = [
+    '<%= config.bin %> status plans/demo.yaml',
+    '<%= config.bin %> status plans/postgres.yaml --limit 20 --json',
+  ];
   static override args = { plan: planArg };
-  static override flags = { limit: Flags.integer({ description: 'How many recent runs to list.', default: 10, min: 1, max: 1000 }) };
+  static override flags = {
+    limit: Flags.integer({ description: 'How many recent runs to list.', default: 10, min: 1, max: 1000 }),
+  };
 
   async execute(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status);
@@ -24,13 +30,25 @@ export default class Status extends MaintCommand<StatusReport> {
 
   protected renderHuman(r: StatusReport): string {
     const lines = [bold(r.plan)];
-    lines.push(r.lock ? `lock: held by ${r.lock.host} pid ${r.lock.pid} (${r.lock.purpose}) since ${r.lock.since}` : 'lock: free');
-    lines.push(r.pending.length > 0 ? `pending migrations: ${r.pending.join(', ')}` : 'pending migrations: none');
+    lines.push(
+      r.lock
+        ? `lock: held by ${r.lock.host} pid ${r.lock.pid} (${r.lock.purpose}) since ${r.lock.since}`
+        : 'lock: free',
+    );
+    lines.push(
+      r.pending.length > 0 ? `pending migrations: ${r.pending.join(', ')}` : 'pending migrations: none',
+    );
     const show = (title: string, run: RunWithSteps) => {
-      lines.push('', `${title}: ${run.runId} ${bold(run.status)} started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`);
+      lines.push(
+        '',
+        `${title}: ${run.runId} ${bold(run.status)} started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`,
+      );
       if (run.emergencyReason) lines.push(yellow(`  emergency: ${run.emergencyReason}`));
       if (run.note) lines.push(dim(`  ${run.note}`));
-      for (const s of run.steps) lines.push(`  ${s.name.padEnd(14)} ${s.status.padEnd(15)} ${s.durationMs !== null ? formatDuration(s.durationMs) : ''}`);
+      for (const s of run.steps)
+        lines.push(
+          `  ${s.name.padEnd(14)} ${s.status.padEnd(15)} ${s.durationMs !== null ? formatDuration(s.durationMs) : ''}`,
+        );
     };
     if (r.current) show(r.current.live ? 'in progress' : 'interrupted', r.current);
     if (r.last) show('last run', r.last);

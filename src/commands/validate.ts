@@ -13,7 +13,10 @@ export default class Validate extends MaintCommand<ValidateResult> {
   static override description =
     'Reports every problem with file:line:col and the key path. Exits 2 when any file is invalid. ' +
     'No connection is opened; environment variables named as ${VAR} must be set.';
-  static override examples = ['<%= config.bin %> validate plans/demo.yaml', '<%= config.bin %> validate plans/*.yaml --json'];
+  static override examples = [
+    '<%= config.bin %> validate plans/demo.yaml',
+    '<%= config.bin %> validate plans/*.yaml --json',
+  ];
   static override strict = false;
   static override args = { plan: Args.string({ description: 'Plan file(s) to check.', required: true }) };
 
@@ -28,7 +31,11 @@ export default class Validate extends MaintCommand<ValidateResult> {
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         if (error.hint) hints.push(error.hint);
-        results.push({ file, valid: false, issues: error.issues.length ? error.issues : [{ file, message: error.message }] });
+        results.push({
+          file,
+          valid: false,
+          issues: error.issues.length ? error.issues : [{ file, message: error.message }],
+        });
       }
     }
     const bad = results.filter((r) => !r.valid);
@@ -36,7 +43,10 @@ export default class Validate extends MaintCommand<ValidateResult> {
       const issues = bad.flatMap((r) => r.issues);
       throw new InputError('PLAN_INVALID', issues.map(formatIssue).join('\n'), issues, {
         // One bad file: its own hint is the most specific (e.g. "create a plan with `maint init`").
-        hint: bad.length === 1 && hints.length === 1 ? hints[0] : 'Fix the positions listed; `maint schema` prints the full format.',
+        hint:
+          bad.length === 1 && hints.length === 1
+            ? hints[0]
+            : 'Fix the positions listed; `maint schema` prints the full format.',
         details: { result: { results } },
       });
     }
@@ -44,6 +54,8 @@ export default class Validate extends MaintCommand<ValidateResult> {
   }
 
   protected renderHuman(r: ValidateResult): string {
-    return r.results.map((x) => (x.valid ? `${green('✓')} ${x.file} (${x.name})` : `${red('✗')} ${x.file}`)).join('\n');
+    return r.results
+      .map((x) => (x.valid ? `${green('✓')} ${x.file} (${x.name})` : `${red('✗')} ${x.file}`))
+      .join('\n');
   }
 }

@@ -10,7 +10,7 @@ import { windowReport, type WindowReport } from '../window/report.js';
 export default class Window extends MaintCommand<WindowReport> {
   static override summary = 'Is the maintenance window open now? Time left and the next windows.';
   static override description =
-    'Shows whether the plan\'s window is open, how long it has left, and the next windows in UTC and in the plan\'s zone. ' +
+    "Shows whether the plan's window is open, how long it has left, and the next windows in UTC and in the plan's zone. " +
     'Set MAINT_NOW to an ISO-8601 instant to ask about another moment (rehearsals, tests).';
   static override examples = [
     '<%= config.bin %> window plans/demo.yaml',
@@ -19,7 +19,13 @@ export default class Window extends MaintCommand<WindowReport> {
   ];
   static override args = { plan: planArg };
   static override flags = {
-    count: Flags.integer({ char: 'n', description: 'How many upcoming windows to list.', default: 3, min: 0, max: 100 }),
+    count: Flags.integer({
+      char: 'n',
+      description: 'How many upcoming windows to list.',
+      default: 3,
+      min: 0,
+      max: 100,
+    }),
   };
 
   async execute(): Promise<WindowReport> {
@@ -35,7 +41,9 @@ export default class Window extends MaintCommand<WindowReport> {
   protected renderHuman(r: WindowReport): string {
     const lines: string[] = [];
     if (r.current) {
-      lines.push(`${green(bold('open'))} until ${r.current.end} (${r.current.endLocal}), ${formatDuration((r.remainingSeconds ?? 0) * 1000)} left`);
+      lines.push(
+        `${green(bold('open'))} until ${r.current.end} (${r.current.endLocal}), ${formatDuration((r.remainingSeconds ?? 0) * 1000)} left`,
+      );
     } else {
       lines.push(`${yellow(bold('closed'))} now (${r.now})`);
     }

@@ -26,10 +26,17 @@ export function scalarText(rows: Array<Record<string, unknown>>): string | null 
   return String(value);
 }
 
-export function evaluateCheck(expect: CheckConfig['expect'], actual: string | null, before: string | null): { ok: boolean; expected: string } {
+export function evaluateCheck(
+  expect: CheckConfig['expect'],
+  actual: string | null,
+  before: string | null,
+): { ok: boolean; expected: string } {
   if (expect === 'unchanged') return { ok: actual === before, expected: `unchanged (${before ?? 'null'})` };
   if (typeof expect === 'number') {
-    return { ok: actual !== null && actual.trim() !== '' && Number(actual) === expect, expected: String(expect) };
+    return {
+      ok: actual !== null && actual.trim() !== '' && Number(actual) === expect,
+      expected: String(expect),
+    };
   }
   const m = COMPARISON.exec(expect.trim());
   if (m) {
@@ -37,12 +44,26 @@ export function evaluateCheck(expect: CheckConfig['expect'], actual: string | nu
     const n = actual === null || actual.trim() === '' ? NaN : Number(actual);
     if (Number.isNaN(n)) return { ok: false, expected: expect };
     const ok =
-      m[1] === '>=' ? n >= limit : m[1] === '<=' ? n <= limit : m[1] === '>' ? n > limit : m[1] === '<' ? n < limit : m[1] === '==' ? n === limit : n !== limit;
+      m[1] === '>='
+        ? n >= limit
+        : m[1] === '<='
+          ? n <= limit
+          : m[1] === '>'
+            ? n > limit
+            : m[1] === '<'
+              ? n < limit
+              : m[1] === '=='
+                ? n === limit
+                : n !== limit;
     return { ok, expected: expect };
   }
   return { ok: actual === expect, expected: expect };
 }
 
-export async function readCheck(db: Queryable, check: CheckConfig, signal?: AbortSignal): Promise<string | null> {
+export async function readCheck(
+  db: Queryable,
+  check: CheckConfig,
+  signal?: AbortSignal,
+): Promise<string | null> {
   return scalarText(await db.query(check.sql, [], signal ? { signal } : {}));
 }

@@ -77,11 +77,21 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
   for (const [seq, step] of input.steps.entries()) {
     // Safe point: the step has not started, and what is done can still be undone in time.
     const undoMs = touched.reduce((sum, i) => sum + (input.estimates[i]?.rollbackMs ?? 0), 0);
-    const verdict = checkTime(input.windowSpec, input.window, input.clock.now(), results[seq]!.estimateMs + undoMs, `step "${step.name}" (and undoing what is done)`);
+    const verdict = checkTime(
+      input.windowSpec,
+      input.window,
+      input.clock.now(),
+      results[seq]!.estimateMs + undoMs,
+      `step "${step.name}" (and undoing what is done)`,
+    );
     if (!verdict.ok) {
       const error = new WindowError(verdict.code, `stopped before "${step.name}": ${verdict.message}`, {
         hint: `Nothing was left half-done. Run \`maint run ${input.planPath}\` in the next window, or raise the plan's window duration.`,
-        details: { remainingMs: verdict.remainingMs, neededMs: verdict.neededMs, nextWindow: verdict.next?.start.toISOString() ?? null },
+        details: {
+          remainingMs: verdict.remainingMs,
+          neededMs: verdict.neededMs,
+          nextWindow: verdict.next?.start.toISOString() ?? null,
+        },
       });
       for (const r of results.slice(seq)) r.status = 'skipped';
       return finishWithRollback(input, results, touched, error, true);
@@ -113,7 +123,13 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
       await input.journal.putStep(record('running'));
       touched.push(seq);
       results[seq]!.status = 'running';
-      input.onProgress?.({ type: 'step', seq, name: step.name, status: 'running', estimateMs: results[seq]!.estimateMs });
+      input.onProgress?.({
+        type: 'step',
+        seq,
+        name: step.name,
+        status: 'running',
+        estimateMs: results[seq]!.estimateMs,
+      });
       armDeadline(input, controller, stopTimer.signal);
       const onOuterAbort = () => controller.abort(input.signal?.reason);
       input.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -127,10 +143,22 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
       }
       const durationMs = Math.round(input.clock.monotonicMs() - t0);
       results[seq] = { ...results[seq]!, status: 'done', durationMs, detail: detail ?? null };
-      await input.journal.putStep(record('done', { finishedAt: input.clock.now().toISOString(), durationMs, detail: detail ?? null }));
-      input.onProgress?.({ type: 'step', seq, name: step.name, status: 'done', durationMs, ...(detail && typeof detail.summary === 'string' ? { message: detail.summary } : {}) });
+      await input.journal.putStep(
+        record('done', { finishedAt: input.clock.now().toISOString(), durationMs, detail: detail ?? null }),
+      );
+      input.onProgress?.({
+        type: 'step',
+        seq,
+        name: step.name,
+        status: 'done',
+        durationMs,
+        ...(detail && typeof detail.summary === 'string' ? { message: detail.summary } : {}),
+      });
     } catch (thrown) {
-      const reason = controller.signal.aborted && controller.signal.reason !== undefined ? controller.signal.reason : thrown;
+      const reason =
+        controller.signal.aborted && controller.signal.reason !== undefined
+          ? controller.signal.reason
+          : thrown;
       const error = toMaintError(reason);
       const status: StepStatus = controller.signal.aborted ? 'cancelled' : 'failed';
       const durationMs = Math.round(input.clock.monotonicMs() - t0);
@@ -139,8 +167,16 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
       const message = redact(error.message);
       input.onProgress?.({ type: 'step', seq, name: step.name, status, durationMs, message });
       await input.journal
-        .putStep(record(status, { finishedAt: input.clock.now().toISOString(), durationMs, detail: { error: { code: error.code, message } } }))
-        .catch((e: unknown) => input.logger.warn(`could not journal the failure of step "${step.name}": ${(e as Error).message}`));
+        .putStep(
+          record(status, {
+            finishedAt: input.clock.now().toISOString(),
+            durationMs,
+            detail: { error: { code: error.code, message } },
+          }),
+        )
+        .catch((e: unknown) =>
+          input.logger.warn(`could not journal the failure of step "${step.name}": ${(e as Error).message}`),
+        );
       if (error.code === 'LOCK_LOST') {
         // Another runner may hold the lock now: undoing our work could collide with theirs.
         await input.journal.updateRun(input.runId, { status: 'failed' }).catch(() => undefined);
@@ -176,7 +212,9 @@ function armDeadline(input: EngineInput, controller: AbortController, stop: Abor
     () => {
       if (stop.aborted) return;
       controller.abort(
-        new WindowEndedError(`the window ended at ${formatLocal(end, input.windowSpec.timezone)} while the step was running; it was cancelled`),
+        new WindowEndedError(
+          `the window ended at ${formatLocal(end, input.windowSpec.timezone)} while the step was running; it was cancelled`,
+        ),
       );
     },
     () => undefined,
@@ -192,24 +230,39 @@ async function finishWithRollback(
 ): Promise<EngineResult> {
   const outcome = await rollbackSteps(input, results, touched, cause);
   if (outcome) return { status: 'failed', steps: results, error: outcome, windowStop: false };
-  const error = windowStop || cause instanceof WindowError ? cause : rolledBack(input, results, touched, cause);
+  const error =
+    windowStop || cause instanceof WindowError ? cause : rolledBack(input, results, touched, cause);
   return { status: windowStop ? 'rescheduled' : 'rolled_back', steps: results, error, windowStop };
 }
 
-function rolledBack(input: EngineInput, results: StepResult[], touched: number[], cause: MaintError): MaintError {
+function rolledBack(
+  input: EngineInput,
+  results: StepResult[],
+  touched: number[],
+  cause: MaintError,
+): MaintError {
   if (cause instanceof RolledBackError) return cause;
   const failed = results[touched[touched.length - 1] ?? 0]?.name ?? 'a step';
-  return new RolledBackError(cause.code === 'INTERNAL' ? 'STEP_FAILED' : cause.code, `step "${failed}" failed: ${cause.message}; everything was rolled back`, {
-    cause,
-    hint: `Fix the cause, then run \`maint run ${input.planPath}\` again; \`maint status ${input.planPath}\` shows the journal.`,
-  });
+  return new RolledBackError(
+    cause.code === 'INTERNAL' ? 'STEP_FAILED' : cause.code,
+    `step "${failed}" failed: ${cause.message}; everything was rolled back`,
+    {
+      cause,
+      hint: `Fix the cause, then run \`maint run ${input.planPath}\` again; \`maint status ${input.planPath}\` shows the journal.`,
+    },
+  );
 }
 
 /**
  * Undo `touched` steps newest first. Returns null when everything was undone, or the
  * operator-action error when a rollback failed or a step cannot be undone.
  */
-export async function rollbackSteps(input: EngineInput, results: StepResult[], touched: readonly number[], cause: MaintError | null): Promise<MaintError | null> {
+export async function rollbackSteps(
+  input: EngineInput,
+  results: StepResult[],
+  touched: readonly number[],
+  cause: MaintError | null,
+): Promise<MaintError | null> {
   if (touched.length === 0) return null;
   await input.journal
     .updateRun(input.runId, { status: 'rolling_back' })
@@ -219,10 +272,14 @@ export async function rollbackSteps(input: EngineInput, results: StepResult[], t
     const result = results[seq]!;
     if (!step.rollback) {
       if (result.status !== 'done') continue;
-      return new OperatorActionError('POINT_OF_NO_RETURN', `step "${step.name}" cannot be undone, so the run could not be rolled back${cause ? ` after: ${cause.message}` : ''}`, {
-        cause,
-        hint: `Finish the maintenance by hand, then check \`maint status ${input.planPath}\`.`,
-      });
+      return new OperatorActionError(
+        'POINT_OF_NO_RETURN',
+        `step "${step.name}" cannot be undone, so the run could not be rolled back${cause ? ` after: ${cause.message}` : ''}`,
+        {
+          cause,
+          hint: `Finish the maintenance by hand, then check \`maint status ${input.planPath}\`.`,
+        },
+      );
     }
     const t0 = input.clock.monotonicMs();
     const base: StepRecord = {
@@ -237,26 +294,49 @@ export async function rollbackSteps(input: EngineInput, results: StepResult[], t
       detail: result.detail,
     };
     input.onProgress?.({ type: 'step', seq, name: step.name, status: 'rolling_back' });
-    await input.journal.putStep(base).catch((e: unknown) => input.logger.warn(`journal: ${(e as Error).message}`));
+    await input.journal
+      .putStep(base)
+      .catch((e: unknown) => input.logger.warn(`journal: ${(e as Error).message}`));
     try {
       // A fresh signal: rollback must not inherit the cancellation that stopped the step.
       const detail = await step.rollback(contextFor(input, new AbortController().signal));
       const rollbackMs = Math.round(input.clock.monotonicMs() - t0);
       results[seq] = { ...result, status: 'rolled_back', rollbackMs };
       await input.journal
-        .putStep({ ...base, status: 'rolled_back', finishedAt: input.clock.now().toISOString(), rollbackMs, detail: { ...result.detail, ...(detail ?? {}) } })
+        .putStep({
+          ...base,
+          status: 'rolled_back',
+          finishedAt: input.clock.now().toISOString(),
+          rollbackMs,
+          detail: { ...result.detail, ...(detail ?? {}) },
+        })
         .catch((e: unknown) => input.logger.warn(`journal: ${(e as Error).message}`));
-      input.onProgress?.({ type: 'step', seq, name: step.name, status: 'rolled_back', durationMs: rollbackMs });
+      input.onProgress?.({
+        type: 'step',
+        seq,
+        name: step.name,
+        status: 'rolled_back',
+        durationMs: rollbackMs,
+      });
     } catch (thrown) {
       const error = toMaintError(thrown);
       const rollbackMs = Math.round(input.clock.monotonicMs() - t0);
       results[seq] = { ...result, status: 'rollback_failed', rollbackMs };
       const message = redact(error.message);
       await input.journal
-        .putStep({ ...base, status: 'rollback_failed', finishedAt: input.clock.now().toISOString(), rollbackMs, detail: { error: { code: error.code, message } } })
+        .putStep({
+          ...base,
+          status: 'rollback_failed',
+          finishedAt: input.clock.now().toISOString(),
+          rollbackMs,
+          detail: { error: { code: error.code, message } },
+        })
         .catch((e: unknown) => input.logger.warn(`journal: ${(e as Error).message}`));
       input.onProgress?.({ type: 'step', seq, name: step.name, status: 'rollback_failed', message });
-      const undone = input.steps.slice(0, seq).filter((_, i) => touched.includes(i)).map((s) => s.name);
+      const undone = input.steps
+        .slice(0, seq)
+        .filter((_, i) => touched.includes(i))
+        .map((s) => s.name);
       return new OperatorActionError(
         'ROLLBACK_FAILED',
         `${cause ? `the run failed (${cause.message}) and ` : ''}rolling back step "${step.name}" failed: ${message}. Still to undo: ${undone.length > 0 ? undone.join(', ') : 'nothing else'}`,

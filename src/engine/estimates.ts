@@ -27,7 +27,10 @@ function defaultRollback(step: Step, runMs: number): number {
   return step.defaultRollbackMs ?? runMs;
 }
 
-export function estimateSteps(steps: readonly Step[], options: { planEstimateMs?: number | undefined; history?: readonly StepRecord[] }): StepEstimate[] {
+export function estimateSteps(
+  steps: readonly Step[],
+  options: { planEstimateMs?: number | undefined; history?: readonly StepRecord[] },
+): StepEstimate[] {
   const history = options.history ?? [];
   const learned = (name: string, pick: (s: StepRecord) => number | null) =>
     median(
@@ -37,14 +40,16 @@ export function estimateSteps(steps: readonly Step[], options: { planEstimateMs?
         .filter((v): v is number => v !== null && Number.isFinite(v))
         .slice(0, SAMPLES),
     );
-  const learnedRollback = (step: Step) => learned(step.name, (s) => (s.status === 'rolled_back' ? s.rollbackMs : null));
+  const learnedRollback = (step: Step) =>
+    learned(step.name, (s) => (s.status === 'rolled_back' ? s.rollbackMs : null));
 
   if (options.planEstimateMs !== undefined) {
     const total = steps.reduce((sum, s) => sum + s.defaultEstimateMs, 0) || 1;
     return steps.map((step) => {
       const runMs = Math.max(1, Math.round((options.planEstimateMs! * step.defaultEstimateMs) / total));
       const scale = runMs / Math.max(1, step.defaultEstimateMs);
-      const rollbackMs = learnedRollback(step) ?? Math.round(defaultRollback(step, step.defaultEstimateMs) * scale);
+      const rollbackMs =
+        learnedRollback(step) ?? Math.round(defaultRollback(step, step.defaultEstimateMs) * scale);
       return { runMs, rollbackMs: step.rollback ? rollbackMs : 0, source: 'plan' };
     });
   }
@@ -52,6 +57,10 @@ export function estimateSteps(steps: readonly Step[], options: { planEstimateMs?
     const past = learned(step.name, (s) => (s.status === 'done' ? s.durationMs : null));
     const runMs = past ?? step.defaultEstimateMs;
     const rollbackMs = learnedRollback(step) ?? defaultRollback(step, runMs);
-    return { runMs, rollbackMs: step.rollback ? rollbackMs : 0, source: past === null ? 'default' : 'journal' };
+    return {
+      runMs,
+      rollbackMs: step.rollback ? rollbackMs : 0,
+      source: past === null ? 'default' : 'journal',
+    };
   });
 }

@@ -8,18 +8,33 @@ import { currentWindow, formatLocal, nextWindows, type WindowInstance } from '..
 
 export type GuardVerdict =
   | { ok: true; remainingMs: number | null }
-  | { ok: false; code: 'WINDOW_CLOSED' | 'WINDOW_TOO_SHORT'; message: string; remainingMs: number; neededMs: number; next: WindowInstance | null };
+  | {
+      ok: false;
+      code: 'WINDOW_CLOSED' | 'WINDOW_TOO_SHORT';
+      message: string;
+      remainingMs: number;
+      neededMs: number;
+      next: WindowInstance | null;
+    };
 
 export function nextWindowAfter(spec: WindowSpec, now: Date): WindowInstance | null {
   return nextWindows(spec, now, 1)[0] ?? null;
 }
 
 export function describeNext(spec: WindowSpec, next: WindowInstance | null): string {
-  return next ? `next window: ${next.start.toISOString()} (${formatLocal(next.start, spec.timezone)})` : 'no next window found';
+  return next
+    ? `next window: ${next.start.toISOString()} (${formatLocal(next.start, spec.timezone)})`
+    : 'no next window found';
 }
 
 /** Is the window open now, with enough time for `neededMs`? `window` null means an emergency run. */
-export function checkTime(spec: WindowSpec, window: WindowInstance | null, now: Date, neededMs: number, what: string): GuardVerdict {
+export function checkTime(
+  spec: WindowSpec,
+  window: WindowInstance | null,
+  now: Date,
+  neededMs: number,
+  what: string,
+): GuardVerdict {
   if (window === null) return { ok: true, remainingMs: null };
   const remainingMs = window.end.getTime() - now.getTime();
   if (now.getTime() < window.start.getTime() || remainingMs <= 0) {

@@ -17,8 +17,14 @@ export interface InspectDeps {
 
 export async function defaultInspectDeps(): Promise<InspectDeps> {
   return {
-    openDatabase: async (loaded, logger) => (await import('../db/index.js')).openDatabase(loaded.plan.database, loaded.dir, logger ? { logger } : {}),
-    createMigrator: async (db, loaded) => (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir),
+    openDatabase: async (loaded, logger) =>
+      (await import('../db/index.js')).openDatabase(
+        loaded.plan.database,
+        loaded.dir,
+        logger ? { logger } : {},
+      ),
+    createMigrator: async (db, loaded) =>
+      (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir),
     journal: (db) => new DatabaseJournal(db),
   };
 }
@@ -38,7 +44,10 @@ export async function withSnapshot<T>(
   fn: (s: Snapshot) => Promise<T>,
   logger?: Logger,
 ): Promise<T> {
-  const d = { ...(deps?.openDatabase && deps.createMigrator && deps.journal ? {} : await defaultInspectDeps()), ...deps } as InspectDeps;
+  const d = {
+    ...(deps?.openDatabase && deps.createMigrator && deps.journal ? {} : await defaultInspectDeps()),
+    ...deps,
+  } as InspectDeps;
   const db = await d.openDatabase(loaded, logger);
   try {
     const migrator = await d.createMigrator(db, loaded);

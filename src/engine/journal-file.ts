@@ -88,7 +88,9 @@ export class FileJournal implements Journal {
 
   async unfinished(plan: string): Promise<RunRecord[]> {
     const data = await this.load();
-    return structuredClone(this.newestFirst(data.runs.filter((r) => r.plan === plan && UNFINISHED.includes(r.status))));
+    return structuredClone(
+      this.newestFirst(data.runs.filter((r) => r.plan === plan && UNFINISHED.includes(r.status))),
+    );
   }
 
   async runs(plan: string, limit: number): Promise<RunRecord[]> {

@@ -88,7 +88,9 @@ export function createJournalSql(dialect: Dialect): string[] {
 )`;
   const out = [runs, steps];
   if (dialect === 'postgres') {
-    out.push(`create index if not exists ${q('maint_runs_plan_started')} on ${q(RUNS_TABLE)} (${q('plan')}, ${q('started_at')})`);
+    out.push(
+      `create index if not exists ${q('maint_runs_plan_started')} on ${q(RUNS_TABLE)} (${q('plan')}, ${q('started_at')})`,
+    );
   }
   return out;
 }
@@ -112,7 +114,9 @@ export function updateRunSql(dialect: Dialect, runId: string, patch: RunPatch): 
   if (fields.length === 0) return null;
   const ph = placeholders(dialect, fields.length + 1);
   const sets = fields.map(([, c], i) => `${quoteIdent(dialect, c)} = ${ph[i]}`).join(', ');
-  const params = fields.map(([f]) => toColumnValue(f, (patch as Record<string, unknown>)[f], JSON_RUN_FIELDS as Set<string>));
+  const params = fields.map(([f]) =>
+    toColumnValue(f, (patch as Record<string, unknown>)[f], JSON_RUN_FIELDS as Set<string>),
+  );
   return {
     sql: `update ${quoteIdent(dialect, RUNS_TABLE)} set ${sets} where ${quoteIdent(dialect, 'run_id')} = ${ph[fields.length]}`,
     params: [...params, runId],
@@ -134,7 +138,11 @@ export function upsertStepSql(dialect: Dialect, step: StepRecord): SqlStatement 
   };
 }
 
-export function selectRunsSql(dialect: Dialect, plan: string, options: { statuses?: readonly string[]; limit: number }): SqlStatement {
+export function selectRunsSql(
+  dialect: Dialect,
+  plan: string,
+  options: { statuses?: readonly string[]; limit: number },
+): SqlStatement {
   const q = (n: string) => quoteIdent(dialect, n);
   const statuses = options.statuses ?? [];
   const ph = placeholders(dialect, 1 + statuses.length);

@@ -20,11 +20,23 @@ export interface PlanPreview {
   /** `would_run`: `maint run` would start now; `nothing_pending`: it would finish at once. */
   status: 'would_run' | 'nothing_pending' | 'refused' | 'locked';
   strategy: string;
-  steps: Array<{ name: string; status: 'planned'; durationMs: null; estimateMs: number; rollbackEstimateMs: number; source: string }>;
+  steps: Array<{
+    name: string;
+    status: 'planned';
+    durationMs: null;
+    estimateMs: number;
+    rollbackEstimateMs: number;
+    source: string;
+  }>;
   totalEstimateMs: number;
   notifications: [];
   error: { code: string; message: string; hint: string | null } | null;
-  window: { open: boolean; remainingSeconds: number | null; current: { start: string; end: string } | null; next: { start: string; end: string; startLocal: string } | null };
+  window: {
+    open: boolean;
+    remainingSeconds: number | null;
+    current: { start: string; end: string } | null;
+    next: { start: string; end: string; startLocal: string } | null;
+  };
   pending: MigrationInfo[];
   checks: Array<{ name: string; expect: string | number }>;
   lock: LockHolder | null;
@@ -32,7 +44,10 @@ export interface PlanPreview {
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
 }
 
-export async function previewPlan(loaded: LoadedPlan, options: { clock?: Clock; logger?: Logger; deps?: Partial<InspectDeps> } = {}): Promise<PlanPreview> {
+export async function previewPlan(
+  loaded: LoadedPlan,
+  options: { clock?: Clock; logger?: Logger; deps?: Partial<InspectDeps> } = {},
+): Promise<PlanPreview> {
   const { plan } = loaded;
   assertSupported(plan);
   const clock = options.clock ?? systemClock();
@@ -44,40 +59,79 @@ export async function previewPlan(loaded: LoadedPlan, options: { clock?: Clock; 
     options.deps,
     async ({ journal, migrator, pending, lock }) => {
       const span = status.current ?? next ?? { start: now, end: now };
-      const steps = buildSteps({ plan, planDir: loaded.dir, planPath: loaded.displayPath, migrator, pendingCount: pending.length, window: span });
-      const estimates = estimateSteps(steps, { planEstimateMs: plan.estimate, history: await journal.history(plan.name, 200) });
+      const steps = buildSteps({
+        plan,
+        planDir: loaded.dir,
+        planPath: loaded.displayPath,
+        migrator,
+        pendingCount: pending.length,
+        window: span,
+      });
+      const estimates = estimateSteps(steps, {
+        planEstimateMs: plan.estimate,
+        history: await journal.history(plan.name, 200),
+      });
       const total = estimates.reduce((s, e) => s + e.runMs, 0);
       const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
       // checkTime treats a null window as an emergency run; for a preview, closed means refused.
       const verdict = status.current
         ? checkTime(plan.window, status.current, now, total, `the run (estimate ${formatDuration(total)})`)
-        : ({ ok: false, code: 'WINDOW_CLOSED', message: `the maintenance window is closed now; ${describeNext(plan.window, next)}` } as const);
+        : ({
+            ok: false,
+            code: 'WINDOW_CLOSED',
+            message: `the maintenance window is closed now; ${describeNext(plan.window, next)}`,
+          } as const);
       const preview: PlanPreview = {
         plan: plan.name,
         runId: null,
         status: 'would_run',
         strategy: strategyKind(plan),
-        steps: steps.map((s, i) => ({ name: s.name, status: 'planned', durationMs: null, estimateMs: estimates[i]!.runMs, rollbackEstimateMs: estimates[i]!.rollbackMs, source: estimates[i]!.source })),
+        steps: steps.map((s, i) => ({
+          name: s.name,
+          status: 'planned',
+          durationMs: null,
+          estimateMs: estimates[i]!.runMs,
+          rollbackEstimateMs: estimates[i]!.rollbackMs,
+          source: estimates[i]!.source,
+        })),
         totalEstimateMs: total,
         notifications: [],
         error: null,
         window: {
           open: status.open,
           remainingSeconds: status.remainingSeconds,
-          current: status.current ? { start: status.current.start.toISOString(), end: status.current.end.toISOString() } : null,
-          next: next ? { start: next.start.toISOString(), end: next.end.toISOString(), startLocal: formatLocal(next.start, plan.window.timezone) } : null,
+          current: status.current
+            ? { start: status.current.start.toISOString(), end: status.current.end.toISOString() }
+            : null,
+          next: next
+            ? {
+                start: next.start.toISOString(),
+                end: next.end.toISOString(),
+                startLocal: formatLocal(next.start, plan.window.timezone),
+              }
+            : null,
         },
         pending,
         checks: plan.checks.map((c) => ({ name: c.name, expect: c.expect })),
         lock,
-        interruptedRun: interrupted ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt } : null,
+        interruptedRun: interrupted
+          ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
+          : null,
       };
       if (!verdict.ok) {
         preview.status = 'refused';
-        preview.error = { code: verdict.code, message: verdict.message, hint: `Run \`maint run ${loaded.displayPath}\` in the next window; \`maint window ${loaded.displayPath}\` lists them.` };
+        preview.error = {
+          code: verdict.code,
+          message: verdict.message,
+          hint: `Run \`maint run ${loaded.displayPath}\` in the next window; \`maint window ${loaded.displayPath}\` lists them.`,
+        };
       } else if (lock) {
         preview.status = 'locked';
-        preview.error = { code: 'LOCK_HELD', message: `the lock is held by ${lock.host} pid ${lock.pid} (${lock.purpose}) since ${lock.since}`, hint: `See \`maint status ${loaded.displayPath}\` and \`maint lock ${loaded.displayPath}\`.` };
+        preview.error = {
+          code: 'LOCK_HELD',
+          message: `the lock is held by ${lock.host} pid ${lock.pid} (${lock.purpose}) since ${lock.since}`,
+          hint: `See \`maint status ${loaded.displayPath}\` and \`maint lock ${loaded.displayPath}\`.`,
+        };
       } else if (pending.length === 0 && !interrupted) {
         preview.status = 'nothing_pending';
       }

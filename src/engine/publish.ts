@@ -26,11 +26,18 @@ export interface EventInput {
 export interface NotifyDeps {
   makeEvent(input: EventInput, clock: Clock): MaintenanceEvent;
   createChannels(plan: Plan, planDir: string): Promise<Channel[]>;
-  deliver(channels: readonly Channel[], event: MaintenanceEvent, options: { logger?: Logger }): Promise<DeliveryOutcome[]>;
+  deliver(
+    channels: readonly Channel[],
+    event: MaintenanceEvent,
+    options: { logger?: Logger },
+  ): Promise<DeliveryOutcome[]>;
 }
 
 export async function defaultNotifyDeps(): Promise<NotifyDeps> {
-  const [factory, notifier] = await Promise.all([import('../notify/event-factory.js'), import('../notify/notifier.js')]);
+  const [factory, notifier] = await Promise.all([
+    import('../notify/event-factory.js'),
+    import('../notify/notifier.js'),
+  ]);
   return {
     makeEvent: (input, clock) => factory.makeEvent(input, clock),
     createChannels: (plan, dir) => notifier.createChannels(plan, dir),

@@ -49,7 +49,8 @@ export interface RunPlanOptions {
   deps?: Partial<RunDeps>;
 }
 
-export type RunOutcome = 'completed' | 'nothing_pending' | 'rolled_back' | 'rescheduled' | 'failed' | 'refused';
+export type RunOutcome =
+  'completed' | 'nothing_pending' | 'rolled_back' | 'rescheduled' | 'failed' | 'refused';
 
 export interface RunResult {
   plan: string;
@@ -69,15 +70,24 @@ export interface RunResult {
 
 export async function defaultRunDeps(): Promise<RunDeps> {
   return {
-    openDatabase: async (loaded, logger) => (await import('../db/index.js')).openDatabase(loaded.plan.database, loaded.dir, { logger }),
-    createMigrator: async (db, loaded, logger) => (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir, { logger }),
+    openDatabase: async (loaded, logger) =>
+      (await import('../db/index.js')).openDatabase(loaded.plan.database, loaded.dir, { logger }),
+    createMigrator: async (db, loaded, logger) =>
+      (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir, {
+        logger,
+      }),
     notify: await defaultNotifyDeps(),
     journal: (db) => new DatabaseJournal(db),
   };
 }
 
 function showWindow(w: WindowInstance, zone: string) {
-  return { start: w.start.toISOString(), end: w.end.toISOString(), startLocal: formatLocal(w.start, zone), endLocal: formatLocal(w.end, zone) };
+  return {
+    start: w.start.toISOString(),
+    end: w.end.toISOString(),
+    startLocal: formatLocal(w.start, zone),
+    endLocal: formatLocal(w.end, zone),
+  };
 }
 
 function newRunId(clock: Clock): string {
@@ -87,7 +97,11 @@ function newRunId(clock: Clock): string {
 
 /** Attach the partial result to an error so `--json` prints one object with `error` set. */
 function withResult(error: MaintError, result: RunResult): MaintError {
-  Object.defineProperty(error, 'details', { value: { ...error.details, result }, configurable: true, enumerable: true });
+  Object.defineProperty(error, 'details', {
+    value: { ...error.details, result },
+    configurable: true,
+    enumerable: true,
+  });
   return error;
 }
 
@@ -127,10 +141,14 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions = {}):
   // Outside the window nothing is opened, locked or written.
   if (!window && !emergency) {
     fail(
-      new WindowError('WINDOW_CLOSED', `the maintenance window of ${plan.name} is closed now (${formatLocal(now, zone)}); ${describeNext(plan.window, next)}`, {
-        hint: `Run it in the next window, or now with \`maint run ${loaded.displayPath} --emergency --reason "…"\`; \`maint window ${loaded.displayPath}\` lists the windows.`,
-        details: { nextWindow: next?.start.toISOString() ?? null },
-      }),
+      new WindowError(
+        'WINDOW_CLOSED',
+        `the maintenance window of ${plan.name} is closed now (${formatLocal(now, zone)}); ${describeNext(plan.window, next)}`,
+        {
+          hint: `Run it in the next window, or now with \`maint run ${loaded.displayPath} --emergency --reason "…"\`; \`maint window ${loaded.displayPath}\` lists the windows.`,
+          details: { nextWindow: next?.start.toISOString() ?? null },
+        },
+      ),
     );
   }
 
@@ -153,14 +171,31 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions = {}):
       fail(
         new LockHeldError(
           `another run holds the lock of ${plan.name}${holder ? ` (${holder.purpose} on ${holder.host} pid ${holder.pid}${holder.job ? `, ${holder.job}` : ''}, since ${holder.since})` : ''}`,
-          { hint: `Wait for it to finish (\`maint status ${loaded.displayPath}\`), or see \`maint lock ${loaded.displayPath}\`.`, details: { holder } },
+          {
+            hint: `Wait for it to finish (\`maint status ${loaded.displayPath}\`), or see \`maint lock ${loaded.displayPath}\`.`,
+            details: { holder },
+          },
         ),
       );
     }
     try {
-      return await runLocked({ loaded, options, deps, db, lock: lock!, clock, logger, window, emergency, result, fail });
+      return await runLocked({
+        loaded,
+        options,
+        deps,
+        db,
+        lock: lock!,
+        clock,
+        logger,
+        window,
+        emergency,
+        result,
+        fail,
+      });
     } finally {
-      await lock!.release().catch((e: unknown) => logger.warn(`could not release the lock: ${(e as Error).message}`));
+      await lock!
+        .release()
+        .catch((e: unknown) => logger.warn(`could not release the lock: ${(e as Error).message}`));
     }
   } finally {
     await db.close().catch(() => undefined);
@@ -215,14 +250,29 @@ interface Prepared {
 }
 
 /** Read what the run needs (migrations, history, interrupted runs) and build its steps. Read-only. */
-async function prepare(loaded: LoadedPlan, deps: RunDeps, db: Database, clock: Clock, window: WindowInstance | null, emergency: boolean, logger: Logger): Promise<Prepared> {
+async function prepare(
+  loaded: LoadedPlan,
+  deps: RunDeps,
+  db: Database,
+  clock: Clock,
+  window: WindowInstance | null,
+  emergency: boolean,
+  logger: Logger,
+): Promise<Prepared> {
   const { plan } = loaded;
   const journal = deps.journal(db);
   const migrator = await deps.createMigrator(db, loaded, logger);
   const pending = await migrator.pending();
   const history = await journal.history(plan.name, 200);
   const build = (span: WindowInstance): Step[] =>
-    buildSteps({ plan, planDir: loaded.dir, planPath: loaded.displayPath, migrator, pendingCount: pending.length, window: span });
+    buildSteps({
+      plan,
+      planDir: loaded.dir,
+      planPath: loaded.displayPath,
+      migrator,
+      pendingCount: pending.length,
+      window: span,
+    });
   const estimateFor = (steps: Step[]) => estimateSteps(steps, { planEstimateMs: plan.estimate, history });
   const provisional = estimateFor(build(window ?? { start: clock.now(), end: clock.now() }));
   const totalMs = provisional.reduce((s, e) => s + e.runMs, 0);
@@ -230,13 +280,39 @@ async function prepare(loaded: LoadedPlan, deps: RunDeps, db: Database, clock: C
   const steps = build(span);
   const estimates = estimateFor(steps);
   const interrupted = (await journal.unfinished(plan.name))[0];
-  return { migrator, pending, steps, estimates, span, guardWindow: emergency ? null : window, totalMs, interrupted };
+  return {
+    migrator,
+    pending,
+    steps,
+    estimates,
+    span,
+    guardWindow: emergency ? null : window,
+    totalMs,
+    interrupted,
+  };
 }
 
-function refuseTooShort(loaded: LoadedPlan, p: Prepared, clock: Clock, result: RunResult, fail: LockedInput['fail']): void {
-  const verdict = checkTime(loaded.plan.window, p.guardWindow, clock.now(), p.totalMs, `the run (estimate ${formatDuration(p.totalMs)})`);
+function refuseTooShort(
+  loaded: LoadedPlan,
+  p: Prepared,
+  clock: Clock,
+  result: RunResult,
+  fail: LockedInput['fail'],
+): void {
+  const verdict = checkTime(
+    loaded.plan.window,
+    p.guardWindow,
+    clock.now(),
+    p.totalMs,
+    `the run (estimate ${formatDuration(p.totalMs)})`,
+  );
   if (verdict.ok) return;
-  result.steps = p.steps.map((s, i) => ({ name: s.name, status: 'skipped', durationMs: null, estimateMs: p.estimates[i]!.runMs }));
+  result.steps = p.steps.map((s, i) => ({
+    name: s.name,
+    status: 'skipped',
+    durationMs: null,
+    estimateMs: p.estimates[i]!.runMs,
+  }));
   fail(
     new WindowError(verdict.code, `not started: ${verdict.message}`, {
       hint: `Nothing was touched. Run \`maint run ${loaded.displayPath}\` in the next window, or lower the plan's estimate if it is too pessimistic.`,
@@ -263,7 +339,13 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
   let resumedFrom: string | null = null;
   const interrupted = prepared.interrupted;
   if (interrupted) {
-    const verdict = checkTime(plan.window, guardWindow, clock.now(), estimates.reduce((s, e) => s + e.runMs, 0), 'finishing the interrupted run');
+    const verdict = checkTime(
+      plan.window,
+      guardWindow,
+      clock.now(),
+      estimates.reduce((s, e) => s + e.runMs, 0),
+      'finishing the interrupted run',
+    );
     const lastStep = (await journal.steps(interrupted.runId)).filter((s) => s.status !== 'pending').at(-1);
     const where = lastStep ? `during step "${lastStep.name}"` : 'before its first step';
     const who = `run ${interrupted.runId} (pid ${interrupted.pid} on ${interrupted.host}) stopped ${where}`;
@@ -274,7 +356,16 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
           : `${who}, and ${verdict.ok ? '' : verdict.message.replace(/;.*$/, '')}, so it is rolled back`;
       result.recovered = { runId: interrupted.runId, action: 'rolled_back', reason };
       onProgress?.({ type: 'notice', level: 'warn', message: `rolling back: ${reason}` });
-      return recoverByRollback(input, { interrupted, steps, estimates, journal, publisher, span, reason, windowStop: !verdict.ok && interrupted.status !== 'rolling_back' });
+      return recoverByRollback(input, {
+        interrupted,
+        steps,
+        estimates,
+        journal,
+        publisher,
+        span,
+        reason,
+        windowStop: !verdict.ok && interrupted.status !== 'rolling_back',
+      });
     }
     const reason = `${who}; the window is still open with time to finish, so it is resumed`;
     result.recovered = { runId: interrupted.runId, action: 'resumed', reason };
@@ -293,7 +384,12 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
   const runId = newRunId(clock);
   result.runId = runId;
   await journal.ensure();
-  if (resumedFrom) await journal.updateRun(resumedFrom, { status: 'resumed', finishedAt: clock.now().toISOString(), note: `resumed by ${runId}` });
+  if (resumedFrom)
+    await journal.updateRun(resumedFrom, {
+      status: 'resumed',
+      finishedAt: clock.now().toISOString(),
+      note: `resumed by ${runId}`,
+    });
   const record: RunRecord = {
     runId,
     plan: plan.name,
@@ -342,14 +438,25 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
     });
   } catch (error) {
     // The engine handles step failures itself; this is a journal or engine fault.
-    await journal.updateRun(runId, { status: 'failed', finishedAt: clock.now().toISOString(), error: { code: toMaintError(error).code, message: redact(toMaintError(error).message) } }).catch(() => undefined);
+    await journal
+      .updateRun(runId, {
+        status: 'failed',
+        finishedAt: clock.now().toISOString(),
+        error: { code: toMaintError(error).code, message: redact(toMaintError(error).message) },
+      })
+      .catch(() => undefined);
     throw error;
   }
 
   result.steps = outcome.steps.map(stepJson);
   const migrate = outcome.steps.find((s) => s.name === 'migrate');
-  result.applied = outcome.status === 'completed' ? ((migrate?.detail?.applied as string[] | undefined) ?? []) : [];
-  const stepsForEvent = outcome.steps.map((s) => ({ name: s.name, status: s.status, ...(s.durationMs !== null ? { durationMs: s.durationMs } : {}) }));
+  result.applied =
+    outcome.status === 'completed' ? ((migrate?.detail?.applied as string[] | undefined) ?? []) : [];
+  const stepsForEvent = outcome.steps.map((s) => ({
+    name: s.name,
+    status: s.status,
+    ...(s.durationMs !== null ? { durationMs: s.durationMs } : {}),
+  }));
   const status: RunStatus = outcome.status;
   const nextWindow = nextWindowAfter(plan.window, clock.now());
   switch (outcome.status) {
@@ -357,13 +464,29 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
       publisher.publish({ ...eventBase, type: 'maintenance_completed', steps: stepsForEvent });
       break;
     case 'rescheduled':
-      publisher.publish({ ...eventBase, type: 'maintenance_rescheduled', steps: stepsForEvent, error: outcome.error, ...(nextWindow ? { nextWindow } : {}) });
+      publisher.publish({
+        ...eventBase,
+        type: 'maintenance_rescheduled',
+        steps: stepsForEvent,
+        error: outcome.error,
+        ...(nextWindow ? { nextWindow } : {}),
+      });
       break;
     case 'rolled_back':
-      publisher.publish({ ...eventBase, type: 'maintenance_rolled_back', steps: stepsForEvent, error: outcome.error });
+      publisher.publish({
+        ...eventBase,
+        type: 'maintenance_rolled_back',
+        steps: stepsForEvent,
+        error: outcome.error,
+      });
       break;
     case 'failed':
-      publisher.publish({ ...eventBase, type: 'maintenance_failed', steps: stepsForEvent, error: outcome.error });
+      publisher.publish({
+        ...eventBase,
+        type: 'maintenance_failed',
+        steps: stepsForEvent,
+        error: outcome.error,
+      });
       break;
   }
   result.notifications = await publisher.settle();
@@ -402,10 +525,19 @@ async function recoverByRollback(input: LockedInput, r: RecoverInput): Promise<R
   const statusOf = new Map(old.map((s) => [s.name, s]));
   const results: StepResult[] = r.steps.map((s, i) => {
     const prev = statusOf.get(s.name);
-    return { name: s.name, status: prev?.status ?? 'pending', durationMs: prev?.durationMs ?? null, estimateMs: r.estimates[i]!.runMs, rollbackMs: null, detail: prev?.detail ?? null };
+    return {
+      name: s.name,
+      status: prev?.status ?? 'pending',
+      durationMs: prev?.durationMs ?? null,
+      estimateMs: r.estimates[i]!.runMs,
+      rollbackMs: null,
+      detail: prev?.detail ?? null,
+    };
   });
   // Everything the interrupted run started and did not already undo.
-  const touched = results.map((s, i) => (['pending', 'skipped', 'rolled_back'].includes(s.status) ? -1 : i)).filter((i) => i >= 0);
+  const touched = results
+    .map((s, i) => (['pending', 'skipped', 'rolled_back'].includes(s.status) ? -1 : i))
+    .filter((i) => i >= 0);
   const state: RunState = { baseline: r.interrupted.baseline, saveBaseline: async () => undefined };
   result.runId = r.interrupted.runId;
   const failure = await rollbackSteps(
@@ -430,7 +562,12 @@ async function recoverByRollback(input: LockedInput, r: RecoverInput): Promise<R
   );
   result.steps = results.map(stepJson);
   const eventBase = { plan: loaded.plan, runId: r.interrupted.runId, window: r.span };
-  r.publisher.publish({ ...eventBase, type: failure ? 'maintenance_failed' : 'maintenance_rolled_back', summary: `Maintenance ${loaded.plan.name}: ${r.reason}.`, ...(failure ? { error: failure } : {}) });
+  r.publisher.publish({
+    ...eventBase,
+    type: failure ? 'maintenance_failed' : 'maintenance_rolled_back',
+    summary: `Maintenance ${loaded.plan.name}: ${r.reason}.`,
+    ...(failure ? { error: failure } : {}),
+  });
   result.notifications = await r.publisher.settle();
   await r.journal.updateRun(r.interrupted.runId, {
     status: failure ? 'failed' : 'rolled_back',
@@ -442,7 +579,17 @@ async function recoverByRollback(input: LockedInput, r: RecoverInput): Promise<R
   if (failure) fail(failure, 'failed');
   const hint = `\`maint status ${loaded.displayPath}\` shows the journal; run \`maint run ${loaded.displayPath}\` again ${r.windowStop ? 'in the next window' : 'once the cause is fixed'}.`;
   if (r.windowStop) {
-    return fail(new WindowError('INTERRUPTED_RUN_ROLLED_BACK', `rolled back the interrupted run: ${r.reason}`, { hint }), 'rolled_back');
+    return fail(
+      new WindowError('INTERRUPTED_RUN_ROLLED_BACK', `rolled back the interrupted run: ${r.reason}`, {
+        hint,
+      }),
+      'rolled_back',
+    );
   }
-  return fail(new RolledBackError('INTERRUPTED_RUN_ROLLED_BACK', `rolled back the interrupted run: ${r.reason}`, { hint }), 'rolled_back');
+  return fail(
+    new RolledBackError('INTERRUPTED_RUN_ROLLED_BACK', `rolled back the interrupted run: ${r.reason}`, {
+      hint,
+    }),
+    'rolled_back',
+  );
 }

@@ -21,7 +21,10 @@ export interface StatusReport {
   error: null;
 }
 
-export async function planStatus(loaded: LoadedPlan, options: { limit?: number; logger?: Logger; deps?: Partial<InspectDeps> } = {}): Promise<StatusReport> {
+export async function planStatus(
+  loaded: LoadedPlan,
+  options: { limit?: number; logger?: Logger; deps?: Partial<InspectDeps> } = {},
+): Promise<StatusReport> {
   return withSnapshot(
     loaded,
     options.deps,
@@ -30,7 +33,13 @@ export async function planStatus(loaded: LoadedPlan, options: { limit?: number; 
       const withSteps = async (run: RunRecord): Promise<RunWithSteps> => ({
         ...run,
         notifications: run.notifications?.length ?? 0,
-        steps: (await journal.steps(run.runId)).map(({ seq, name, status, durationMs, rollbackMs }) => ({ seq, name, status, durationMs, rollbackMs })),
+        steps: (await journal.steps(run.runId)).map(({ seq, name, status, durationMs, rollbackMs }) => ({
+          seq,
+          name,
+          status,
+          durationMs,
+          rollbackMs,
+        })),
       });
       const unfinished = runs.find((r) => r.status === 'running' || r.status === 'rolling_back');
       const finished = runs.find((r) => r !== unfinished);
@@ -39,7 +48,14 @@ export async function planStatus(loaded: LoadedPlan, options: { limit?: number; 
         lock,
         current: unfinished ? { ...(await withSteps(unfinished)), live: lock !== null } : null,
         last: finished ? await withSteps(finished) : null,
-        runs: runs.map(({ runId, status, startedAt, finishedAt, emergencyReason, note }) => ({ runId, status, startedAt, finishedAt, emergencyReason, note })),
+        runs: runs.map(({ runId, status, startedAt, finishedAt, emergencyReason, note }) => ({
+          runId,
+          status,
+          startedAt,
+          finishedAt,
+          emergencyReason,
+          note,
+        })),
         pending: pending.map((p) => p.name),
         error: null,
       };

@@ -60,7 +60,15 @@ export function yamlQuote(value: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
     else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029 || cp === 0xfeff || cp === 0xfffe || cp === 0xffff) {
+    else if (
+      cp < 0x20 ||
+      (cp >= 0x7f && cp <= 0x9f) ||
+      cp === 0x2028 ||
+      cp === 0x2029 ||
+      cp === 0xfeff ||
+      cp === 0xfffe ||
+      cp === 0xffff
+    ) {
       out += '\\u' + cp.toString(16).padStart(4, '0');
     } else out += ch;
   }
@@ -69,7 +77,9 @@ export function yamlQuote(value: string): string {
 
 /** The YAML data file: booleans bare, every string double-quoted. */
 export function serializeBannerYaml(content: BannerContent): string {
-  const lines = ['# Written by maint (`maint banner`, `maint run`); do not edit: it is replaced on every change.'];
+  const lines = [
+    '# Written by maint (`maint banner`, `maint run`); do not edit: it is replaced on every change.',
+  ];
   for (const [key, value] of Object.entries(content)) {
     if (value === undefined) continue;
     lines.push(`${key}: ${typeof value === 'boolean' ? String(value) : yamlQuote(String(value))}`);
@@ -88,7 +98,11 @@ export interface BannerTemplateData {
   window: { start: string; end: string; startLocal: string; endLocal: string; timezone: string };
 }
 
-export function bannerTemplateData(plan: Plan, state: BannerState, window: WindowInstance): BannerTemplateData {
+export function bannerTemplateData(
+  plan: Plan,
+  state: BannerState,
+  window: WindowInstance,
+): BannerTemplateData {
   const zone = plan.window.timezone;
   return {
     plan: { name: plan.name },
@@ -110,13 +124,24 @@ export async function renderBannerText(template: string, data: BannerTemplateDat
     // noEscape: the text goes into YAML/JSON (escaped there), not into HTML; the site escapes it.
     return Handlebars.create().compile(template, { noEscape: true, strict: false })(data).trim();
   } catch (error) {
-    throw new InputError('BANNER_TEMPLATE_INVALID', `notify.banner.text is not a valid template: ${(error as Error).message}`, [
-      { path: 'notify.banner.text', message: (error as Error).message },
-    ], { hint: 'Fix the template (handlebars syntax, e.g. {{window.startLocal}}), then `maint banner PLAN --state planned` to try it.', cause: error });
+    throw new InputError(
+      'BANNER_TEMPLATE_INVALID',
+      `notify.banner.text is not a valid template: ${(error as Error).message}`,
+      [{ path: 'notify.banner.text', message: (error as Error).message }],
+      {
+        hint: 'Fix the template (handlebars syntax, e.g. {{window.startLocal}}), then `maint banner PLAN --state planned` to try it.',
+        cause: error,
+      },
+    );
   }
 }
 
-export async function bannerContent(plan: Plan, config: BannerConfig, state: BannerState, window: WindowInstance): Promise<BannerContent> {
+export async function bannerContent(
+  plan: Plan,
+  config: BannerConfig,
+  state: BannerState,
+  window: WindowInstance,
+): Promise<BannerContent> {
   const text = await renderBannerText(config.text, bannerTemplateData(plan, state, window));
   return {
     enabled: state !== 'off',
@@ -144,13 +169,21 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
 }
 
 /** Write every banner file of the plan for `state`. */
-export async function writeBanners(plan: Plan, planDir: string, state: BannerState, window: WindowInstance): Promise<BannerWrite[]> {
+export async function writeBanners(
+  plan: Plan,
+  planDir: string,
+  state: BannerState,
+  window: WindowInstance,
+): Promise<BannerWrite[]> {
   const out: BannerWrite[] = [];
   for (const config of bannerConfigs(plan)) {
     const format = bannerFormat(config);
     const content = await bannerContent(plan, config, state, window);
     const file = path.resolve(planDir, config.file);
-    await writeFileAtomic(file, format === 'json' ? serializeBannerJson(content) : serializeBannerYaml(content));
+    await writeFileAtomic(
+      file,
+      format === 'json' ? serializeBannerJson(content) : serializeBannerYaml(content),
+    );
     out.push({ file, format, state });
   }
   return out;
@@ -165,15 +198,27 @@ export interface BannerResult {
 }
 
 /** `maint banner`: write the plan's banners for the open window, or the next one when closed. */
-export async function setBanner(loaded: { plan: Plan; dir: string; displayPath: string }, state: BannerState, clock: { now(): Date }): Promise<BannerResult> {
+export async function setBanner(
+  loaded: { plan: Plan; dir: string; displayPath: string },
+  state: BannerState,
+  clock: { now(): Date },
+): Promise<BannerResult> {
   const now = clock.now();
   const window = currentWindow(loaded.plan.window, now) ?? nextWindows(loaded.plan.window, now, 1)[0];
   if (bannerConfigs(loaded.plan).length === 0) {
-    throw new InputError('BANNER_NOT_CONFIGURED', `${loaded.displayPath} has no notify.banner`, [{ file: loaded.displayPath, path: 'notify.banner', message: 'missing' }], {
-      hint: 'Add notify.banner with a file (e.g. site/_data/banner_notification.yml); see docs/banner.md.',
-    });
+    throw new InputError(
+      'BANNER_NOT_CONFIGURED',
+      `${loaded.displayPath} has no notify.banner`,
+      [{ file: loaded.displayPath, path: 'notify.banner', message: 'missing' }],
+      {
+        hint: 'Add notify.banner with a file (e.g. site/_data/banner_notification.yml); see docs/banner.md.',
+      },
+    );
   }
-  if (!window) throw new InputError('NO_WINDOW', 'the plan has no upcoming window', [], { hint: `Check it with \`maint window ${loaded.displayPath}\`.` });
+  if (!window)
+    throw new InputError('NO_WINDOW', 'the plan has no upcoming window', [], {
+      hint: `Check it with \`maint window ${loaded.displayPath}\`.`,
+    });
   const written = await writeBanners(loaded.plan, loaded.dir, state, window);
   return {
     plan: loaded.plan.name,

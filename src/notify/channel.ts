@@ -58,7 +58,9 @@ export class DeliveryError extends ConnectionError {
   readonly retryable: boolean;
   constructor(message: string, options: MaintErrorOptions & { status?: number; retryable?: boolean } = {}) {
     super('NOTIFY_DELIVERY_FAILED', message, {
-      hint: options.hint ?? 'Check the channel in the plan\'s notify.channels, then try `maint notify PLAN --event maintenance_planned`.',
+      hint:
+        options.hint ??
+        "Check the channel in the plan's notify.channels, then try `maint notify PLAN --event maintenance_planned`.",
       ...options,
     });
     this.status = options.status;

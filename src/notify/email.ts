@@ -17,19 +17,40 @@ export interface EmailTemplates {
   html: RenderFn;
 }
 
-export function renderEmail(event: MaintenanceEvent, templates: EmailTemplates): { subject: string; text: string; html: string } {
+export function renderEmail(
+  event: MaintenanceEvent,
+  templates: EmailTemplates,
+): { subject: string; text: string; html: string } {
   const context = templateContext(event);
   // A header cannot hold a line break; a template that produces one must not forge headers.
-  const subject = templates.subject(context).replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  const subject = templates
+    .subject(context)
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim();
   return { subject, text: templates.text(context), html: templates.html(context) };
 }
 
 export async function createEmailChannel(config: EmailConfig, context: ChannelContext): Promise<Channel> {
   const common = { planDir: context.planDir };
   const templates: EmailTemplates = {
-    subject: await compileTemplate({ ...common, name: 'email.subject.hbs', inline: config.templates?.subject, html: false }),
-    text: await compileTemplate({ ...common, name: 'email.text.hbs', override: config.templates?.text, html: false }),
-    html: await compileTemplate({ ...common, name: 'email.html.hbs', override: config.templates?.html, html: true }),
+    subject: await compileTemplate({
+      ...common,
+      name: 'email.subject.hbs',
+      inline: config.templates?.subject,
+      html: false,
+    }),
+    text: await compileTemplate({
+      ...common,
+      name: 'email.text.hbs',
+      override: config.templates?.text,
+      html: false,
+    }),
+    html: await compileTemplate({
+      ...common,
+      name: 'email.html.hbs',
+      override: config.templates?.html,
+      html: true,
+    }),
   };
   const smtpHost = (() => {
     const u = new URL(config.smtp);
@@ -98,5 +119,8 @@ function smtpError(error: unknown): DeliveryError {
   const e = error as { responseCode?: number; code?: string; message?: string };
   const status = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const message = `SMTP ${e.code ?? 'error'}${status ? ` ${status}` : ''}: ${e.message ?? String(error)}`;
-  return new DeliveryError(message, { cause: error, ...(status !== undefined ? { status, retryable: status < 500 } : {}) });
+  return new DeliveryError(message, {
+    cause: error,
+    ...(status !== undefined ? { status, retryable: status < 500 } : {}),
+  });
 }

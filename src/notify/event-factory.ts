@@ -74,7 +74,9 @@ function describeError(error: unknown): { code: string; message: string } {
 }
 
 /** The sentence people read when the caller gives none. */
-export function defaultSummary(input: Pick<MakeEventInput, 'plan' | 'type' | 'window' | 'nextWindow' | 'emergency' | 'error'>): string {
+export function defaultSummary(
+  input: Pick<MakeEventInput, 'plan' | 'type' | 'window' | 'nextWindow' | 'emergency' | 'error'>,
+): string {
   const zone = input.plan.window.timezone;
   const name = input.plan.name;
   const start = formatLocal(input.window.start, zone);

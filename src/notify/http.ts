@@ -4,7 +4,10 @@ import { ChannelGoneError, DeliveryError, retryableStatus } from './channel.js';
 export function checkStatus(status: number, statusText: string): { status: number } {
   if (status >= 200 && status < 300) return { status };
   if (status === 410) throw new ChannelGoneError('HTTP 410 Gone: the receiver asked for no more deliveries');
-  throw new DeliveryError(`HTTP ${status}${statusText ? ` ${statusText}` : ''}`, { status, retryable: retryableStatus(status) });
+  throw new DeliveryError(`HTTP ${status}${statusText ? ` ${statusText}` : ''}`, {
+    status,
+    retryable: retryableStatus(status),
+  });
 }
 
 /** Wrap a network failure (refused, reset, aborted) so its cause stays visible in the outcome. */

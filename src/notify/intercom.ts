@@ -34,9 +34,22 @@ export function intercomMetadata(event: MaintenanceEvent): Record<string, string
   };
 }
 
-export async function createIntercomChannel(config: IntercomConfig, context: ChannelContext): Promise<Channel> {
-  const subject = await compileTemplate({ name: 'intercom.subject.hbs', inline: config.templates?.subject, html: false, planDir: context.planDir });
-  const body = await compileTemplate({ name: 'intercom.hbs', override: config.templates?.html ?? config.templates?.text, html: true, planDir: context.planDir });
+export async function createIntercomChannel(
+  config: IntercomConfig,
+  context: ChannelContext,
+): Promise<Channel> {
+  const subject = await compileTemplate({
+    name: 'intercom.subject.hbs',
+    inline: config.templates?.subject,
+    html: false,
+    planDir: context.planDir,
+  });
+  const body = await compileTemplate({
+    name: 'intercom.hbs',
+    override: config.templates?.html ?? config.templates?.text,
+    html: true,
+    planDir: context.planDir,
+  });
   const host = config.baseUrl ? new URL(config.baseUrl).host : 'api.intercom.io';
   const target = `intercom ${config.mode} → ${config.userIds.length} user(s) via ${host}`;
 
@@ -49,7 +62,10 @@ export async function createIntercomChannel(config: IntercomConfig, context: Cha
     async render(event) {
       const list = requests(event);
       const first = list[0];
-      const text = config.mode === 'message' && first && 'body' in first ? `${first.subject ?? ''}\n${first.body}` : JSON.stringify(list, null, 2);
+      const text =
+        config.mode === 'message' && first && 'body' in first
+          ? `${first.subject ?? ''}\n${first.body}`
+          : JSON.stringify(list, null, 2);
       return { target, text, body: list };
     },
     async send(event, { signal }) {
@@ -67,13 +83,19 @@ export async function createIntercomChannel(config: IntercomConfig, context: Cha
         // partial failure does not count twice.
         await Promise.all(
           requests(event).map((request) =>
-            'event_name' in request ? client.events.create(request, options) : client.messages.create(request, options),
+            'event_name' in request
+              ? client.events.create(request, options)
+              : client.messages.create(request, options),
           ),
         );
         return { status: 202 };
       } catch (error) {
         if (error instanceof IntercomError && error.statusCode !== undefined) {
-          throw new DeliveryError(`Intercom HTTP ${error.statusCode}`, { status: error.statusCode, retryable: retryableStatus(error.statusCode), cause: error });
+          throw new DeliveryError(`Intercom HTTP ${error.statusCode}`, {
+            status: error.statusCode,
+            retryable: retryableStatus(error.statusCode),
+            cause: error,
+          });
         }
         throw networkError(error);
       }
@@ -81,7 +103,12 @@ export async function createIntercomChannel(config: IntercomConfig, context: Cha
   };
 }
 
-type EventRequest = { user_id: string; event_name: string; created_at: number; metadata: Record<string, string> };
+type EventRequest = {
+  user_id: string;
+  event_name: string;
+  created_at: number;
+  metadata: Record<string, string>;
+};
 type MessageRequest = {
   message_type: 'email' | 'inapp';
   subject: string;
@@ -92,7 +119,12 @@ type MessageRequest = {
   created_at: number;
 };
 
-function requestsFor(config: IntercomConfig, event: MaintenanceEvent, subject: RenderFn, body: RenderFn): Array<EventRequest | MessageRequest> {
+function requestsFor(
+  config: IntercomConfig,
+  event: MaintenanceEvent,
+  subject: RenderFn,
+  body: RenderFn,
+): Array<EventRequest | MessageRequest> {
   const createdAt = Math.floor(Date.parse(event.occurredAt) / 1000);
   if (config.mode === 'event') {
     const name = intercomEventName(config.eventName, event);
@@ -100,7 +132,12 @@ function requestsFor(config: IntercomConfig, event: MaintenanceEvent, subject: R
     return config.userIds.map((user_id) => ({ user_id, event_name: name, created_at: createdAt, metadata }));
   }
   const context = templateContext(event);
-  const message = { subject: subject(context).replace(/\s*[\r\n]+\s*/g, ' ').trim(), body: body(context).trim() };
+  const message = {
+    subject: subject(context)
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .trim(),
+    body: body(context).trim(),
+  };
   return config.userIds.map((id) => ({
     message_type: config.messageType,
     ...message,

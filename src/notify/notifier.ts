@@ -9,7 +9,13 @@ import type { Logger } from '../output/logger.js';
 import { redact } from '../output/redact.js';
 import type { ChannelConfig, ChannelType } from '../plan/schema-notify.js';
 import type { Plan } from '../plan/schema.js';
-import { ChannelGoneError, DeliveryError, type Channel, type DeliveryOutcome, type DeliveryPolicy } from './channel.js';
+import {
+  ChannelGoneError,
+  DeliveryError,
+  type Channel,
+  type DeliveryOutcome,
+  type DeliveryPolicy,
+} from './channel.js';
 
 /** What each channel module exports: build a channel from its plan entry. */
 export interface ChannelContext {
@@ -19,7 +25,10 @@ export interface ChannelContext {
   /** Folder the plan's relative paths resolve against. */
   planDir: string;
 }
-export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (config: C, context: ChannelContext) => Promise<Channel>;
+export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (
+  config: C,
+  context: ChannelContext,
+) => Promise<Channel>;
 
 type Factories = { [K in ChannelType]: () => Promise<ChannelFactory<Extract<ChannelConfig, { type: K }>>> };
 
@@ -44,7 +53,11 @@ export async function createChannels(plan: Plan, planDir: string): Promise<Chann
 
 /** The delivery policy of a plan entry. */
 export function policyOf(config: Pick<ChannelConfig, 'timeout' | 'retries' | 'events'>): DeliveryPolicy {
-  return { timeoutMs: config.timeout, retries: config.retries, ...(config.events ? { events: config.events } : {}) };
+  return {
+    timeoutMs: config.timeout,
+    retries: config.retries,
+    ...(config.events ? { events: config.events } : {}),
+  };
 }
 
 export interface BackoffOptions {
@@ -75,7 +88,8 @@ export interface DeliverOptions {
 export function deliveryBudgetMs(policy: DeliveryPolicy, backoff: Partial<BackoffOptions> = {}): number {
   const b = { ...DEFAULT_BACKOFF, ...backoff };
   let waits = 0;
-  for (let i = 0; i < policy.retries; i++) waits += Math.min(b.maxMs, 2 * Math.max(b.minMs, 1) * b.factor ** i);
+  for (let i = 0; i < policy.retries; i++)
+    waits += Math.min(b.maxMs, 2 * Math.max(b.minMs, 1) * b.factor ** i);
   return policy.timeoutMs * (policy.retries + 1) + waits;
 }
 
@@ -88,7 +102,11 @@ export function isDisabled(channel: Channel): boolean {
 }
 
 /** Send one event to every channel in parallel; one outcome per channel, never a rejection. */
-export async function deliver(channels: readonly Channel[], event: MaintenanceEvent, options: DeliverOptions = {}): Promise<DeliveryOutcome[]> {
+export async function deliver(
+  channels: readonly Channel[],
+  event: MaintenanceEvent,
+  options: DeliverOptions = {},
+): Promise<DeliveryOutcome[]> {
   const outcomes = await Promise.all(
     channels.map(async (channel) => {
       try {
@@ -105,13 +123,24 @@ export async function deliver(channels: readonly Channel[], event: MaintenanceEv
 
 function log(logger: Logger | undefined, o: DeliveryOutcome): void {
   if (!logger) return;
-  const fields = { channel: o.channel, event: o.event, eventId: o.eventId, attempts: o.attempts, durationMs: o.durationMs, status: o.status };
+  const fields = {
+    channel: o.channel,
+    event: o.event,
+    eventId: o.eventId,
+    attempts: o.attempts,
+    durationMs: o.durationMs,
+    status: o.status,
+  };
   if (o.skipped) logger.debug(`notify ${o.channel}: skipped (${o.skipped})`, fields);
   else if (o.ok) logger.info(`notify ${o.channel}: delivered ${o.event}`, fields);
   else logger.warn(`notify ${o.channel}: ${o.event} not delivered: ${o.error ?? 'unknown error'}`, fields);
 }
 
-function outcome(channel: Channel, event: MaintenanceEvent, rest: Omit<DeliveryOutcome, 'channel' | 'type' | 'event' | 'eventId'>): DeliveryOutcome {
+function outcome(
+  channel: Channel,
+  event: MaintenanceEvent,
+  rest: Omit<DeliveryOutcome, 'channel' | 'type' | 'event' | 'eventId'>,
+): DeliveryOutcome {
   return { channel: channel.id, type: channel.type, event: event.type, eventId: event.id, ...rest };
 }
 
@@ -119,10 +148,16 @@ function subscribed(policy: DeliveryPolicy, type: EventType): boolean {
   return !policy.events || policy.events.includes(type);
 }
 
-async function deliverOne(channel: Channel, event: MaintenanceEvent, options: DeliverOptions): Promise<DeliveryOutcome> {
+async function deliverOne(
+  channel: Channel,
+  event: MaintenanceEvent,
+  options: DeliverOptions,
+): Promise<DeliveryOutcome> {
   const policy = channel.delivery ?? DEFAULT_POLICY;
-  if (!subscribed(policy, event.type)) return outcome(channel, event, { ok: true, attempts: 0, durationMs: 0, skipped: 'not-subscribed' });
-  if (disabled.has(channel)) return outcome(channel, event, { ok: false, attempts: 0, durationMs: 0, skipped: 'disabled' });
+  if (!subscribed(policy, event.type))
+    return outcome(channel, event, { ok: true, attempts: 0, durationMs: 0, skipped: 'not-subscribed' });
+  if (disabled.has(channel))
+    return outcome(channel, event, { ok: false, attempts: 0, durationMs: 0, skipped: 'disabled' });
 
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
   const started = performance.now();
@@ -140,7 +175,9 @@ async function deliverOne(channel: Channel, event: MaintenanceEvent, options: De
           lastError = error;
           if (error instanceof DeliveryError && error.status !== undefined) status = error.status;
           // p-retry refuses to retry a plain TypeError; every failure here is a delivery failure.
-          throw error instanceof Error && !(error instanceof TypeError) ? error : new DeliveryError(errorText(error), { cause: error });
+          throw error instanceof Error && !(error instanceof TypeError)
+            ? error
+            : new DeliveryError(errorText(error), { cause: error });
         }
       },
       {
@@ -149,11 +186,17 @@ async function deliverOne(channel: Channel, event: MaintenanceEvent, options: De
         maxTimeout: backoff.maxMs,
         factor: backoff.factor,
         randomize: true,
-        shouldRetry: (error) => !(error instanceof DeliveryError && !error.retryable) && !options.signal?.aborted,
+        shouldRetry: (error) =>
+          !(error instanceof DeliveryError && !error.retryable) && !options.signal?.aborted,
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
-    return outcome(channel, event, { ok: true, attempts, durationMs: Math.round(performance.now() - started), ...(result.status !== undefined ? { status: result.status } : {}) });
+    return outcome(channel, event, {
+      ok: true,
+      attempts,
+      durationMs: Math.round(performance.now() - started),
+      ...(result.status !== undefined ? { status: result.status } : {}),
+    });
   } catch (error) {
     const failure = lastError ?? error;
     if (failure instanceof ChannelGoneError) disabled.add(channel);
@@ -172,9 +215,18 @@ async function deliverOne(channel: Channel, event: MaintenanceEvent, options: De
  * One attempt under its own timeout. The race makes the timeout hold even for a channel that
  * ignores its signal (a library that does not take one, a socket stuck in a handshake).
  */
-async function attemptOnce(channel: Channel, event: MaintenanceEvent, attempt: number, timeoutMs: number, outer: AbortSignal | undefined): Promise<{ status?: number }> {
+async function attemptOnce(
+  channel: Channel,
+  event: MaintenanceEvent,
+  attempt: number,
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+): Promise<{ status?: number }> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DeliveryError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new DeliveryError(`timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   const onOuter = () => controller.abort(new DeliveryError('delivery cancelled', { retryable: false }));
   outer?.addEventListener('abort', onOuter, { once: true });
   if (outer?.aborted) onOuter();

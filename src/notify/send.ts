@@ -44,13 +44,19 @@ export interface NotifyResult {
   rendered: RenderedChannel[];
 }
 
-export async function notifyPlan(loaded: LoadedPlan, clock: Clock, options: NotifyOptions): Promise<NotifyResult> {
+export async function notifyPlan(
+  loaded: LoadedPlan,
+  clock: Clock,
+  options: NotifyOptions,
+): Promise<NotifyResult> {
   const { plan } = loaded;
   const now = clock.now();
   const window = currentWindow(plan.window, now) ?? nextWindows(plan.window, now, 1)[0];
   if (!window) {
     // Unreachable for a valid plan (windows recur weekly); kept so the type is honest.
-    throw new WindowError('NO_WINDOW', 'the plan has no upcoming window', { hint: `Check the window with \`maint window ${loaded.displayPath}\`.` });
+    throw new WindowError('NO_WINDOW', 'the plan has no upcoming window', {
+      hint: `Check the window with \`maint window ${loaded.displayPath}\`.`,
+    });
   }
   const event = makeEvent(
     {
@@ -59,7 +65,9 @@ export async function notifyPlan(loaded: LoadedPlan, clock: Clock, options: Noti
       type: options.event,
       window,
       ...(options.summary ? { summary: options.summary } : {}),
-      ...(options.event === 'maintenance_rescheduled' ? { nextWindow: nextWindows(plan.window, window.start, 1)[0] } : {}),
+      ...(options.event === 'maintenance_rescheduled'
+        ? { nextWindow: nextWindows(plan.window, window.start, 1)[0] }
+        : {}),
     },
     clock,
   );

@@ -37,18 +37,35 @@ export function slackMessage(event: MaintenanceEvent, render: RenderFn): SlackMe
   return {
     text: `${EVENT_LABELS[event.type]}: ${escapeSlack(event.plan)}. ${escapeSlack(event.summary)}`,
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: `${EVENT_LABELS[event.type]}: ${event.plan}`.slice(0, 150), emoji: true } },
+      {
+        type: 'header',
+        text: {
+          type: 'plain_text',
+          text: `${EVENT_LABELS[event.type]}: ${event.plan}`.slice(0, 150),
+          emoji: true,
+        },
+      },
       { type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `UTC ${event.window.start} → ${event.window.end} · run ${escapeSlack(event.runId)}` }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `UTC ${event.window.start} → ${event.window.end} · run ${escapeSlack(event.runId)}`,
+          },
+        ],
       },
     ],
   };
 }
 
 export async function createSlackChannel(config: SlackConfig, context: ChannelContext): Promise<Channel> {
-  const render = await compileTemplate({ name: 'slack.hbs', override: config.templates?.text, html: false, planDir: context.planDir });
+  const render = await compileTemplate({
+    name: 'slack.hbs',
+    override: config.templates?.text,
+    html: false,
+    planDir: context.planDir,
+  });
   const target = `slack ${maskUrl(config.url)}`;
   return {
     type: 'slack',
@@ -56,14 +73,22 @@ export async function createSlackChannel(config: SlackConfig, context: ChannelCo
     delivery: policyOf(config),
     async render(event) {
       const message = slackMessage(event, render);
-      return { target, text: message.blocks.map((b) => blockText(b as unknown as Record<string, unknown>)).filter(Boolean).join('\n'), body: message };
+      return {
+        target,
+        text: message.blocks
+          .map((b) => blockText(b as unknown as Record<string, unknown>))
+          .filter(Boolean)
+          .join('\n'),
+        body: message,
+      };
     },
     async send(event, { signal }) {
       const { IncomingWebhook, IncomingWebhookHTTPError } = await import('@slack/webhook');
       // The client's own retries stay off: deliver() owns timeout, retries and backoff.
       const hook = new IncomingWebhook(config.url, {
         retryConfig: { retries: 0 },
-        fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([signal, init.signal]) : signal }),
+        fetch: (url, init) =>
+          fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([signal, init.signal]) : signal }),
       });
       try {
         await hook.send(slackMessage(event, render));

@@ -69,7 +69,11 @@ function entryOf(event: MaintenanceEvent): StatusEntry {
 }
 
 /** The next document: this event's maintenance moves to its section; a reschedule also plans the next window. */
-export function applyEvent(previous: StatusDocument | undefined, event: MaintenanceEvent, title: string): StatusDocument {
+export function applyEvent(
+  previous: StatusDocument | undefined,
+  event: MaintenanceEvent,
+  title: string,
+): StatusDocument {
   const all = [...(previous?.upcoming ?? []), ...(previous?.active ?? []), ...(previous?.past ?? [])];
   const entry = entryOf(event);
   const entries = all.filter((e) => e.key !== entry.key);
@@ -86,7 +90,8 @@ export function applyEvent(previous: StatusDocument | undefined, event: Maintena
     delete next.nextWindow;
     if (!entries.some((e) => e.key === next.key)) entries.push(next);
   }
-  const bySection = (section: 'upcoming' | 'active' | 'past') => entries.filter((e) => SECTION_OF[e.state] === section);
+  const bySection = (section: 'upcoming' | 'active' | 'past') =>
+    entries.filter((e) => SECTION_OF[e.state] === section);
   const byStart = (a: StatusEntry, b: StatusEntry) => a.window.start.localeCompare(b.window.start);
   return {
     version: 1,
@@ -104,7 +109,13 @@ export function applyEvent(previous: StatusDocument | undefined, event: Maintena
 export async function readStatus(file: string): Promise<StatusDocument | undefined> {
   try {
     const data = JSON.parse(await readFile(file, 'utf8')) as Partial<StatusDocument>;
-    if (data.version !== 1 || !Array.isArray(data.upcoming) || !Array.isArray(data.active) || !Array.isArray(data.past)) return undefined;
+    if (
+      data.version !== 1 ||
+      !Array.isArray(data.upcoming) ||
+      !Array.isArray(data.active) ||
+      !Array.isArray(data.past)
+    )
+      return undefined;
     return data as StatusDocument;
   } catch {
     return undefined;
@@ -113,7 +124,10 @@ export async function readStatus(file: string): Promise<StatusDocument | undefin
 
 /** Write through a temporary file in the same folder, then rename: atomic on POSIX. */
 export async function writeAtomic(file: string, content: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     await writeFile(temp, content, { mode: 0o644 });
     await rename(temp, file);
@@ -139,8 +153,16 @@ export function renderStatusHtml(doc: StatusDocument, render: RenderFn): string 
   } as never);
 }
 
-export async function createStatusPageChannel(config: StatusPageConfig, context: ChannelContext): Promise<Channel> {
-  const render = await compileTemplate({ name: 'status-page.html.hbs', override: config.templates?.html, html: true, planDir: context.planDir });
+export async function createStatusPageChannel(
+  config: StatusPageConfig,
+  context: ChannelContext,
+): Promise<Channel> {
+  const render = await compileTemplate({
+    name: 'status-page.html.hbs',
+    override: config.templates?.html,
+    html: true,
+    planDir: context.planDir,
+  });
   const dir = path.resolve(context.planDir, config.dir);
   const jsonFile = path.join(dir, 'status.json');
   const htmlFile = path.join(dir, 'index.html');
@@ -151,7 +173,12 @@ export async function createStatusPageChannel(config: StatusPageConfig, context:
     delivery: policyOf(config),
     async render(event) {
       const doc = await next(event);
-      return { target: `status-page ${path.relative(process.cwd(), dir) || '.'}`, text: JSON.stringify(doc, null, 2), html: renderStatusHtml(doc, render), body: doc };
+      return {
+        target: `status-page ${path.relative(process.cwd(), dir) || '.'}`,
+        text: JSON.stringify(doc, null, 2),
+        html: renderStatusHtml(doc, render),
+        body: doc,
+      };
     },
     async send(event, { signal }) {
       try {
@@ -167,10 +194,13 @@ export async function createStatusPageChannel(config: StatusPageConfig, context:
         if (error instanceof DeliveryError) throw error;
         const code = (error as NodeJS.ErrnoException).code;
         // A full disk or a read-only folder will not fix itself between attempts.
-        throw new DeliveryError(`cannot write the status page in ${config.dir}: ${code ?? (error as Error).message}`, {
-          cause: error,
-          retryable: code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOSPC',
-        });
+        throw new DeliveryError(
+          `cannot write the status page in ${config.dir}: ${code ?? (error as Error).message}`,
+          {
+            cause: error,
+            retryable: code !== 'EACCES' && code !== 'EROFS' && code !== 'ENOSPC',
+          },
+        );
       }
     },
   };

@@ -12,7 +12,12 @@ import { InputError } from '../errors.js';
 import { formatLocal } from '../window/window.js';
 
 /** templates/ of the package: two levels up from both src/notify and dist/notify. */
-export const DEFAULT_TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+export const DEFAULT_TEMPLATE_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'templates',
+);
 
 export type RenderFn = (context: TemplateContext) => string;
 
@@ -42,7 +47,9 @@ async function engine(): Promise<Handlebars> {
 
 /** Load and compile one template; a missing file or a syntax error is the plan's fault (exit 2). */
 export async function compileTemplate(source: TemplateSource): Promise<RenderFn> {
-  const file = source.override ? path.resolve(source.planDir, source.override) : path.join(DEFAULT_TEMPLATE_DIR, source.name);
+  const file = source.override
+    ? path.resolve(source.planDir, source.override)
+    : path.join(DEFAULT_TEMPLATE_DIR, source.name);
   let text: string;
   if (source.inline !== undefined) {
     text = source.inline;
@@ -50,10 +57,15 @@ export async function compileTemplate(source: TemplateSource): Promise<RenderFn>
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new InputError('TEMPLATE_NOT_FOUND', `cannot read template ${source.override ?? file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, [{ file: source.override ?? file, message: 'template not readable' }], {
-        hint: 'Template paths in notify.channels[].templates are relative to the plan file.',
-        cause: error,
-      });
+      throw new InputError(
+        'TEMPLATE_NOT_FOUND',
+        `cannot read template ${source.override ?? file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        [{ file: source.override ?? file, message: 'template not readable' }],
+        {
+          hint: 'Template paths in notify.channels[].templates are relative to the plan file.',
+          cause: error,
+        },
+      );
     }
   }
   const hb = await engine();
@@ -61,13 +73,20 @@ export async function compileTemplate(source: TemplateSource): Promise<RenderFn>
     // parse() checks the syntax now; compile() alone would only fail at the first render.
     hb.parse(text);
     const render = hb.compile(text, { noEscape: !source.html, strict: false, knownHelpersOnly: false });
-    return (context) => render(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    return (context) =>
+      render(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
   } catch (error) {
-    const where = source.inline !== undefined ? `the inline template for ${source.name}` : (source.override ?? file);
-    throw new InputError('TEMPLATE_INVALID', `template ${where} is not valid handlebars: ${(error as Error).message.split('\n')[0]}`, [{ file: where, message: 'invalid template' }], {
-      hint: 'Fix the template syntax; see docs/notifications.md for the variables.',
-      cause: error,
-    });
+    const where =
+      source.inline !== undefined ? `the inline template for ${source.name}` : (source.override ?? file);
+    throw new InputError(
+      'TEMPLATE_INVALID',
+      `template ${where} is not valid handlebars: ${(error as Error).message.split('\n')[0]}`,
+      [{ file: where, message: 'invalid template' }],
+      {
+        hint: 'Fix the template syntax; see docs/notifications.md for the variables.',
+        cause: error,
+      },
+    );
   }
 }
 
@@ -111,7 +130,10 @@ export function templateWindow(window: EventWindow): TemplateWindow {
 }
 
 /** The variables every template sees (documented in docs/notifications.md). */
-export function templateContext(event: MaintenanceEvent, extra: Record<string, unknown> = {}): TemplateContext {
+export function templateContext(
+  event: MaintenanceEvent,
+  extra: Record<string, unknown> = {},
+): TemplateContext {
   return {
     ...extra,
     event,

@@ -14,7 +14,11 @@ import { maskUrl } from './templates.js';
 type WebhookConfig = Extract<ChannelConfig, { type: 'webhook' }>;
 
 /** The Standard Webhooks payload shape: `type`, `timestamp`, `data`. */
-export function webhookPayload(event: MaintenanceEvent): { type: string; timestamp: string; data: MaintenanceEvent } {
+export function webhookPayload(event: MaintenanceEvent): {
+  type: string;
+  timestamp: string;
+  data: MaintenanceEvent;
+} {
   return { type: event.type, timestamp: event.occurredAt, data: event };
 }
 
@@ -28,7 +32,12 @@ export async function createWebhookChannel(config: WebhookConfig, context: Chann
     delivery: policyOf(config),
     async render(event) {
       const body = webhookPayload(event);
-      return { target, subject: `POST ${event.type}${signer ? ' (signed)' : ''}`, text: JSON.stringify(body, null, 2), body };
+      return {
+        target,
+        subject: `POST ${event.type}${signer ? ' (signed)' : ''}`,
+        text: JSON.stringify(body, null, 2),
+        body,
+      };
     },
     async send(event, { signal }) {
       const body = JSON.stringify(webhookPayload(event));

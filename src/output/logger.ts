@@ -51,6 +51,10 @@ function parseLevel(value: string | undefined): LogLevel | undefined {
 /** A logger that keeps records in memory, for tests. */
 export function createMemoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const logger = createLogger({ format: 'text', level: 'debug', stream: { write: (c: string) => lines.push(c.trimEnd()) } });
+  const logger = createLogger({
+    format: 'text',
+    level: 'debug',
+    stream: { write: (c: string) => lines.push(c.trimEnd()) },
+  });
   return Object.assign(logger, { lines });
 }

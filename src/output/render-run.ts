@@ -35,7 +35,9 @@ export function stepLine(e: Extract<RunProgressEvent, { type: 'step' }>): string
   return `${MARK[e.status](bold(e.name))}${time}${message}`;
 }
 
-export function createRunRenderer(stream: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stdout): RunRenderer {
+export function createRunRenderer(
+  stream: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stdout,
+): RunRenderer {
   const live = liveOutput(stream);
   let spinner: ReturnType<typeof setInterval> | undefined;
   let running: { name: string; estimateMs?: number; started: number } | null = null;
@@ -48,7 +50,9 @@ export function createRunRenderer(stream: NodeJS.WriteStream | { write(s: string
     if (!live || !running) return;
     const elapsed = formatDuration(Date.now() - running.started);
     const estimate = running.estimateMs !== undefined ? ` / est ${formatDuration(running.estimateMs)}` : '';
-    stream.write(`\r\u001b[2K${cyan(FRAMES[frame++ % FRAMES.length]!)} ${bold(running.name)} ${dim(`${elapsed}${estimate}`)}`);
+    stream.write(
+      `\r\u001b[2K${cyan(FRAMES[frame++ % FRAMES.length]!)} ${bold(running.name)} ${dim(`${elapsed}${estimate}`)}`,
+    );
   };
   const print = (line: string) => {
     clearLine();
@@ -64,12 +68,18 @@ export function createRunRenderer(stream: NodeJS.WriteStream | { write(s: string
         print(dim(`» ${e.event.type}: ${e.event.summary}`));
       } else if (e.status === 'running') {
         if (live) {
-          running = { name: e.name, started: Date.now(), ...(e.estimateMs !== undefined ? { estimateMs: e.estimateMs } : {}) };
+          running = {
+            name: e.name,
+            started: Date.now(),
+            ...(e.estimateMs !== undefined ? { estimateMs: e.estimateMs } : {}),
+          };
           spinner ??= setInterval(drawRunning, 100);
           spinner.unref?.();
           drawRunning();
         } else {
-          stream.write(`… ${e.name}${e.estimateMs !== undefined ? ` (estimate ${formatDuration(e.estimateMs)})` : ''}\n`);
+          stream.write(
+            `… ${e.name}${e.estimateMs !== undefined ? ` (estimate ${formatDuration(e.estimateMs)})` : ''}\n`,
+          );
         }
       } else {
         clearLine();
@@ -90,9 +100,14 @@ export function createRunRenderer(stream: NodeJS.WriteStream | { write(s: string
 /** The closing lines of a successful run (errors are rendered by the command base). */
 export function renderRunSummary(r: RunResult): string {
   const lines: string[] = [];
-  if (r.recovered) lines.push(`${r.recovered.action === 'resumed' ? 'resumed' : 'rolled back'} ${r.recovered.runId}: ${r.recovered.reason}`);
+  if (r.recovered)
+    lines.push(
+      `${r.recovered.action === 'resumed' ? 'resumed' : 'rolled back'} ${r.recovered.runId}: ${r.recovered.reason}`,
+    );
   if (r.status === 'nothing_pending') {
-    lines.push(`${green(bold('nothing is pending'))}: every migration of ${r.plan} is applied; nothing was changed.`);
+    lines.push(
+      `${green(bold('nothing is pending'))}: every migration of ${r.plan} is applied; nothing was changed.`,
+    );
     return lines.join('\n');
   }
   const total = r.steps.reduce((s, x) => s + (x.durationMs ?? 0), 0);
@@ -101,6 +116,7 @@ export function renderRunSummary(r: RunResult): string {
   );
   if (r.emergency) lines.push(yellow(`emergency run: ${r.emergency.reason}`));
   const failed = r.notifications.filter((n) => !n.ok && !n.skipped);
-  if (r.notifications.length > 0) lines.push(dim(`notifications: ${r.notifications.length - failed.length} sent, ${failed.length} failed`));
+  if (r.notifications.length > 0)
+    lines.push(dim(`notifications: ${r.notifications.length - failed.length} sent, ${failed.length} failed`));
   return lines.join('\n');
 }

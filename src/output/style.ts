@@ -6,8 +6,10 @@ export function colorEnabled(stream: { isTTY?: boolean } = process.stdout): bool
   return Boolean(stream.isTTY) && process.env.TERM !== 'dumb';
 }
 
-const wrap = (open: number, close: number) => (text: string, on = colorEnabled()) =>
-  on ? `\u001b[${open}m${text}\u001b[${close}m` : text;
+const wrap =
+  (open: number, close: number) =>
+  (text: string, on = colorEnabled()) =>
+    on ? `\u001b[${open}m${text}\u001b[${close}m` : text;
 
 export const bold = wrap(1, 22);
 export const dim = wrap(2, 22);

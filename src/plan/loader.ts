@@ -158,7 +158,6 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
   return result.data;
 }
 
-
 /** A YAML syntax problem as a message that says what is wrong and what to write instead. */
 function syntaxIssue(
   code: string,

@@ -94,7 +94,8 @@ export const DatabaseSchema = z.strictObject({
     .enum(ENGINES)
     .meta({ description: 'postgres | mysql (MySQL and MariaDB) | pglite (embedded, for demos).' }),
   url: z.string().min(1).meta({
-    description: 'Connection URL (its password is secret). For pglite: a folder (relative to the plan) or memory://.',
+    description:
+      'Connection URL (its password is secret). For pglite: a folder (relative to the plan) or memory://.',
     'x-secret': 'credentials',
   }),
   lockUrl: z.string().min(1).optional().meta({
@@ -132,7 +133,14 @@ export const CloneFreezeSchema = z.strictObject({
   kind: z.literal('clone-freeze'),
   clone: z.strictObject({
     method: z.enum(['template', 'dump', 'rds-snapshot']).meta({ description: 'How the clone is made.' }),
-    url: z.string().min(1).optional().meta({ description: 'URL of the clone (its password is secret); default: derived.', 'x-secret': 'credentials' }),
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: 'URL of the clone (its password is secret); default: derived.',
+        'x-secret': 'credentials',
+      }),
   }),
   freeze: z
     .strictObject({

@@ -28,7 +28,10 @@ function secretKind(schema: AnySchema): SecretKind | undefined {
 }
 
 /** Every secret value in `data`, with its kind, found by walking `schema`. */
-export function findSecrets(data: unknown, schema: AnySchema = PlanSchema): Array<{ value: string; kind: SecretKind }> {
+export function findSecrets(
+  data: unknown,
+  schema: AnySchema = PlanSchema,
+): Array<{ value: string; kind: SecretKind }> {
   const out: Array<{ value: string; kind: SecretKind }> = [];
   const walk = (s: AnySchema, value: unknown, depth: number): void => {
     if (value === undefined || value === null || depth > 40) return;
@@ -41,7 +44,8 @@ export function findSecrets(data: unknown, schema: AnySchema = PlanSchema): Arra
     if (d.innerType) return walk(d.innerType, value, depth + 1);
     if (d.type === 'pipe' && d.in) return walk(d.in, value, depth + 1);
     if (d.type === 'object' && d.shape && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [key, child] of Object.entries(d.shape)) walk(child, (value as Record<string, unknown>)[key], depth + 1);
+      for (const [key, child] of Object.entries(d.shape))
+        walk(child, (value as Record<string, unknown>)[key], depth + 1);
     } else if (d.type === 'array' && d.element && Array.isArray(value)) {
       for (const item of value) walk(d.element, item, depth + 1);
     } else if (d.type === 'union' && d.options) {

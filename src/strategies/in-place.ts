@@ -28,7 +28,8 @@ export interface StrategyInput {
 
 export function inPlaceSteps(input: StrategyInput): Step[] {
   const { plan } = input;
-  const banner = bannerConfigs(plan).length > 0 ? { plan, planDir: input.planDir, window: input.window } : null;
+  const banner =
+    bannerConfigs(plan).length > 0 ? { plan, planDir: input.planDir, window: input.window } : null;
   const analyze = analyzeOptions(plan.post.analyze);
   // The lock comes first so a second runner refused with exit 4 never touches the banner.
   const steps: Step[] = [lockStep()];

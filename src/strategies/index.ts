@@ -12,9 +12,12 @@ type StepBuilder = (input: StrategyInput) => Step[];
 const STRATEGIES = {
   'in-place': inPlaceSteps,
   'clone-freeze': () => {
-    throw new InputError('STRATEGY_UNSUPPORTED', 'the clone-freeze strategy is not available in this version of maint', [
-      { path: 'strategy', message: 'clone-freeze is not implemented yet' },
-    ], { hint: 'Use `strategy: in-place` for now.' });
+    throw new InputError(
+      'STRATEGY_UNSUPPORTED',
+      'the clone-freeze strategy is not available in this version of maint',
+      [{ path: 'strategy', message: 'clone-freeze is not implemented yet' }],
+      { hint: 'Use `strategy: in-place` for now.' },
+    );
   },
 } satisfies Record<StrategyKind, StepBuilder>;
 
@@ -32,7 +35,9 @@ export function assertSupported(plan: Plan): void {
       'FLEET_UNSUPPORTED',
       `the ${plan.fleet.provider} fleet provider is not available in this version of maint; the plan's fleet would not be rolled`,
       [{ path: 'fleet', message: 'fleet providers are not implemented yet' }],
-      { hint: 'Remove `fleet:` and roll the fleet with your deploy tool after `maint run` (migrations must be backward-compatible).' },
+      {
+        hint: 'Remove `fleet:` and roll the fleet with your deploy tool after `maint run` (migrations must be backward-compatible).',
+      },
     );
   }
   if (strategyKind(plan) !== 'in-place') STRATEGIES[strategyKind(plan)]({} as StrategyInput);

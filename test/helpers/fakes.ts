@@ -2,8 +2,24 @@
  * In-memory fakes of the ports the engine uses (Database, LockSession, Migrator, notifications),
  * so engine behaviour is tested without a server. They record what was asked of them.
  */
-import type { AcquireLockOptions, AnalyzeOptions, AnalyzeReport, Database, LockHolder, LockSession, QueryOptions, Queryable, Row } from '../../src/db/database.js';
-import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from '../../src/migrations/migrator.js';
+import type {
+  AcquireLockOptions,
+  AnalyzeOptions,
+  AnalyzeReport,
+  Database,
+  LockHolder,
+  LockSession,
+  QueryOptions,
+  Queryable,
+  Row,
+} from '../../src/db/database.js';
+import type {
+  AppliedMigration,
+  DownOptions,
+  MigrationInfo,
+  Migrator,
+  UpOptions,
+} from '../../src/migrations/migrator.js';
 import type { MaintenanceEvent } from '../../src/engine/events.js';
 import type { NotifyDeps } from '../../src/engine/publish.js';
 import { STATE_OF_EVENT } from '../../src/engine/events.js';
@@ -51,7 +67,14 @@ export class FakeDatabase implements Database {
   }
   async acquireLock(_name: string, options: AcquireLockOptions): Promise<LockSession | null> {
     if (this.lockHeldBy) return null;
-    const holder: LockHolder = { lockId: 'lock-1', host: 'test-host', pid: 4242, purpose: options.purpose, since: this.now().toISOString(), lastHeartbeat: this.now().toISOString() };
+    const holder: LockHolder = {
+      lockId: 'lock-1',
+      host: 'test-host',
+      pid: 4242,
+      purpose: options.purpose,
+      since: this.now().toISOString(),
+      lastHeartbeat: this.now().toISOString(),
+    };
     this.session_ = new FakeLockSession(holder);
     return this.session_;
   }
@@ -97,7 +120,12 @@ export class FakeMigrator implements Migrator {
   constructor(readonly migrations: FakeMigration[]) {}
 
   private info(m: FakeMigration): MigrationInfo {
-    return { name: m.name, file: `migrations/${m.name}.sql`, hasDown: m.hasDown ?? true, transactional: true };
+    return {
+      name: m.name,
+      file: `migrations/${m.name}.sql`,
+      hasDown: m.hasDown ?? true,
+      transactional: true,
+    };
   }
   async all(): Promise<MigrationInfo[]> {
     return this.migrations.map((m) => this.info(m));
@@ -123,10 +151,20 @@ export class FakeMigrator implements Migrator {
         });
         throw new MaintError('DB_QUERY_CANCELLED', ExitCode.rolledBack, `migration ${m.name} was cancelled`);
       }
-      if (m.failUp) throw new MaintError('MIGRATION_FAILED', ExitCode.rolledBack, `migration ${m.name} failed: syntax error`);
+      if (m.failUp)
+        throw new MaintError(
+          'MIGRATION_FAILED',
+          ExitCode.rolledBack,
+          `migration ${m.name} failed: syntax error`,
+        );
       m.up?.();
       this.applyCount.set(m.name, (this.applyCount.get(m.name) ?? 0) + 1);
-      const applied: AppliedMigration = { ...info, appliedAt: new Date(0).toISOString(), checksum: 'x', durationMs: 1 };
+      const applied: AppliedMigration = {
+        ...info,
+        appliedAt: new Date(0).toISOString(),
+        checksum: 'x',
+        durationMs: 1,
+      };
       this.applied_.push(applied);
       out.push(applied);
       options.onProgress?.({ type: 'migrated', name: m.name, durationMs: 1 });
@@ -140,7 +178,8 @@ export class FakeMigrator implements Migrator {
       const last = this.applied_.at(-1)!;
       if (options.to !== 0 && last.name === options.to) break;
       const m = this.migrations.find((x) => x.name === last.name)!;
-      if (m.failDown || m.hasDown === false) throw new MaintError('MIGRATION_DOWN_FAILED', ExitCode.operatorAction, `cannot revert ${m.name}`);
+      if (m.failDown || m.hasDown === false)
+        throw new MaintError('MIGRATION_DOWN_FAILED', ExitCode.operatorAction, `cannot revert ${m.name}`);
       m.down?.();
       this.applied_.pop();
       out.push(this.info(m));
@@ -155,7 +194,13 @@ export function fakeNotify(): NotifyDeps & { events: MaintenanceEvent[] } {
   return {
     events,
     makeEvent(input, clock) {
-      const w = (x: { start: Date; end: Date }) => ({ start: x.start.toISOString(), end: x.end.toISOString(), startLocal: x.start.toISOString(), endLocal: x.end.toISOString(), timezone: input.plan.window.timezone });
+      const w = (x: { start: Date; end: Date }) => ({
+        start: x.start.toISOString(),
+        end: x.end.toISOString(),
+        startLocal: x.start.toISOString(),
+        endLocal: x.end.toISOString(),
+        timezone: input.plan.window.timezone,
+      });
       const event: MaintenanceEvent = {
         id: `evt_${events.length + 1}`,
         type: input.type,
@@ -167,7 +212,14 @@ export function fakeNotify(): NotifyDeps & { events: MaintenanceEvent[] } {
         summary: input.summary ?? input.type,
         ...(input.emergency ? { emergency: input.emergency } : {}),
         ...(input.nextWindow ? { nextWindow: w(input.nextWindow) } : {}),
-        ...(input.error ? { error: { code: (input.error as MaintError).code ?? 'X', message: String((input.error as Error).message) } } : {}),
+        ...(input.error
+          ? {
+              error: {
+                code: (input.error as MaintError).code ?? 'X',
+                message: String((input.error as Error).message),
+              },
+            }
+          : {}),
       };
       events.push(event);
       return event;

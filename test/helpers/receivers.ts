@@ -35,7 +35,9 @@ export interface Receiver {
 }
 
 /** An HTTP server that records every request and answers what `reply` says (default 200). */
-export async function startReceiver(reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 })): Promise<Receiver> {
+export async function startReceiver(
+  reply: (request: ReceivedRequest, index: number) => Reply = () => ({ status: 200 }),
+): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const arrivals = new EventEmitter();
   const server = http.createServer((req, res) => {
@@ -44,7 +46,13 @@ export async function startReceiver(reply: (request: ReceivedRequest, index: num
     req.on('end', () => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const request = { method: req.method ?? '', path: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf8'), at: performance.now() };
+      const request = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: performance.now(),
+      };
       requests.push(request);
       const answer = reply(request, requests.length - 1);
       arrivals.emit('request');
@@ -148,9 +156,14 @@ const repo = new URL('../../', import.meta.url).pathname;
 /** Run the built CLI (`bin/run.js`) as a real process. */
 export function runMaint(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [`${repo}bin/run.js`, ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [`${repo}bin/run.js`, ...args],
+      { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -17,8 +17,16 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}, cwd = REPO): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO,
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', CI: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -69,7 +77,8 @@ export async function writePlan(p: PlanFiles, dir?: string): Promise<WrittenPlan
   const root = dir ?? (await mkdtemp(path.join(tmpdir(), 'maint-run-')));
   const migrationsDir = path.join(root, 'migrations');
   await mkdir(migrationsDir, { recursive: true });
-  for (const [name, sql] of Object.entries(p.migrations)) await writeFile(path.join(migrationsDir, name), sql);
+  for (const [name, sql] of Object.entries(p.migrations))
+    await writeFile(path.join(migrationsDir, name), sql);
   const window = p.window ?? '  timezone: UTC\n  days: [daily]\n  start: "00:00"\n  duration: 24h';
   const banner =
     p.banner === false
@@ -78,7 +87,13 @@ export async function writePlan(p: PlanFiles, dir?: string): Promise<WrittenPlan
   const yaml = `version: 1\nname: ${p.name ?? 'orders'}\nwindow:\n${window}\ndatabase:\n  engine: ${p.engine}\n  url: "${p.url}"\nmigrations:\n  dir: ./migrations\n${p.extra ?? ''}\n${banner}`;
   const file = path.join(root, 'plan.yaml');
   await writeFile(file, yaml);
-  return { dir: root, file, migrationsDir, bannerYaml: path.join(root, 'site/_data/banner_notification.yml'), bannerJson: path.join(root, 'site/data/maintenance.json') };
+  return {
+    dir: root,
+    file,
+    migrationsDir,
+    bannerYaml: path.join(root, 'site/_data/banner_notification.yml'),
+    bannerJson: path.join(root, 'site/data/maintenance.json'),
+  };
 }
 
 /** Poll `probe` until it returns a value other than undefined, or fail after `ms`. */

@@ -41,7 +41,9 @@ afterAll(async () => {
 
 async function build(): Promise<string> {
   const dest = path.join(root, '_site');
-  await run('jekyll', ['build', '--quiet', '--source', path.join(root, 'site'), '--destination', dest], { env: { ...process.env, JEKYLL_ENV: 'production' } });
+  await run('jekyll', ['build', '--quiet', '--source', path.join(root, 'site'), '--destination', dest], {
+    env: { ...process.env, JEKYLL_ENV: 'production' },
+  });
   return readFile(path.join(dest, 'index.html'), 'utf8');
 }
 
@@ -53,7 +55,9 @@ describe('banner in a Jekyll build', () => {
     const on = await build();
     expect(on).toContain('class="maintenance-banner"');
     expect(on).toContain('data-state="active"');
-    expect(on).toContain('Maintenance: &quot;orders&quot; Sun 29 Nov 2026 21:00 CET - no, on 12:30 &amp; &lt;b&gt;');
+    expect(on).toContain(
+      'Maintenance: &quot;orders&quot; Sun 29 Nov 2026 21:00 CET - no, on 12:30 &amp; &lt;b&gt;',
+    );
     expect(on).toContain('href="https://status.example.com/m"');
     expect(on).toContain('Body text.');
 

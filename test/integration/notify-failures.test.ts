@@ -9,7 +9,14 @@ import { makeEvent } from '../../src/notify/event-factory.js';
 import { createChannels, deliver } from '../../src/notify/notifier.js';
 import { loadPlan } from '../../src/plan/loader.js';
 import { currentWindow } from '../../src/window/window.js';
-import { MAINT_NOW_IN_WINDOW, PLAN_HEAD, refusedPort, startReceiver, writePlan, type Receiver } from '../helpers/receivers.js';
+import {
+  MAINT_NOW_IN_WINDOW,
+  PLAN_HEAD,
+  refusedPort,
+  startReceiver,
+  writePlan,
+  type Receiver,
+} from '../helpers/receivers.js';
 
 const TIMEOUT_MS = 300;
 const RETRIES = 2;

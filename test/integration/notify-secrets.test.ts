@@ -4,7 +4,18 @@
  * success and failure paths, with --json and with --dry-run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAINT_NOW_IN_WINDOW, PLAN_HEAD, refusedPort, runMaint, startReceiver, startSmtp, writePlan, type CliRun, type Receiver, type SmtpReceiver } from '../helpers/receivers.js';
+import {
+  MAINT_NOW_IN_WINDOW,
+  PLAN_HEAD,
+  refusedPort,
+  runMaint,
+  startReceiver,
+  startSmtp,
+  writePlan,
+  type CliRun,
+  type Receiver,
+  type SmtpReceiver,
+} from '../helpers/receivers.js';
 
 const CANARY = 'Kanary7f3a9cQ2x8';
 const SECRET_ENV = {
@@ -46,18 +57,31 @@ function upEnv(): Record<string, string> {
 async function downEnv(): Promise<Record<string, string>> {
   const port = await refusedPort();
   const down = `http://127.0.0.1:${port}`;
-  return { ...SECRET_ENV, HOOK_URL: `${down}/hook`, SLACK_URL: `${down}/services/T0/B0/${CANARY}`, SMTP_URL: `smtp://maint:${CANARY}@127.0.0.1:${port}`, INTERCOM_URL: down };
+  return {
+    ...SECRET_ENV,
+    HOOK_URL: `${down}/hook`,
+    SLACK_URL: `${down}/services/T0/B0/${CANARY}`,
+    SMTP_URL: `smtp://maint:${CANARY}@127.0.0.1:${port}`,
+    INTERCOM_URL: down,
+  };
 }
 
 function expectClean(run: CliRun, what: string): void {
-  for (const [stream, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', run.stdout],
+    ['stderr', run.stderr],
+  ] as const) {
     expect(text, `${what}: ${stream}`).not.toContain(CANARY);
     expect(text, `${what}: ${stream}`).not.toContain(encodeURIComponent(CANARY));
   }
 }
 
 const notify = (args: string[], env: Record<string, string>) =>
-  runMaint(['notify', planFile, '--event', 'maintenance_started', ...args], { MAINT_NOW: MAINT_NOW_IN_WINDOW, MAINT_LOG_LEVEL: 'debug', ...env });
+  runMaint(['notify', planFile, '--event', 'maintenance_started', ...args], {
+    MAINT_NOW: MAINT_NOW_IN_WINDOW,
+    MAINT_LOG_LEVEL: 'debug',
+    ...env,
+  });
 
 describe('secrets in maint notify', () => {
   it('success path (human and --json): delivered everywhere, canary nowhere in output or payloads', async () => {
@@ -93,8 +117,15 @@ describe('secrets in maint notify', () => {
 
     const json = await notify(['--json'], env);
     expect(json.code).toBe(0);
-    const result = JSON.parse(json.stdout) as { outcomes: Array<{ ok: boolean; attempts: number; error: string }> };
-    expect(result.outcomes.map((o) => [o.ok, o.attempts])).toEqual([[false, 2], [false, 2], [false, 2], [false, 2]]);
+    const result = JSON.parse(json.stdout) as {
+      outcomes: Array<{ ok: boolean; attempts: number; error: string }>;
+    };
+    expect(result.outcomes.map((o) => [o.ok, o.attempts])).toEqual([
+      [false, 2],
+      [false, 2],
+      [false, 2],
+      [false, 2],
+    ]);
     expect(json.stderr).toMatch(/not delivered/);
     expectClean(json, 'json failure');
   });

@@ -59,7 +59,10 @@ describe('README set-up commands', () => {
     for (const step of ['banner:active', 'migrate', 'analyze', 'checks', 'banner:off']) {
       expect(first.stdout).toContain(step);
     }
-    const banner = await readFile(path.join(scratch, 'plans/demo/site/_data/banner_notification.yml'), 'utf8');
+    const banner = await readFile(
+      path.join(scratch, 'plans/demo/site/_data/banner_notification.yml'),
+      'utf8',
+    );
     expect(banner).toMatch(/^enabled: false$/m);
     expect(banner).toMatch(/^state: "off"$/m);
 

@@ -8,7 +8,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAINT_NOW_IN_WINDOW, refusedPort, runMaint, startReceiver, writePlan, type Receiver } from '../helpers/receivers.js';
+import {
+  MAINT_NOW_IN_WINDOW,
+  refusedPort,
+  runMaint,
+  startReceiver,
+  writePlan,
+  type Receiver,
+} from '../helpers/receivers.js';
 
 const SECRET = 'whsec_' + Buffer.from('run-notify-test-secret-0123456789').toString('base64');
 
@@ -23,7 +30,10 @@ notify:
     - { type: webhook, url: "${url}", secret: "${SECRET}"${extra} }
 `);
   await mkdir(path.join(dir, 'migrations'));
-  await writeFile(path.join(dir, 'migrations', '001_create_things.sql'), 'create table things (id int primary key);\n');
+  await writeFile(
+    path.join(dir, 'migrations', '001_create_things.sql'),
+    'create table things (id int primary key);\n',
+  );
   await writeFile(path.join(dir, 'migrations', '001_create_things.down.sql'), 'drop table things;\n');
   return { file, dir };
 }
@@ -31,7 +41,14 @@ notify:
 interface RunJson {
   status: string;
   runId: string;
-  notifications: Array<{ channel: string; event: string; eventId: string; ok: boolean; attempts: number; error?: string }>;
+  notifications: Array<{
+    channel: string;
+    event: string;
+    eventId: string;
+    ok: boolean;
+    attempts: number;
+    error?: string;
+  }>;
   error: unknown;
 }
 
@@ -53,7 +70,13 @@ describe('maint run notifies its channels', () => {
     const requests = await receiver.waitFor(2);
     const verifier = new Webhook(SECRET);
     // Standard Webhooks payload shape: { type, timestamp, data }.
-    const payloads = requests.map((r) => verifier.verify(r.body, r.headers) as { type: string; data: { runId: string; id: string; plan: string } });
+    const payloads = requests.map(
+      (r) =>
+        verifier.verify(r.body, r.headers) as {
+          type: string;
+          data: { runId: string; id: string; plan: string };
+        },
+    );
     expect(payloads.map((p) => p.type)).toEqual(['maintenance_started', 'maintenance_completed']);
     expect(payloads.map((p) => p.data.runId)).toEqual([result.runId, result.runId]);
     expect(payloads.map((p) => p.data.plan)).toEqual(['run-notify', 'run-notify']);
@@ -74,7 +97,10 @@ describe('maint run notifies its channels', () => {
 
   it('completes when the receiver is down; the failure is in the result and the journal', async () => {
     const port = await refusedPort();
-    const { file, dir } = await planWithWebhook(`http://127.0.0.1:${port}/hook`, ', timeout: 500ms, retries: 1');
+    const { file, dir } = await planWithWebhook(
+      `http://127.0.0.1:${port}/hook`,
+      ', timeout: 500ms, retries: 1',
+    );
     const run = await runMaint(['run', file, '--json'], { MAINT_NOW: MAINT_NOW_IN_WINDOW });
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as RunJson;
@@ -95,7 +121,10 @@ describe('maint run notifies its channels', () => {
     const { PGlite } = await import('@electric-sql/pglite');
     const db = new PGlite(path.join(dir, 'data'));
     try {
-      const rows = await db.query<{ notifications: string }>('select notifications from maint_runs where run_id = $1', [result.runId]);
+      const rows = await db.query<{ notifications: string }>(
+        'select notifications from maint_runs where run_id = $1',
+        [result.runId],
+      );
       const journaled = JSON.parse(rows.rows[0]!.notifications) as RunJson['notifications'];
       expect(journaled.map((n) => [n.event, n.ok, n.attempts])).toEqual([
         ['maintenance_started', false, 2],

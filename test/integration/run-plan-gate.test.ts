@@ -28,12 +28,22 @@ async function setup(extra = ''): Promise<{ db: FreshDatabase; sql: pg.Client; p
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   cleanups.push(() => sql.end());
-  const plan = await writePlan({ engine: 'postgres', url: db.url, migrations: MIGRATIONS, window: WINDOW, extra });
+  const plan = await writePlan({
+    engine: 'postgres',
+    url: db.url,
+    migrations: MIGRATIONS,
+    window: WINDOW,
+    extra,
+  });
   return { db, sql, plan };
 }
 
 const tables = async (sql: pg.Client) =>
-  (await sql.query<{ t: string }>("select table_name as t from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.t);
+  (
+    await sql.query<{ t: string }>(
+      "select table_name as t from information_schema.tables where table_schema = 'public' order by 1",
+    )
+  ).rows.map((r) => r.t);
 
 interface Preview {
   status: string;
@@ -47,7 +57,9 @@ interface Preview {
 
 describe('maint plan (dry run)', () => {
   it('inside the window: exit 0, ordered steps with estimates, pending migrations; changes nothing', async () => {
-    const { sql, plan } = await setup('estimate: 10m\nchecks:\n  - name: c\n    sql: select 1\n    expect: 1\n');
+    const { sql, plan } = await setup(
+      'estimate: 10m\nchecks:\n  - name: c\n    sql: select 1\n    expect: 1\n',
+    );
     const r = await runCli(['plan', plan.file, '--json'], OPEN);
     expect(r.code, r.stderr).toBe(0);
     const out = json<Preview>(r);
@@ -55,7 +67,14 @@ describe('maint plan (dry run)', () => {
     expect(out.runId).toBeNull();
     expect(out.error).toBeNull();
     expect(out.window.open).toBe(true);
-    expect(out.steps.map((s) => s.name)).toEqual(['lock', 'banner:active', 'baseline', 'migrate', 'checks', 'banner:off']);
+    expect(out.steps.map((s) => s.name)).toEqual([
+      'lock',
+      'banner:active',
+      'baseline',
+      'migrate',
+      'checks',
+      'banner:off',
+    ]);
     expect(out.steps.every((s) => s.status === 'planned' && s.estimateMs > 0)).toBe(true);
     expect(out.totalEstimateMs).toBeGreaterThanOrEqual(599_000);
     expect(out.totalEstimateMs).toBeLessThanOrEqual(601_000);
@@ -91,16 +110,28 @@ describe('maint gate', () => {
     const { plan } = await setup();
     const inside = await runCli(['gate', plan.file, '--json'], OPEN);
     expect(inside.code).toBe(0);
-    expect(json<GateJson>(inside)).toMatchObject({ allowed: true, reason: 'ALLOWED', pending: ['001_create_orders', '002_add_status'] });
+    expect(json<GateJson>(inside)).toMatchObject({
+      allowed: true,
+      reason: 'ALLOWED',
+      pending: ['001_create_orders', '002_add_status'],
+    });
 
     const outside = await runCli(['gate', plan.file, '--json'], CLOSED);
     expect(outside.code).toBe(7);
-    expect(json<GateJson>(outside)).toMatchObject({ allowed: false, reason: 'MIGRATIONS_OUTSIDE_WINDOW', error: null });
+    expect(json<GateJson>(outside)).toMatchObject({
+      allowed: false,
+      reason: 'MIGRATIONS_OUTSIDE_WINDOW',
+      error: null,
+    });
 
     expect((await runCli(['run', plan.file], OPEN)).code).toBe(0);
     const status = await runCli(['status', plan.file, '--json'], OPEN);
     expect(status.code).toBe(0);
-    const report = json<{ lock: unknown; current: unknown; last: { status: string; steps: Array<{ name: string; status: string }> } }>(status);
+    const report = json<{
+      lock: unknown;
+      current: unknown;
+      last: { status: string; steps: Array<{ name: string; status: string }> };
+    }>(status);
     expect(report).toMatchObject({ lock: null, current: null, last: { status: 'completed' } });
     expect(report.last.steps.map((s) => s.status)).toEqual(Array(5).fill('done'));
     const applied = await runCli(['gate', plan.file, '--json'], CLOSED);
@@ -123,7 +154,9 @@ describe('maint gate', () => {
     await lock!.release();
 
     for (const ddl of createJournalSql('postgres')) await sql.query(ddl);
-    await sql.query(`insert into "maint_runs" ("run_id", "plan", "status", "started_at", "host", "pid") values ('run_dead', 'orders', 'running', '2026-11-29T20:00:00.000Z', 'gone', 1)`);
+    await sql.query(
+      `insert into "maint_runs" ("run_id", "plan", "status", "started_at", "host", "pid") values ('run_dead', 'orders', 'running', '2026-11-29T20:00:00.000Z', 'gone', 1)`,
+    );
     const interrupted = await runCli(['gate', plan.file, '--json'], OPEN);
     expect(interrupted.code).toBe(7);
     expect(json<GateJson>(interrupted)).toMatchObject({ allowed: false, reason: 'RUN_INTERRUPTED' });

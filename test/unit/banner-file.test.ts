@@ -4,7 +4,15 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bannerContent, bannerFormat, serializeBannerJson, serializeBannerYaml, writeBanners, yamlQuote, type BannerContent } from '../../src/notify/banner.js';
+import {
+  bannerContent,
+  bannerFormat,
+  serializeBannerJson,
+  serializeBannerYaml,
+  writeBanners,
+  yamlQuote,
+  type BannerContent,
+} from '../../src/notify/banner.js';
 import { PlanSchema } from '../../src/plan/schema.js';
 
 const window = { start: new Date('2026-11-29T20:00:00Z'), end: new Date('2026-11-29T22:00:00Z') };
@@ -27,7 +35,14 @@ afterEach(async () => {
 
 describe('banner YAML for Jekyll (YAML 1.1)', () => {
   it('writes exactly the documented shape, every string double-quoted', () => {
-    const content: BannerContent = { enabled: true, text: 'Scheduled maintenance Sunday 21:00 CET', url: 'https://status.example.com/maintenance', state: 'active', starts_at: '2026-11-29T20:00:00.000Z', ends_at: '2026-11-29T22:00:00.000Z' };
+    const content: BannerContent = {
+      enabled: true,
+      text: 'Scheduled maintenance Sunday 21:00 CET',
+      url: 'https://status.example.com/maintenance',
+      state: 'active',
+      starts_at: '2026-11-29T20:00:00.000Z',
+      ends_at: '2026-11-29T22:00:00.000Z',
+    };
     expect(serializeBannerYaml(content).split('\n').slice(1).join('\n')).toBe(
       [
         'enabled: true',
@@ -41,23 +56,52 @@ describe('banner YAML for Jekyll (YAML 1.1)', () => {
     );
   });
 
-  it.each(['no', 'on', 'yes', 'off', 'y', '~', 'null', '12:30', '1e3', '0x1F', '010', '.inf', '2026-11-29', '- item', '# not a comment', 'a: b', '"quoted"', 'back\\slash', 'line\nbreak', 'tab\there', '\u0085nel', 'ls\u2028ps\u2029', '\ufeffbom', 'emoji 🚧', ''])(
-    '%j stays the same string under YAML 1.1 and 1.2',
-    (text) => {
-      const doc = `text: ${yamlQuote(text)}\n`;
-      expect(parse(doc, { version: '1.1' }).text).toBe(text);
-      expect(parse(doc, { version: '1.2' }).text).toBe(text);
-    },
-  );
+  it.each([
+    'no',
+    'on',
+    'yes',
+    'off',
+    'y',
+    '~',
+    'null',
+    '12:30',
+    '1e3',
+    '0x1F',
+    '010',
+    '.inf',
+    '2026-11-29',
+    '- item',
+    '# not a comment',
+    'a: b',
+    '"quoted"',
+    'back\\slash',
+    'line\nbreak',
+    'tab\there',
+    '\u0085nel',
+    'ls\u2028ps\u2029',
+    '\ufeffbom',
+    'emoji 🚧',
+    '',
+  ])('%j stays the same string under YAML 1.1 and 1.2', (text) => {
+    const doc = `text: ${yamlQuote(text)}\n`;
+    expect(parse(doc, { version: '1.1' }).text).toBe(text);
+    expect(parse(doc, { version: '1.2' }).text).toBe(text);
+  });
 
   it('round-trips any string (property)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 30 }), (a, b) => {
-        const text = a + b;
-        const wellFormed = [...text].map((ch) => (ch.length === 1 && /[\ud800-\udfff]/.test(ch) ? '\ufffd' : ch)).join('');
-        const back = parse(`text: ${yamlQuote(text)}\n`, { version: '1.1' }).text;
-        expect(back).toBe(wellFormed);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 60 }),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        (a, b) => {
+          const text = a + b;
+          const wellFormed = [...text]
+            .map((ch) => (ch.length === 1 && /[\ud800-\udfff]/.test(ch) ? '\ufffd' : ch))
+            .join('');
+          const back = parse(`text: ${yamlQuote(text)}\n`, { version: '1.1' }).text;
+          expect(back).toBe(wellFormed);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -69,7 +113,11 @@ describe('banner YAML for Jekyll (YAML 1.1)', () => {
 
 describe('banner content and files', () => {
   it('renders the text template with the window in the plan zone; off means enabled false', async () => {
-    const p = plan({ file: 'site/_data/banner.yml', text: '{{plan.name}}: {{window.startLocal}} → {{window.endLocal}} ({{window.timezone}}) & more', url: 'https://s.example.com' });
+    const p = plan({
+      file: 'site/_data/banner.yml',
+      text: '{{plan.name}}: {{window.startLocal}} → {{window.endLocal}} ({{window.timezone}}) & more',
+      url: 'https://s.example.com',
+    });
     const cfg = Array.isArray(p.notify.banner) ? p.notify.banner[0]! : p.notify.banner!;
     expect(await bannerContent(p, cfg, 'planned', window)).toEqual({
       enabled: true,
@@ -85,7 +133,10 @@ describe('banner content and files', () => {
   it('a broken template is invalid input (exit 2) naming the key', async () => {
     const p = plan({ file: 'b.yml', text: '{{#if}}' });
     const cfg = Array.isArray(p.notify.banner) ? p.notify.banner[0]! : p.notify.banner!;
-    await expect(bannerContent(p, cfg, 'active', window)).rejects.toMatchObject({ exitCode: 2, code: 'BANNER_TEMPLATE_INVALID' });
+    await expect(bannerContent(p, cfg, 'active', window)).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'BANNER_TEMPLATE_INVALID',
+    });
   });
 
   it('picks JSON for .json files or format: json, YAML otherwise', () => {
@@ -95,18 +146,39 @@ describe('banner content and files', () => {
   });
 
   it('writes the YAML file and its JSON twin atomically, leaving no temporary files', async () => {
-    const p = plan([{ file: 'site/_data/banner_notification.yml', text: 'no' }, { file: 'site/data/maintenance.json', format: 'json', text: 'on 12:30' }]);
+    const p = plan([
+      { file: 'site/_data/banner_notification.yml', text: 'no' },
+      { file: 'site/data/maintenance.json', format: 'json', text: 'on 12:30' },
+    ]);
     const written = await writeBanners(p, dir, 'active', window);
     expect(written.map((w) => [path.relative(dir, w.file), w.format])).toEqual([
       ['site/_data/banner_notification.yml', 'yaml'],
       ['site/data/maintenance.json', 'json'],
     ]);
-    const yml = parse(await readFile(path.join(dir, 'site/_data/banner_notification.yml'), 'utf8'), { version: '1.1' });
-    expect(yml).toEqual({ enabled: true, text: 'no', state: 'active', starts_at: '2026-11-29T20:00:00.000Z', ends_at: '2026-11-29T22:00:00.000Z' });
-    expect(JSON.parse(await readFile(path.join(dir, 'site/data/maintenance.json'), 'utf8'))).toMatchObject({ enabled: true, text: 'on 12:30' });
+    const yml = parse(await readFile(path.join(dir, 'site/_data/banner_notification.yml'), 'utf8'), {
+      version: '1.1',
+    });
+    expect(yml).toEqual({
+      enabled: true,
+      text: 'no',
+      state: 'active',
+      starts_at: '2026-11-29T20:00:00.000Z',
+      ends_at: '2026-11-29T22:00:00.000Z',
+    });
+    expect(JSON.parse(await readFile(path.join(dir, 'site/data/maintenance.json'), 'utf8'))).toMatchObject({
+      enabled: true,
+      text: 'on 12:30',
+    });
     await writeBanners(p, dir, 'off', window);
-    expect(JSON.parse(await readFile(path.join(dir, 'site/data/maintenance.json'), 'utf8'))).toMatchObject({ enabled: false, state: 'off' });
+    expect(JSON.parse(await readFile(path.join(dir, 'site/data/maintenance.json'), 'utf8'))).toMatchObject({
+      enabled: false,
+      state: 'off',
+    });
     expect(await readdir(path.join(dir, 'site/_data'))).toEqual(['banner_notification.yml']);
-    expect(serializeBannerJson({ enabled: false, text: 't', state: 'off', starts_at: 'a', ends_at: 'b' })).toBe('{\n  "enabled": false,\n  "text": "t",\n  "state": "off",\n  "starts_at": "a",\n  "ends_at": "b"\n}\n');
+    expect(
+      serializeBannerJson({ enabled: false, text: 't', state: 'off', starts_at: 'a', ends_at: 'b' }),
+    ).toBe(
+      '{\n  "enabled": false,\n  "text": "t",\n  "state": "off",\n  "starts_at": "a",\n  "ends_at": "b"\n}\n',
+    );
   });
 });

@@ -3,7 +3,13 @@ import { evaluateCheck, scalarText } from '../../src/engine/checks.js';
 import { estimateSteps } from '../../src/engine/estimates.js';
 import { checkTime } from '../../src/engine/guard.js';
 import { FileJournal } from '../../src/engine/journal-file.js';
-import { createJournalSql, insertRunSql, selectRunsSql, updateRunSql, upsertStepSql } from '../../src/engine/journal-sql.js';
+import {
+  createJournalSql,
+  insertRunSql,
+  selectRunsSql,
+  updateRunSql,
+  upsertStepSql,
+} from '../../src/engine/journal-sql.js';
 import type { StepRecord } from '../../src/engine/journal.js';
 import type { Step } from '../../src/engine/step.js';
 import { WindowSchema } from '../../src/plan/schema.js';
@@ -13,23 +19,59 @@ const win = { start: new Date('2026-11-29T20:00:00Z'), end: new Date('2026-11-29
 
 describe('window guard', () => {
   it('allows when the time left covers the need', () => {
-    expect(checkTime(spec, win, new Date('2026-11-29T21:00:00Z'), 30 * 60_000, 'x')).toEqual({ ok: true, remainingMs: 3_600_000 });
+    expect(checkTime(spec, win, new Date('2026-11-29T21:00:00Z'), 30 * 60_000, 'x')).toEqual({
+      ok: true,
+      remainingMs: 3_600_000,
+    });
   });
   it('refuses 30 minutes of work with 10 minutes left, naming the next window', () => {
     const v = checkTime(spec, win, new Date('2026-11-29T21:50:00Z'), 30 * 60_000, 'the run');
-    expect(v).toMatchObject({ ok: false, code: 'WINDOW_TOO_SHORT', remainingMs: 600_000, neededMs: 1_800_000 });
-    expect(!v.ok && v.message).toBe('10m left in the window, but the run needs about 30m; next window: 2026-12-06T20:00:00.000Z (Sun 6 Dec 2026 21:00 CET)');
+    expect(v).toMatchObject({
+      ok: false,
+      code: 'WINDOW_TOO_SHORT',
+      remainingMs: 600_000,
+      neededMs: 1_800_000,
+    });
+    expect(!v.ok && v.message).toBe(
+      '10m left in the window, but the run needs about 30m; next window: 2026-12-06T20:00:00.000Z (Sun 6 Dec 2026 21:00 CET)',
+    );
   });
   it('calls an ended window closed', () => {
-    expect(checkTime(spec, win, new Date('2026-11-29T22:00:00Z'), 1, 'x')).toMatchObject({ ok: false, code: 'WINDOW_CLOSED' });
+    expect(checkTime(spec, win, new Date('2026-11-29T22:00:00Z'), 1, 'x')).toMatchObject({
+      ok: false,
+      code: 'WINDOW_CLOSED',
+    });
   });
   it('has no opinion for an emergency run (no window)', () => {
-    expect(checkTime(spec, null, new Date('2026-11-25T12:00:00Z'), 10 ** 9, 'x')).toEqual({ ok: true, remainingMs: null });
+    expect(checkTime(spec, null, new Date('2026-11-25T12:00:00Z'), 10 ** 9, 'x')).toEqual({
+      ok: true,
+      remainingMs: null,
+    });
   });
 });
 
-const step = (name: string, ms: number, rollback = true): Step => ({ name, defaultEstimateMs: ms, run: async () => undefined, ...(rollback ? { rollback: async () => undefined } : {}) });
-const rec = (name: string, status: StepRecord['status'], durationMs: number | null, rollbackMs: number | null = null): StepRecord => ({ runId: 'r', seq: 0, name, status, startedAt: null, finishedAt: null, durationMs, rollbackMs, detail: null });
+const step = (name: string, ms: number, rollback = true): Step => ({
+  name,
+  defaultEstimateMs: ms,
+  run: async () => undefined,
+  ...(rollback ? { rollback: async () => undefined } : {}),
+});
+const rec = (
+  name: string,
+  status: StepRecord['status'],
+  durationMs: number | null,
+  rollbackMs: number | null = null,
+): StepRecord => ({
+  runId: 'r',
+  seq: 0,
+  name,
+  status,
+  startedAt: null,
+  finishedAt: null,
+  durationMs,
+  rollbackMs,
+  detail: null,
+});
 
 describe('estimates', () => {
   const steps = [step('lock', 1000, true), step('migrate', 3000), step('analyze', 6000, false)];
@@ -41,7 +83,13 @@ describe('estimates', () => {
     ]);
   });
   it('learns from the median of past durations per step name, rollbacks too', () => {
-    const history = [rec('migrate', 'done', 100), rec('migrate', 'done', 300), rec('migrate', 'done', 200), rec('migrate', 'rolled_back', 50, 40), rec('lock', 'failed', 99_999)];
+    const history = [
+      rec('migrate', 'done', 100),
+      rec('migrate', 'done', 300),
+      rec('migrate', 'done', 200),
+      rec('migrate', 'rolled_back', 50, 40),
+      rec('lock', 'failed', 99_999),
+    ];
     const [lock, migrate, analyze] = estimateSteps(steps, { history });
     expect(lock).toEqual({ runMs: 1000, rollbackMs: 1000, source: 'default' });
     expect(migrate).toEqual({ runMs: 200, rollbackMs: 40, source: 'journal' });
@@ -74,12 +122,32 @@ describe('integrity checks', () => {
 });
 
 describe('journal SQL', () => {
-  const run = { runId: 'run_1', plan: 'p', status: 'running' as const, startedAt: 's', finishedAt: null, host: 'h', pid: 1, emergencyReason: 'why', windowStart: null, windowEnd: null, resumedFrom: null, baseline: { appliedBefore: null, checks: {} }, error: null, note: null, notifications: null };
+  const run = {
+    runId: 'run_1',
+    plan: 'p',
+    status: 'running' as const,
+    startedAt: 's',
+    finishedAt: null,
+    host: 'h',
+    pid: 1,
+    emergencyReason: 'why',
+    windowStart: null,
+    windowEnd: null,
+    resumedFrom: null,
+    baseline: { appliedBefore: null, checks: {} },
+    error: null,
+    note: null,
+    notifications: null,
+  };
   it('quotes identifiers per dialect and creates tables only if missing', () => {
     const pg = createJournalSql('postgres');
     expect(pg).toHaveLength(3);
-    expect(pg[0]).toMatch(/^create table if not exists "maint_runs" \(\n {2}"run_id" varchar\(64\) not null primary key,/);
-    expect(pg[2]).toBe('create index if not exists "maint_runs_plan_started" on "maint_runs" ("plan", "started_at")');
+    expect(pg[0]).toMatch(
+      /^create table if not exists "maint_runs" \(\n {2}"run_id" varchar\(64\) not null primary key,/,
+    );
+    expect(pg[2]).toBe(
+      'create index if not exists "maint_runs_plan_started" on "maint_runs" ("plan", "started_at")',
+    );
     const my = createJournalSql('mysql');
     expect(my).toHaveLength(2);
     expect(my[0]).toContain('`baseline` longtext');
@@ -101,8 +169,12 @@ describe('journal SQL', () => {
   });
   it('upserts steps by (run_id, seq)', () => {
     const step = rec('migrate', 'done', 5);
-    expect(upsertStepSql('postgres', step).sql).toContain('on conflict ("run_id", "seq") do update set "name" = excluded."name", "status" = excluded."status"');
-    expect(upsertStepSql('mysql', step).sql).toContain('on duplicate key update `name` = values(`name`), `status` = values(`status`)');
+    expect(upsertStepSql('postgres', step).sql).toContain(
+      'on conflict ("run_id", "seq") do update set "name" = excluded."name", "status" = excluded."status"',
+    );
+    expect(upsertStepSql('mysql', step).sql).toContain(
+      'on duplicate key update `name` = values(`name`), `status` = values(`status`)',
+    );
   });
   it('selects runs by plan and status, newest first', () => {
     expect(selectRunsSql('postgres', 'p', { statuses: ['running', 'rolling_back'], limit: 20 })).toEqual({

@@ -28,7 +28,9 @@ function loaded(overrides: Partial<PlanInput> = {}): LoadedPlan {
     database: { engine: 'postgres', url: 'postgres://x@localhost/db' },
     post: { analyze: true },
     checks: [{ name: 'no orders lost', sql: 'select count(*) from orders', expect: 'unchanged' }],
-    notify: { banner: { file: 'site/_data/banner.yml', text: 'Maintenance {{window.startLocal}} ({{plan.name}})' } },
+    notify: {
+      banner: { file: 'site/_data/banner.yml', text: 'Maintenance {{window.startLocal}} ({{plan.name}})' },
+    },
     ...overrides,
   });
   return { plan, file: path.join(dir, 'plan.yaml'), dir, displayPath: 'plan.yaml' };
@@ -52,10 +54,7 @@ function harness(now: string, migrations?: FakeMigration[], planOverrides: Parti
   const db = new FakeDatabase(() => clock.now());
   db.answers.set('select count(*) from orders', () => [{ count: String(orders.count) }]);
   const migrator = new FakeMigrator(
-    migrations ?? [
-      { name: '001_create_orders' },
-      { name: '002_add_status', down: () => undefined },
-    ],
+    migrations ?? [{ name: '001_create_orders' }, { name: '002_add_status', down: () => undefined }],
   );
   const journal = new FileJournal(null);
   const notify = fakeNotify();
@@ -79,7 +78,13 @@ function harness(now: string, migrations?: FakeMigration[], planOverrides: Parti
         notify,
         journal: () => journal,
       };
-      return runPlan(plan, { clock, logger: createMemoryLogger(), onProgress: (e) => progress.push(e), deps, ...extra });
+      return runPlan(plan, {
+        clock,
+        logger: createMemoryLogger(),
+        onProgress: (e) => progress.push(e),
+        deps,
+        ...extra,
+      });
     },
   };
   return h;
@@ -117,11 +122,17 @@ describe('maint run engine (fakes)', () => {
     expect(h.db.session_!.verifications).toBeGreaterThanOrEqual(7);
     expect(h.db.session_!.released).toBe(true);
     // The banner went active during the run (progress saw it) and is off now.
-    expect(h.progress.some((e) => e.type === 'step' && e.name === 'banner:active' && e.status === 'done')).toBe(true);
+    expect(
+      h.progress.some((e) => e.type === 'step' && e.name === 'banner:active' && e.status === 'done'),
+    ).toBe(true);
     expect(await banner()).toContain('enabled: false');
     expect(await banner()).toContain('state: "off"');
     const [run] = await h.journal.runs('orders', 5);
-    expect(run).toMatchObject({ status: 'completed', runId: result.runId, baseline: { appliedBefore: null, checks: { 'no orders lost': '3' } } });
+    expect(run).toMatchObject({
+      status: 'completed',
+      runId: result.runId,
+      baseline: { appliedBefore: null, checks: { 'no orders lost': '3' } },
+    });
     const steps = await h.journal.steps(result.runId!);
     expect(steps.map((s) => s.status)).toEqual(Array(7).fill('done'));
     expect(h.notify.events.map((e) => e.type)).toEqual(['maintenance_started', 'maintenance_completed']);
@@ -160,7 +171,10 @@ describe('maint run engine (fakes)', () => {
     expect(result.emergency).toEqual({ reason: 'disk almost full' });
     const [run] = await h.journal.runs('orders', 1);
     expect(run!.emergencyReason).toBe('disk almost full');
-    expect(h.notify.events[0]).toMatchObject({ type: 'maintenance_started', emergency: { reason: 'disk almost full' } });
+    expect(h.notify.events[0]).toMatchObject({
+      type: 'maintenance_started',
+      emergency: { reason: 'disk almost full' },
+    });
   });
 
   it('refuses to start when the estimate does not fit in the time left (exit 3, nothing touched)', async () => {
@@ -175,12 +189,19 @@ describe('maint run engine (fakes)', () => {
   });
 
   it('cancels a step still running at the window end, rolls back and journals why', async () => {
-    const h = harness('2026-11-29T23:59:30Z', [{ name: '001_create_orders' }, { name: '002_slow', hang: true }], { estimate: '5s' });
+    const h = harness(
+      '2026-11-29T23:59:30Z',
+      [{ name: '001_create_orders' }, { name: '002_slow', hang: true }],
+      { estimate: '5s' },
+    );
     h.migrator.onHang = () => queueMicrotask(() => h.clock.advance(60_000));
     const error = await failure(h.run());
     expect(error.exitCode).toBe(3);
     expect(error.code).toBe('WINDOW_ENDED');
-    const result = error.details!.result as { status: string; steps: Array<{ name: string; status: string }> };
+    const result = error.details!.result as {
+      status: string;
+      steps: Array<{ name: string; status: string }>;
+    };
     expect(result.status).toBe('rescheduled');
     expect(result.steps.find((s) => s.name === 'migrate')!.status).toBe('rolled_back');
     expect(h.migrator.applied_).toEqual([]);
@@ -203,7 +224,10 @@ describe('maint run engine (fakes)', () => {
     expect(error.code).toBe('WINDOW_TOO_SHORT');
     expect(error.message).toMatch(/stopped before "analyze"/);
     expect(h.migrator.applied_).toEqual([]);
-    expect(h.notify.events.at(-1)).toMatchObject({ type: 'maintenance_rescheduled', nextWindow: { start: '2026-11-30T00:00:00.000Z' } });
+    expect(h.notify.events.at(-1)).toMatchObject({
+      type: 'maintenance_rescheduled',
+      nextWindow: { start: '2026-11-30T00:00:00.000Z' },
+    });
   });
 
   it('rolls back with exit 5 when an integrity check fails', async () => {
@@ -223,7 +247,10 @@ describe('maint run engine (fakes)', () => {
   });
 
   it('needs an operator (exit 6) when a rollback step fails', async () => {
-    const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a', hasDown: false }, { name: '002_b', failUp: true }]);
+    const h = harness('2026-11-29T10:00:00Z', [
+      { name: '001_a', hasDown: false },
+      { name: '002_b', failUp: true },
+    ]);
     const error = await failure(h.run());
     expect(error.exitCode).toBe(6);
     expect(error.code).toBe('ROLLBACK_FAILED');
@@ -236,7 +263,14 @@ describe('maint run engine (fakes)', () => {
 
   it('exits 4 when another run holds the lock, touching nothing', async () => {
     const h = harness('2026-11-29T10:00:00Z');
-    h.db.lockHeldBy = { lockId: 'l', host: 'ci-7', pid: 99, purpose: 'run', since: '2026-11-29T09:00:00Z', lastHeartbeat: '2026-11-29T09:59:59Z' };
+    h.db.lockHeldBy = {
+      lockId: 'l',
+      host: 'ci-7',
+      pid: 99,
+      purpose: 'run',
+      since: '2026-11-29T09:00:00Z',
+      lastHeartbeat: '2026-11-29T09:59:59Z',
+    };
     const error = await failure(h.run());
     expect(error.exitCode).toBe(4);
     expect(error.message).toContain('ci-7 pid 99');
@@ -251,8 +285,34 @@ describe('maint run engine (fakes)', () => {
     h.migrator.applyCount.clear();
     h.orders.count = 4;
     await h.journal.ensure();
-    await h.journal.insertRun({ runId: 'run_old', plan: 'orders', status: 'running', startedAt: '2026-11-29T09:59:00.000Z', finishedAt: null, host: 'h', pid: 1, emergencyReason: null, windowStart: null, windowEnd: null, resumedFrom: null, baseline: { appliedBefore: null, checks: { 'no orders lost': '4' } }, error: null, note: null, notifications: null });
-    await h.journal.putStep({ runId: 'run_old', seq: 3, name: 'migrate', status: 'running', startedAt: '2026-11-29T09:59:30.000Z', finishedAt: null, durationMs: null, rollbackMs: null, detail: null });
+    await h.journal.insertRun({
+      runId: 'run_old',
+      plan: 'orders',
+      status: 'running',
+      startedAt: '2026-11-29T09:59:00.000Z',
+      finishedAt: null,
+      host: 'h',
+      pid: 1,
+      emergencyReason: null,
+      windowStart: null,
+      windowEnd: null,
+      resumedFrom: null,
+      baseline: { appliedBefore: null, checks: { 'no orders lost': '4' } },
+      error: null,
+      note: null,
+      notifications: null,
+    });
+    await h.journal.putStep({
+      runId: 'run_old',
+      seq: 3,
+      name: 'migrate',
+      status: 'running',
+      startedAt: '2026-11-29T09:59:30.000Z',
+      finishedAt: null,
+      durationMs: null,
+      rollbackMs: null,
+      detail: null,
+    });
     const result = await h.run();
     expect(result.status).toBe('completed');
     expect(result.recovered).toMatchObject({ runId: 'run_old', action: 'resumed' });
@@ -261,15 +321,52 @@ describe('maint run engine (fakes)', () => {
     expect(h.migrator.applyCount.get('002_b')).toBe(1);
     const runs = await h.journal.runs('orders', 5);
     expect(runs.find((r) => r.runId === 'run_old')!.status).toBe('resumed');
-    expect(runs.find((r) => r.runId === result.runId)).toMatchObject({ resumedFrom: 'run_old', status: 'completed', baseline: { checks: { 'no orders lost': '4' } } });
+    expect(runs.find((r) => r.runId === result.runId)).toMatchObject({
+      resumedFrom: 'run_old',
+      status: 'completed',
+      baseline: { checks: { 'no orders lost': '4' } },
+    });
   });
 
   it('finishes the rollback of a run that died while rolling back (exit 5)', async () => {
     const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a' }, { name: '002_b' }]);
     await h.migrator.up();
-    await h.journal.insertRun({ runId: 'run_old', plan: 'orders', status: 'rolling_back', startedAt: '2026-11-29T09:59:00.000Z', finishedAt: null, host: 'h', pid: 1, emergencyReason: null, windowStart: null, windowEnd: null, resumedFrom: null, baseline: { appliedBefore: null, checks: {} }, error: null, note: null, notifications: null });
-    for (const [seq, name] of ['lock', 'banner:active', 'baseline', 'migrate', 'analyze', 'checks'].entries()) {
-      await h.journal.putStep({ runId: 'run_old', seq, name, status: name === 'checks' ? 'failed' : 'done', startedAt: null, finishedAt: null, durationMs: 5, rollbackMs: null, detail: null });
+    await h.journal.insertRun({
+      runId: 'run_old',
+      plan: 'orders',
+      status: 'rolling_back',
+      startedAt: '2026-11-29T09:59:00.000Z',
+      finishedAt: null,
+      host: 'h',
+      pid: 1,
+      emergencyReason: null,
+      windowStart: null,
+      windowEnd: null,
+      resumedFrom: null,
+      baseline: { appliedBefore: null, checks: {} },
+      error: null,
+      note: null,
+      notifications: null,
+    });
+    for (const [seq, name] of [
+      'lock',
+      'banner:active',
+      'baseline',
+      'migrate',
+      'analyze',
+      'checks',
+    ].entries()) {
+      await h.journal.putStep({
+        runId: 'run_old',
+        seq,
+        name,
+        status: name === 'checks' ? 'failed' : 'done',
+        startedAt: null,
+        finishedAt: null,
+        durationMs: 5,
+        rollbackMs: null,
+        detail: null,
+      });
     }
     const error = await failure(h.run());
     expect(error.exitCode).toBe(5);
@@ -286,7 +383,9 @@ describe('maint run engine (fakes)', () => {
     h.db.serverOffsetMs = 8000;
     const logger = createMemoryLogger();
     await h.run({ logger });
-    expect(logger.lines).toContainEqual(expect.stringMatching(/^warn: the database server's clock is 8s ahead of this machine's/));
+    expect(logger.lines).toContainEqual(
+      expect.stringMatching(/^warn: the database server's clock is 8s ahead of this machine's/),
+    );
     const quiet = harness('2026-11-29T10:00:00Z');
     quiet.db.serverOffsetMs = 4000;
     const calm = createMemoryLogger();
@@ -299,7 +398,8 @@ describe('engine edge cases', () => {
   it('a stop signal (Ctrl-C) cancels the running step and rolls everything back', async () => {
     const h = harness('2026-11-29T10:00:00Z', [{ name: '001_a' }, { name: '002_slow', hang: true }]);
     const controller = new AbortController();
-    h.migrator.onHang = () => queueMicrotask(() => controller.abort(new MaintError('INTERRUPTED', 5, 'interrupted by SIGINT')));
+    h.migrator.onHang = () =>
+      queueMicrotask(() => controller.abort(new MaintError('INTERRUPTED', 5, 'interrupted by SIGINT')));
     const error = await failure(h.run({ signal: controller.signal }));
     expect(error.exitCode).toBe(5);
     expect(error.code).toBe('INTERRUPTED');
@@ -325,9 +425,19 @@ describe('engine edge cases', () => {
     const clock = new FakeClock('2026-11-29T10:00:00Z');
     const undone: string[] = [];
     const steps = [
-      { name: 'a', defaultEstimateMs: 1, run: async () => undefined, rollback: async () => void undone.push('a') },
+      {
+        name: 'a',
+        defaultEstimateMs: 1,
+        run: async () => undefined,
+        rollback: async () => void undone.push('a'),
+      },
       { name: 'irreversible', defaultEstimateMs: 1, run: async () => undefined },
-      { name: 'c', defaultEstimateMs: 1, run: async () => Promise.reject(new Error('boom')), rollback: async () => void undone.push('c') },
+      {
+        name: 'c',
+        defaultEstimateMs: 1,
+        run: async () => Promise.reject(new Error('boom')),
+        rollback: async () => void undone.push('c'),
+      },
     ];
     const plan = loaded();
     const result = await runSteps({

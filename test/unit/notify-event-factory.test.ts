@@ -43,7 +43,9 @@ describe('makeEvent', () => {
     const events = EVENT_TYPES.map((type) => makeEvent({ plan, runId: 'r', type, window }, clock));
     expect(new Set(events.map((e) => e.id)).size).toBe(EVENT_TYPES.length);
     expect(new Set(events.map((e) => e.summary)).size).toBe(EVENT_TYPES.length);
-    expect(events[0]!.summary).toBe('Maintenance orders-v2 is scheduled from Sun 29 Nov 2026 21:00 CET to Mon 30 Nov 2026 05:00 CET.');
+    expect(events[0]!.summary).toBe(
+      'Maintenance orders-v2 is scheduled from Sun 29 Nov 2026 21:00 CET to Mon 30 Nov 2026 05:00 CET.',
+    );
   });
 
   it('describes errors, next windows and emergencies, and redacts secrets in them', () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/engine/clock.js';
-import { ChannelGoneError, DeliveryError, type Channel, type DeliveryPolicy } from '../../src/notify/channel.js';
+import {
+  ChannelGoneError,
+  DeliveryError,
+  type Channel,
+  type DeliveryPolicy,
+} from '../../src/notify/channel.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
 import { deliver, deliveryBudgetMs, isDisabled } from '../../src/notify/notifier.js';
 import { createMemoryLogger } from '../../src/output/logger.js';
@@ -16,13 +21,22 @@ database: { engine: pglite, url: memory:// }
   'plan.yaml',
 );
 const event = makeEvent(
-  { plan, runId: 'r1', type: 'maintenance_started', window: { start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-01T08:00:00Z') } },
+  {
+    plan,
+    runId: 'r1',
+    type: 'maintenance_started',
+    window: { start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-01T08:00:00Z') },
+  },
   new FakeClock('2026-01-01T00:00:01Z'),
 );
 const fast = { minMs: 1, maxMs: 5, factor: 2 };
 
 /** A test fake of the Channel port that fails the first `failures` attempts with `error`. */
-function fake(id: string, behaviour: (attempt: number, signal: AbortSignal) => Promise<{ status?: number }>, delivery?: DeliveryPolicy): Channel & { calls: number } {
+function fake(
+  id: string,
+  behaviour: (attempt: number, signal: AbortSignal) => Promise<{ status?: number }>,
+  delivery?: DeliveryPolicy,
+): Channel & { calls: number } {
   const channel = {
     type: 'webhook' as const,
     id,
@@ -39,22 +53,40 @@ function fake(id: string, behaviour: (attempt: number, signal: AbortSignal) => P
 
 describe('deliver', () => {
   it('retries a failing channel and reports the attempts', async () => {
-    const flaky = fake('flaky', async (attempt) => {
-      if (attempt < 3) throw new DeliveryError('HTTP 500', { status: 500 });
-      return { status: 200 };
-    }, { timeoutMs: 1000, retries: 3 });
+    const flaky = fake(
+      'flaky',
+      async (attempt) => {
+        if (attempt < 3) throw new DeliveryError('HTTP 500', { status: 500 });
+        return { status: 200 };
+      },
+      { timeoutMs: 1000, retries: 3 },
+    );
     const [o] = await deliver([flaky], event, { backoff: fast });
-    expect(o).toMatchObject({ channel: 'flaky', ok: true, attempts: 3, status: 200, eventId: event.id, event: 'maintenance_started' });
+    expect(o).toMatchObject({
+      channel: 'flaky',
+      ok: true,
+      attempts: 3,
+      status: 200,
+      eventId: event.id,
+      event: 'maintenance_started',
+    });
     expect(flaky.calls).toBe(3);
   });
 
   it('never rejects: a channel that throws anything becomes a failed outcome, others still deliver', async () => {
-    const bad = fake('bad', async () => {
-      throw new TypeError('not a network error');
-    }, { timeoutMs: 1000, retries: 1 });
+    const bad = fake(
+      'bad',
+      async () => {
+        throw new TypeError('not a network error');
+      },
+      { timeoutMs: 1000, retries: 1 },
+    );
     const good = fake('good', async () => ({ status: 204 }));
     const outcomes = await deliver([bad, good], event, { backoff: fast });
-    expect(outcomes.map((o) => [o.channel, o.ok])).toEqual([['bad', false], ['good', true]]);
+    expect(outcomes.map((o) => [o.channel, o.ok])).toEqual([
+      ['bad', false],
+      ['good', true],
+    ]);
     expect(outcomes[0]).toMatchObject({ attempts: 2, error: 'not a network error' });
   });
 
@@ -87,7 +119,11 @@ describe('deliver', () => {
   });
 
   it('skips events a channel is not subscribed to', async () => {
-    const picky = fake('picky', async () => ({}), { timeoutMs: 100, retries: 0, events: ['maintenance_completed'] });
+    const picky = fake('picky', async () => ({}), {
+      timeoutMs: 100,
+      retries: 0,
+      events: ['maintenance_completed'],
+    });
     const [o] = await deliver([picky], event);
     expect(o).toMatchObject({ ok: true, attempts: 0, skipped: 'not-subscribed' });
     expect(picky.calls).toBe(0);
@@ -107,6 +143,8 @@ describe('deliver', () => {
   });
 
   it('budget: timeout × attempts plus each wait at its jitter maximum, capped', () => {
-    expect(deliveryBudgetMs({ timeoutMs: 1000, retries: 3 }, { minMs: 100, maxMs: 300, factor: 2 })).toBe(4000 + 200 + 300 + 300);
+    expect(deliveryBudgetMs({ timeoutMs: 1000, retries: 3 }, { minMs: 100, maxMs: 300, factor: 2 })).toBe(
+      4000 + 200 + 300 + 300,
+    );
   });
 });

@@ -29,11 +29,20 @@ notify:
 const w1 = { start: new Date('2026-11-29T20:00:00Z'), end: new Date('2026-11-30T04:00:00Z') };
 const w2 = { start: new Date('2026-12-06T20:00:00Z'), end: new Date('2026-12-07T04:00:00Z') };
 
-async function send(dir: string, title: string, type: EventType, summary?: string, extra: Record<string, unknown> = {}) {
+async function send(
+  dir: string,
+  title: string,
+  type: EventType,
+  summary?: string,
+  extra: Record<string, unknown> = {},
+) {
   const p = plan(title);
   // A new channel each time: history must come from status.json, not from memory.
   const channels = await createChannels(p, dir);
-  const event = makeEvent({ plan: p, runId: 'run_1', type, window: w1, ...(summary ? { summary } : {}), ...extra }, new FakeClock('2026-11-29T20:10:00Z'));
+  const event = makeEvent(
+    { plan: p, runId: 'run_1', type, window: w1, ...(summary ? { summary } : {}), ...extra },
+    new FakeClock('2026-11-29T20:10:00Z'),
+  );
   const [outcome] = await deliver(channels, event);
   expect(outcome).toMatchObject({ ok: true });
   const out = path.join(dir, 'public/status');
@@ -52,7 +61,11 @@ describe('status page channel', () => {
     expect(page.json.active).toEqual([]);
     page = await send(dir, 'Acme status', 'maintenance_started');
     expect(page.json.upcoming).toEqual([]);
-    expect(page.json.active[0]).toMatchObject({ plan: 'orders-v2', state: 'active', window: { start: '2026-11-29T20:00:00.000Z', startLocal: '2026-11-29T21:00:00.000+01:00' } });
+    expect(page.json.active[0]).toMatchObject({
+      plan: 'orders-v2',
+      state: 'active',
+      window: { start: '2026-11-29T20:00:00.000Z', startLocal: '2026-11-29T21:00:00.000+01:00' },
+    });
     expect(page.html).toContain('Sun 29 Nov 2026 21:00 CET');
     page = await send(dir, 'Acme status', 'maintenance_completed');
     expect(page.json.active).toEqual([]);
@@ -64,8 +77,12 @@ describe('status page channel', () => {
   it('a reschedule closes this window and plans the next one', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'maint-status-'));
     const page = await send(dir, 'Acme status', 'maintenance_rescheduled', undefined, { nextWindow: w2 });
-    expect(page.json.past.map((e) => [e.state, e.window.start])).toEqual([['rescheduled', '2026-11-29T20:00:00.000Z']]);
-    expect(page.json.upcoming.map((e) => [e.state, e.window.start])).toEqual([['planned', '2026-12-06T20:00:00.000Z']]);
+    expect(page.json.past.map((e) => [e.state, e.window.start])).toEqual([
+      ['rescheduled', '2026-11-29T20:00:00.000Z'],
+    ]);
+    expect(page.json.upcoming.map((e) => [e.state, e.window.start])).toEqual([
+      ['planned', '2026-12-06T20:00:00.000Z'],
+    ]);
   });
 
   it('escapes <script> from the title and the summary in index.html', async () => {

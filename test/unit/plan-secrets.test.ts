@@ -15,7 +15,11 @@ describe('plan secrets', () => {
 
   it('finds every secret field the schema marks, with its kind', () => {
     const found = findSecrets({
-      database: { engine: 'postgres', url: `postgres://app:${CANARY}@db.internal/app`, lockUrl: 'postgres://app:lock-pass@db/app' },
+      database: {
+        engine: 'postgres',
+        url: `postgres://app:${CANARY}@db.internal/app`,
+        lockUrl: 'postgres://app:lock-pass@db/app',
+      },
       notify: {
         channels: [
           { type: 'webhook', url: `https://hooks.example.com/${CANARY}`, secret: `whsec_${CANARY}` },
@@ -56,7 +60,10 @@ notify:
   });
 
   it('keeps a database URL readable but masks its password', () => {
-    parsePlanText(`${head}database: { engine: postgres, url: "postgres://app:${CANARY}@db.internal:5432/app" }\n`, 'plan.yaml');
+    parsePlanText(
+      `${head}database: { engine: postgres, url: "postgres://app:${CANARY}@db.internal:5432/app" }\n`,
+      'plan.yaml',
+    );
     expect(redact(`connecting to postgres://app:${CANARY}@db.internal:5432/app failed`)).toBe(
       'connecting to postgres://app:***@db.internal:5432/app failed',
     );

@@ -22,7 +22,9 @@ function codeOf(fn: () => void): string | undefined {
 describe('assertSupported', () => {
   it('accepts the in-place strategy without a fleet', () => {
     expect(codeOf(() => assertSupported(parsePlanText(head, 'p.yaml')))).toBeUndefined();
-    expect(codeOf(() => assertSupported(parsePlanText(`${head}strategy: { kind: in-place }\n`, 'p.yaml')))).toBeUndefined();
+    expect(
+      codeOf(() => assertSupported(parsePlanText(`${head}strategy: { kind: in-place }\n`, 'p.yaml'))),
+    ).toBeUndefined();
   });
 
   it('refuses a fleet it would otherwise silently skip', () => {
@@ -31,7 +33,10 @@ describe('assertSupported', () => {
   });
 
   it('refuses clone-freeze until it exists', () => {
-    const plan = parsePlanText(`${head}strategy: { kind: clone-freeze, clone: { method: template } }\n`, 'p.yaml');
+    const plan = parsePlanText(
+      `${head}strategy: { kind: clone-freeze, clone: { method: template } }\n`,
+      'p.yaml',
+    );
     expect(codeOf(() => assertSupported(plan))).toBe('STRATEGY_UNSUPPORTED');
   });
 });

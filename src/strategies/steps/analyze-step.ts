@@ -20,7 +20,11 @@ export function analyzeStep(options: Omit<AnalyzeOptions, 'signal'>): Step {
     async run(ctx) {
       if (!ctx.db) throw new Error('analyze needs a database');
       const report = await ctx.db.analyze({ ...options, signal: ctx.signal });
-      return { summary: `${report.tables.length} table${report.tables.length === 1 ? '' : 's'} analyzed`, tables: report.tables, stages: report.stages };
+      return {
+        summary: `${report.tables.length} table${report.tables.length === 1 ? '' : 's'} analyzed`,
+        tables: report.tables,
+        stages: report.stages,
+      };
     },
     async rollback() {
       return { summary: 'nothing to undo' };

@@ -13,16 +13,31 @@ export interface BannerStepOptions {
 function write(options: BannerStepOptions, state: BannerState) {
   return async () => {
     const written = await writeBanners(options.plan, options.planDir, state, options.window);
-    return { summary: `banner ${state} (${written.length} file${written.length === 1 ? '' : 's'})`, files: written.map((w) => w.file) };
+    return {
+      summary: `banner ${state} (${written.length} file${written.length === 1 ? '' : 's'})`,
+      files: written.map((w) => w.file),
+    };
   };
 }
 
 /** Banner on while the maintenance runs; rolled back to off. */
 export function bannerActiveStep(options: BannerStepOptions): Step {
-  return { name: 'banner:active', defaultEstimateMs: 200, defaultRollbackMs: 200, run: write(options, 'active'), rollback: write(options, 'off') };
+  return {
+    name: 'banner:active',
+    defaultEstimateMs: 200,
+    defaultRollbackMs: 200,
+    run: write(options, 'active'),
+    rollback: write(options, 'off'),
+  };
 }
 
 /** Banner off when the maintenance is done; undoing it is turning it off again. */
 export function bannerOffStep(options: BannerStepOptions): Step {
-  return { name: 'banner:off', defaultEstimateMs: 200, defaultRollbackMs: 200, run: write(options, 'off'), rollback: write(options, 'off') };
+  return {
+    name: 'banner:off',
+    defaultEstimateMs: 200,
+    defaultRollbackMs: 200,
+    run: write(options, 'off'),
+    rollback: write(options, 'off'),
+  };
 }

@@ -7,7 +7,9 @@ import type { CheckConfig } from '../../plan/schema.js';
 export class CheckFailedError extends RolledBackError {
   readonly outcomes: CheckOutcome[];
   constructor(failed: CheckOutcome[], all: CheckOutcome[], planPath: string) {
-    const what = failed.map((f) => `"${f.name}" expected ${f.expected}, got ${f.actual ?? 'null'}`).join('; ');
+    const what = failed
+      .map((f) => `"${f.name}" expected ${f.expected}, got ${f.actual ?? 'null'}`)
+      .join('; ');
     super('CHECK_FAILED', `integrity check failed: ${what}; the migrations were rolled back`, {
       hint: `Fix the migration (or the check's expectation), then run \`maint run ${planPath}\` again; \`maint status ${planPath}\` shows the journal.`,
       details: { checks: all },
@@ -31,7 +33,10 @@ export function checksStep(options: { checks: readonly CheckConfig[]; planPath: 
       }
       const failed = outcomes.filter((o) => !o.ok);
       if (failed.length > 0) throw new CheckFailedError(failed, outcomes, options.planPath);
-      return { summary: `${outcomes.length} check${outcomes.length === 1 ? '' : 's'} passed`, checks: outcomes };
+      return {
+        summary: `${outcomes.length} check${outcomes.length === 1 ? '' : 's'} passed`,
+        checks: outcomes,
+      };
     },
     async rollback() {
       return { summary: 'nothing to undo' };

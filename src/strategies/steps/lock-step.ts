@@ -13,7 +13,9 @@ export function lockStep(): Step {
     async run(ctx) {
       await ctx.lock?.verify();
       const h = ctx.lock?.holder;
-      return h ? { summary: `held by ${h.host} pid ${h.pid}`, lockId: h.lockId, host: h.host, pid: h.pid } : { summary: 'no lock (no database)' };
+      return h
+        ? { summary: `held by ${h.host} pid ${h.pid}`, lockId: h.lockId, host: h.host, pid: h.pid }
+        : { summary: 'no lock (no database)' };
     },
     async rollback() {
       return { summary: 'released when the run ends' };

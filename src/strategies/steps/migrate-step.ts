@@ -18,12 +18,17 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
         // The lock is re-checked before every migration, not only before the step.
         beforeMigration: async () => ctx.lock?.verify(),
         onProgress: (p) => {
-          if (p.type === 'migrated') ctx.progress(`migrated ${p.name}${p.durationMs !== undefined ? ` (${p.durationMs}ms)` : ''}`);
-          else if (p.type === 'retrying') ctx.progress(`${p.name}: lock timeout, retry ${p.attempt ?? ''}`.trim());
+          if (p.type === 'migrated')
+            ctx.progress(`migrated ${p.name}${p.durationMs !== undefined ? ` (${p.durationMs}ms)` : ''}`);
+          else if (p.type === 'retrying')
+            ctx.progress(`${p.name}: lock timeout, retry ${p.attempt ?? ''}`.trim());
         },
       });
       const names = applied.map((m) => m.name);
-      return { summary: names.length === 0 ? 'nothing pending' : `applied ${names.join(', ')}`, applied: names };
+      return {
+        summary: names.length === 0 ? 'nothing pending' : `applied ${names.join(', ')}`,
+        applied: names,
+      };
     },
     async rollback(ctx) {
       // Without a baseline nothing was migrated (the baseline step precedes this one).
@@ -36,7 +41,10 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
         },
       });
       const names = reverted.map((m) => m.name);
-      return { summary: names.length === 0 ? 'nothing to revert' : `reverted ${names.join(', ')}`, reverted: names };
+      return {
+        summary: names.length === 0 ? 'nothing to revert' : `reverted ${names.join(', ')}`,
+        reverted: names,
+      };
     },
   };
 }
