@@ -78,6 +78,11 @@ export interface Database extends Queryable {
    * Optional so fakes need not implement it.
    */
   session?<T>(fn: (conn: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Run a multi-statement SQL text as one transaction in a single round trip (PostgreSQL simple
+   * protocol); rolled back if any statement fails. Optional: callers fall back to `transaction`.
+   */
+  script?(sql: string, options?: QueryOptions): Promise<void>;
   /** Name of the current database (used to key server-wide locks). */
   readonly databaseName?: string;
   /** The server's current time, to warn about clock skew. */

@@ -108,6 +108,22 @@ class PostgresDatabase implements Database {
     }
   }
 
+  async script(sql: string, options: QueryOptions = {}): Promise<void> {
+    const client = await this.checkout();
+    let broken = false;
+    try {
+      await this.run(client, `begin;\n${sql}\n;\ncommit`, [], options);
+    } catch (error) {
+      // A failed statement leaves the block aborted on this connection: end it before reuse.
+      await client.query('rollback').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   async session<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
     const client = await this.checkout();
     try {

@@ -22,6 +22,8 @@ export interface MigrationFile {
   downPath: string | undefined;
   checksum: string;
   transactional: boolean;
+  /** The up file's text (SQL files), read once with the checksum so both describe the same bytes. */
+  text: string | undefined;
 }
 
 const UP = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(sql|js|mjs|ts)$/;
@@ -109,6 +111,7 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
         file: rel(full),
         downPath: downEntry ? path.join(dir, downEntry) : undefined,
         checksum: sha256(content),
+        text: u.ext === 'sql' ? content.toString('utf8') : undefined,
         transactional: u.ext === 'sql' ? !isNoTransaction(content.toString('utf8')) : true,
       } satisfies MigrationFile;
     }),

@@ -18,7 +18,13 @@ import { listMigrationFiles, sha256, type MigrationFile } from './files.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
 import { LockTimeoutExhaustedError, retryOnLockTimeout } from './retry.js';
 import { concurrentIndexName, splitStatements, stripLeadingComments } from './split.js';
-import { dropIndexConcurrentlySql, FIND_INVALID_INDEX_SQL, lockTimeoutSql, stateSql } from './state-sql.js';
+import {
+  dropIndexConcurrentlySql,
+  FIND_INVALID_INDEX_SQL,
+  insertAppliedLiteralSql,
+  lockTimeoutSql,
+  stateSql,
+} from './state-sql.js';
 
 export interface CreateMigratorOptions {
   logger?: Logger;
@@ -69,8 +75,18 @@ class SqlMigrator implements Migrator {
     this.dir = path.resolve(planDir, config.dir);
   }
 
+  private listing: Promise<MigrationFile[]> | undefined;
+
+  /**
+   * The folder is read once per migrator: what was validated (and checksummed) is what is
+   * applied, even if files change while a run is under way. A failed read is retried next time.
+   */
   private files(): Promise<MigrationFile[]> {
-    return listMigrationFiles(this.dir, this.planDir);
+    this.listing ??= listMigrationFiles(this.dir, this.planDir).catch((error: unknown) => {
+      this.listing = undefined;
+      throw error;
+    });
+    return this.listing;
   }
 
   async all(): Promise<MigrationInfo[]> {
@@ -124,7 +140,9 @@ class SqlMigrator implements Migrator {
         if (f.checksum !== r.checksum) changed.push(r);
         continue;
       }
-      const statements = splitStatements(await readFile(f.path, 'utf8'), { dialect: this.db.dialect });
+      const statements = splitStatements(f.text ?? (await readFile(f.path, 'utf8')), {
+        dialect: this.db.dialect,
+      });
       if (prefixChecksum(statements, Number(r.statements_done)) !== r.checksum) changed.push(r);
     }
     if (changed.length === 0) return;
@@ -302,20 +320,33 @@ class SqlMigrator implements Migrator {
       });
       return;
     }
-    const text = await readFile(f.path, 'utf8');
+    const text = f.text ?? (await readFile(f.path, 'utf8'));
     const statements = splitStatements(text, { dialect: this.db.dialect });
     if (this.db.dialect === 'postgres' && f.transactional) {
+      const queryOptions = options.signal ? { signal: options.signal } : {};
+      let attempt = 0;
+      let current = statements.length === 1 ? statements[0]! : `${statements.length} statements`;
       await this.withRetry(
         f,
-        statements.length === 1 ? statements[0]! : `${statements.length} statements`,
+        () => current,
         options,
-        () =>
-          this.db.transaction(async (tx) => {
+        () => {
+          attempt++;
+          if (attempt === 1 && this.db.script) {
+            // One round trip for the whole migration and its record: most migrations get their
+            // locks at once, and round trips dominate the cost of many small migrations.
+            return this.db.script(transactionalBatchSql(this.config, f, statements), queryOptions);
+          }
+          return this.db.transaction(async (tx) => {
+            // After a lock timeout, statement by statement, so a final failure names the statement.
             for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-            for (const statement of statements)
-              await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
+            for (const statement of statements) {
+              current = statement;
+              await tx.query(statement, [], queryOptions);
+            }
             await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
-          }),
+          });
+        },
       );
       return;
     }
@@ -436,7 +467,7 @@ class SqlMigrator implements Migrator {
 
   private async withRetry(
     f: MigrationFile,
-    statement: string,
+    statement: string | (() => string),
     options: UpOptions,
     attempt: () => Promise<unknown>,
   ): Promise<void> {
@@ -458,12 +489,21 @@ class SqlMigrator implements Migrator {
       throw migrationFailure(
         error,
         f,
-        statement,
+        typeof statement === 'function' ? statement() : statement,
         this.config,
         this.db.dialect === 'postgres' && f.transactional,
       );
     }
   }
+}
+
+/** A transactional migration and its record as one multi-statement text (postgres simple protocol). */
+function transactionalBatchSql(config: MigrationsConfig, f: MigrationFile, statements: string[]): string {
+  return [
+    ...lockTimeoutSql('postgres', config.lockTimeout, true),
+    ...statements,
+    insertAppliedLiteralSql(config.table, f.name, f.checksum),
+  ].join('\n;\n');
 }
 
 /** Checksum of the first `n` statements of a migration: what a half-applied run has done. */

@@ -47,6 +47,18 @@ export function stateSql(dialect: Dialect, table: string): StateSql {
   };
 }
 
+/**
+ * PostgreSQL: the record of a transactional migration with literal values, to travel in the same
+ * round trip as the migration. The duration is the transaction's, measured by the server.
+ */
+export function insertAppliedLiteralSql(table: string, name: string, checksum: string): string {
+  const literal = (v: string): string => `'${v.replaceAll("'", "''")}'`;
+  return (
+    `insert into ${quoteIdent('postgres', table)} ("name", "checksum", "state", "applied_at", "duration_ms") ` +
+    `values (${literal(name)}, ${literal(checksum)}, 'applied', clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int)`
+  );
+}
+
 /** Session statements that cap how long DDL may wait for a table lock. */
 export function lockTimeoutSql(dialect: Dialect, ms: number, local: boolean): string[] {
   if (dialect === 'postgres')

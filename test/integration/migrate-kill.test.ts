@@ -14,8 +14,9 @@ const cases = [
     engine: 'postgres' as const,
     fresh: freshPostgres,
     sleep: 'select pg_sleep(case when exists (select 1 from sleep_gate) then 30 else 0 end)',
+    // The whole migration travels as one multi-statement text, so match inside it.
     sleeping:
-      "select count(*) as n from pg_stat_activity where state = 'active' and query like 'select pg_sleep(case%'",
+      "select count(*) as n from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and query like '%pg_sleep(case%'",
   },
   {
     engine: 'mysql' as const,

@@ -133,3 +133,13 @@ describe('migration files', () => {
     expect(issues).toEqual(['001_b.sql', '002_gone.down.sql', 'fix.sql']);
   });
 });
+
+describe('batched record', () => {
+  it('inserts the applied record with literals and the server-measured duration', async () => {
+    const { insertAppliedLiteralSql } = await import('../../src/migrations/state-sql.js');
+    expect(insertAppliedLiteralSql('maint_migrations', "001_it's", 'ab12')).toBe(
+      'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") ' +
+        "values ('001_it''s', 'ab12', 'applied', clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int)",
+    );
+  });
+});
