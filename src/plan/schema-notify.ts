@@ -21,13 +21,10 @@ const templates = z
       .string()
       .optional()
       .meta({ description: 'Path (relative to the plan) of a handlebars template for the text body.' }),
-    html: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          'Path (relative to the plan) of a handlebars template for the HTML body (values are HTML-escaped).',
-      }),
+    html: z.string().optional().meta({
+      description:
+        'Path (relative to the plan) of a handlebars template for the HTML body (values are HTML-escaped).',
+    }),
   })
   .optional()
   .meta({ description: 'Override the default templates in templates/.' });
@@ -68,12 +65,10 @@ export const SlackChannelSchema = z.strictObject({
 
 export const EmailChannelSchema = z.strictObject({
   type: z.literal('email'),
-  smtp: z
-    .url({ protocol: /^smtps?$/ })
-    .meta({
-      description: 'SMTP URL, e.g. smtps://user:pass@mail.example.com:465 (secret).',
-      'x-secret': 'credentials',
-    }),
+  smtp: z.url({ protocol: /^smtps?$/ }).meta({
+    description: 'SMTP URL, e.g. smtps://user:pass@mail.example.com:465 (secret).',
+    'x-secret': 'credentials',
+  }),
   from: z.string().min(3),
   to: z.array(z.string().min(3)).min(1),
   ...delivery,
@@ -90,13 +85,10 @@ export const IntercomChannelSchema = z
         description:
           'API base URL (regional hosts such as https://api.eu.intercom.io, tests). Default: https://api.intercom.io.',
       }),
-    mode: z
-      .enum(['event', 'message'])
-      .default('event')
-      .meta({
-        description:
-          '`event`: submit a data event per user that triggers your own Intercom series; `message`: admin-initiated message per contact.',
-      }),
+    mode: z.enum(['event', 'message']).default('event').meta({
+      description:
+        '`event`: submit a data event per user that triggers your own Intercom series; `message`: admin-initiated message per contact.',
+    }),
     adminId: z
       .string()
       .regex(/^\d+$/, 'an Intercom admin id is a number, e.g. "814860"')
@@ -114,13 +106,10 @@ export const IntercomChannelSchema = z
         description:
           'Event name prefix, for mode: event: `maintenance` sends `maintenance_planned`, `maintenance_started`, …',
       }),
-    userIds: z
-      .array(z.string().min(1))
-      .min(1)
-      .meta({
-        description:
-          'Who to reach: your external user ids (mode: event) or Intercom contact ids (mode: message).',
-      }),
+    userIds: z.array(z.string().min(1)).min(1).meta({
+      description:
+        'Who to reach: your external user ids (mode: event) or Intercom contact ids (mode: message).',
+    }),
     ...delivery,
   })
   .superRefine((c, ctx) => {
@@ -153,12 +142,9 @@ export const ChannelSchema = z.discriminatedUnion('type', [
 export const CHANNEL_TYPES = ['webhook', 'slack', 'email', 'intercom', 'status-page'] as const;
 
 export const BannerSchema = z.strictObject({
-  file: z
-    .string()
-    .min(1)
-    .meta({
-      description: 'Banner data file, relative to the plan (e.g. site/_data/banner_notification.yml).',
-    }),
+  file: z.string().min(1).meta({
+    description: 'Banner data file, relative to the plan (e.g. site/_data/banner_notification.yml).',
+  }),
   format: z
     .enum(['yaml', 'json'])
     .optional()

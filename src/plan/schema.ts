@@ -133,14 +133,10 @@ export const CloneFreezeSchema = z.strictObject({
   kind: z.literal('clone-freeze'),
   clone: z.strictObject({
     method: z.enum(['template', 'dump', 'rds-snapshot']).meta({ description: 'How the clone is made.' }),
-    url: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description: 'URL of the clone (its password is secret); default: derived.',
-        'x-secret': 'credentials',
-      }),
+    url: z.string().min(1).optional().meta({
+      description: 'URL of the clone (its password is secret); default: derived.',
+      'x-secret': 'credentials',
+    }),
   }),
   freeze: z
     .strictObject({

@@ -31,9 +31,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function killAt(
-  transition: number,
-): Promise<{
+async function killAt(transition: number): Promise<{
   first: string;
   second: Record<string, unknown>;
   db: FreshDatabase;
