@@ -7,7 +7,8 @@ import { bold, green, yellow } from '../../output/style.js';
 export default class Lock extends MaintCommand<LockReport> {
   static override summary = 'Who holds the single-runner lock: host, pid, CI job or task, since when.';
   static override description =
-    "Reports the live holder of the plan's session lock (checked against the server, so a dead holder is never shown) or that it is free.";
+    "Reports the live holder of the plan's session lock (checked against the server, so a dead holder is never shown) or that it is free.\n\n" +
+    'Related: `maint lock release PLAN --lock-id ID` ends a holder whose heartbeat is stale (never a live one).';
   static override examples = [
     '<%= config.bin %> lock plans/orders.yaml',
     '<%= config.bin %> lock plans/orders.yaml --json',

@@ -11,7 +11,9 @@ export default class Migrate extends MaintCommand<MigrateResult> {
     "Takes the plan's session lock, applies every pending migration in order (each DDL statement under migrations.lockTimeout, " +
     'retried with backoff) and releases the lock. Exits 4 when another run holds the lock; with --wait it blocks until the lock ' +
     'is free, then applies what is still pending (usually nothing) and exits 0, which makes it the container entrypoint: ' +
-    '`maint migrate plan.yaml --wait && exec node server.js`.';
+    '`maint migrate plan.yaml --wait && exec node server.js`.\n\n' +
+    'Related: `maint migrate status PLAN` (applied and pending), `maint migrate down PLAN --to NAME`, ' +
+    '`maint migrate create PLAN NAME`.';
   static override examples = [
     '<%= config.bin %> migrate plans/demo.yaml',
     '<%= config.bin %> migrate plans/orders.yaml --wait && exec node server.js',
