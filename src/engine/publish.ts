@@ -4,23 +4,14 @@
  * maintenance); the outcomes are collected for the run's result and journal.
  */
 import type { Channel, DeliveryOutcome } from '../notify/channel.js';
+import type { MakeEventInput } from '../notify/event-factory.js';
 import type { Logger } from '../output/logger.js';
 import type { Plan } from '../plan/schema.js';
-import type { WindowInstance } from '../window/window.js';
 import type { Clock } from './clock.js';
-import type { EventType, MaintenanceEvent, RunProgressEvent } from './events.js';
+import type { MaintenanceEvent, RunProgressEvent } from './events.js';
 
-export interface EventInput {
-  plan: Plan;
-  runId: string;
-  type: EventType;
-  window: WindowInstance;
-  summary?: string;
-  emergency?: { reason: string };
-  error?: unknown;
-  nextWindow?: WindowInstance;
-  steps?: Array<{ name: string; status: string; durationMs?: number }>;
-}
+/** What a step or the run says happened; the event factory turns it into an event. */
+export type EventInput = MakeEventInput;
 
 /** The notification subsystem as the run sees it (injected in tests). */
 export interface NotifyDeps {

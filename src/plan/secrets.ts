@@ -8,18 +8,9 @@
 import { z } from 'zod';
 import { registerCredentials, registerSecret } from '../output/redact.js';
 import { PlanSchema } from './schema.js';
+import { def, type AnySchema } from './zod-issues.js';
 
 type SecretKind = 'value' | 'credentials';
-type AnySchema = z.core.$ZodType;
-interface Def {
-  type: string;
-  shape?: Record<string, AnySchema>;
-  element?: AnySchema;
-  options?: AnySchema[];
-  innerType?: AnySchema;
-  in?: AnySchema;
-}
-const def = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 function secretKind(schema: AnySchema): SecretKind | undefined {
   const meta = z.globalRegistry.get(schema) as Record<string, unknown> | undefined;

@@ -13,8 +13,9 @@ export interface DescribedIssue {
   message: string;
 }
 
-type AnySchema = z.core.$ZodType;
-interface Def {
+export type AnySchema = z.core.$ZodType;
+/** The parts of a zod schema's definition that maint walks (zod keeps them on `_zod.def`). */
+export interface Def {
   type: string;
   shape?: Record<string, AnySchema>;
   element?: AnySchema;
@@ -26,7 +27,7 @@ interface Def {
   checks?: unknown[];
   entries?: Record<string, unknown>;
 }
-const def = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+export const def = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 function unwrap(s: AnySchema): AnySchema {
   let cur = s;
