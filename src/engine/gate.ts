@@ -105,8 +105,8 @@ export async function gate(
         reason: 'ALLOWED',
         message:
           pending.length > 0
-            ? `allowed: the window is open for ${pending.length} pending migration(s)`
-            : 'allowed: nothing is pending and no run is in progress',
+            ? `the window is open for ${pending.length} pending migration(s)`
+            : 'nothing is pending and no run is in progress',
       };
     },
     options.logger,

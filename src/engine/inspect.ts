@@ -2,6 +2,8 @@
  * Read-only views over a plan's database for `maint plan`, `maint gate` and `maint status`:
  * they never lock, never write the journal and never touch the banner.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Database, LockHolder } from '../db/database.js';
 import type { Migrator, MigrationInfo } from '../migrations/migrator.js';
 import type { Logger } from '../output/logger.js';
@@ -19,7 +21,7 @@ export async function defaultInspectDeps(): Promise<InspectDeps> {
   return {
     openDatabase: async (loaded, logger) =>
       (await import('../db/index.js')).openDatabase(
-        loaded.plan.database,
+        await readOnlyConfig(loaded),
         loaded.dir,
         logger ? { logger } : {},
       ),
@@ -27,6 +29,21 @@ export async function defaultInspectDeps(): Promise<InspectDeps> {
       (await import('../migrations/index.js')).createMigrator(db, loaded.plan.migrations, loaded.dir),
     journal: (db) => new DatabaseJournal(db),
   };
+}
+
+/**
+ * A PGlite data folder that does not exist yet is an empty database; opening it would create
+ * it, and these views must change nothing, so they read an empty in-memory database instead.
+ */
+async function readOnlyConfig(loaded: LoadedPlan): Promise<LoadedPlan['plan']['database']> {
+  const config = loaded.plan.database;
+  if (config.engine !== 'pglite' || /^memory(:\/\/)?$/.test(config.url)) return config;
+  const folder = path.resolve(loaded.dir, config.url.replace(/^file:\/\//, ''));
+  const exists = await stat(folder).then(
+    () => true,
+    () => false,
+  );
+  return exists ? config : { ...config, url: 'memory://' };
 }
 
 export interface Snapshot {
