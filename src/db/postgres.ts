@@ -184,7 +184,7 @@ class PostgresDatabase implements Database {
       throw connectionError(error, lockUrl, 'PostgreSQL');
     }
     try {
-      await this.assertNotPooled(client);
+      await this.assertNotPooled(lockUrl);
       // Server-side keepalives: a silent peer (cut network, frozen VM) is noticed in ~11 s.
       await client.query(
         'set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3',
@@ -379,16 +379,41 @@ class PostgresDatabase implements Database {
     }
   }
 
-  private async assertNotPooled(client: pg.Client): Promise<void> {
-    // PgBouncer-style proxies answer SHOW pool_mode; PostgreSQL itself does not know it.
+  /**
+   * PgBouncer passes ordinary statements (even `SHOW pool_mode`) through to PostgreSQL, so it
+   * cannot be recognised on the pooled connection itself. Its admin database can: at the same
+   * host and port, PostgreSQL answers that a database named `pgbouncer` does not exist, while
+   * PgBouncer answers as PgBouncer: it refuses a non-admin ("not allowed", 08P01) or shows an
+   * admin its pool mode. Only session pooling keeps a session lock with its holder.
+   */
+  private async assertNotPooled(lockUrl: string): Promise<void> {
+    const url = new URL(lockUrl);
+    url.pathname = '/pgbouncer';
+    url.search = '';
+    const probe = new this.pgModule.Client({
+      connectionString: url.toString(),
+      connectionTimeoutMillis: 3000,
+    });
+    let mode: string | undefined;
     try {
-      const { rows } = await client.query<{ pool_mode: string }>('show pool_mode');
-      const mode = rows[0]?.pool_mode;
-      if (mode && mode !== 'session')
-        throw lockUrlRequiredError(`the server answers SHOW pool_mode with "${mode}"`);
-    } catch (error) {
-      if (error instanceof MaintError) throw error;
+      try {
+        await probe.connect();
+      } catch (error) {
+        // Anything but PgBouncer's refusal (3D000 "does not exist", a network error) means the
+        // server is not PgBouncer.
+        if ((error as { code?: string }).code !== '08P01') return;
+        mode = 'unknown: PgBouncer refused its admin console';
+      }
+      mode ??= await probe
+        .query<{ key: string; value: string }>('show config')
+        .then(({ rows }) => rows.find((r) => r.key === 'pool_mode')?.value ?? 'unknown')
+        // A real PostgreSQL database that happens to be named pgbouncer: not a pooler.
+        .catch(() => 'session');
+    } finally {
+      await probe.end().catch(() => undefined);
     }
+    if (mode !== 'session')
+      throw lockUrlRequiredError(`the server at ${url.host} is PgBouncer, pool mode ${mode}`);
   }
 
   private readonly prepared = new WeakSet<pg.PoolClient>();
