@@ -127,6 +127,22 @@ export function unknownLockId(name: string, lockId: string): InputError {
   });
 }
 
+/**
+ * The lock is held by a session that recorded no identity or heartbeat (a holder in its first
+ * milliseconds, or something other than maint): nothing proves it dead, so maint will not end it.
+ */
+export function unidentifiedHolderError(name: string, sessionId: number, killSql: string): MaintError {
+  return new MaintError(
+    'LOCK_HOLDER_UNIDENTIFIED',
+    ExitCode.lockHeld,
+    `Refusing to release the lock "${name}": database session ${sessionId} holds it but recorded no heartbeat, so nothing proves it dead.`,
+    {
+      hint: `Run \`maint lock PLAN\` again in a moment (a new holder records itself at once); if that session is not maint's and must go, end it yourself with \`${killSql}\`.`,
+      details: { sessionId },
+    },
+  );
+}
+
 export function liveHolderError(name: string, holder: LockHolder): MaintError {
   const who = `${holder.host} pid ${holder.pid}${holder.job ? ` (${holder.job})` : ''}`;
   return new MaintError(

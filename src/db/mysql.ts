@@ -25,6 +25,7 @@ import {
   LockLostError,
   QueryCancelledError,
   queryError,
+  unidentifiedHolderError,
   unknownLockId,
 } from './errors.js';
 import { lockIdentity, staleAfterMs } from './identity.js';
@@ -304,6 +305,8 @@ class MysqlDatabase implements Database {
           ? sessionId
           : null;
     if (target === null) throw unknownLockId(name, lockId);
+    if (!(row && row.lock_id === lockId) && sessionId !== null)
+      throw unidentifiedHolderError(name, Number(sessionId), `KILL ${sessionId}`);
     if (sessionId !== target) {
       await this.query(`delete from ${HOLDERS} where \`name\` = ? and \`lock_id\` = ?`, [name, lockId]).catch(
         () => undefined,

@@ -24,6 +24,7 @@ import {
   LockLostError,
   QueryCancelledError,
   queryError,
+  unidentifiedHolderError,
   unknownLockId,
 } from './errors.js';
 import { lockIdentity, staleAfterMs } from './identity.js';
@@ -316,6 +317,8 @@ class PostgresDatabase implements Database {
           ? sessionId
           : null;
     if (target === null) throw unknownLockId(name, lockId);
+    if (!(row && row.lock_id === lockId) && sessionId !== null)
+      throw unidentifiedHolderError(name, Number(sessionId), `select pg_terminate_backend(${sessionId})`);
     if (sessionId !== target) {
       // The lock is already free (or held by someone else): only the leftover row goes.
       await this.query(`delete from ${HOLDERS} where "name" = $1 and "lock_id" = $2`, [name, lockId]).catch(
