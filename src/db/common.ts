@@ -1,4 +1,6 @@
 import type { Logger } from '../output/logger.js';
+import type { AnalyzeReport, Queryable } from './database.js';
+import type { AnalyzeStage } from './sql.js';
 import { defaultHeartbeatMs } from './identity.js';
 
 export interface OpenDatabaseOptions {
@@ -28,4 +30,19 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Run analyze stages in order on one connection (stage settings must stay on it), timing each. */
+export async function runAnalyzeStages(
+  conn: Queryable,
+  stages: AnalyzeStage[],
+  signal?: AbortSignal,
+): Promise<AnalyzeReport['stages']> {
+  const timed: AnalyzeReport['stages'] = [];
+  for (const stage of stages) {
+    const started = performance.now();
+    for (const sql of stage.sql) await conn.query(sql, [], signal ? { signal } : {});
+    timed.push({ name: stage.name, durationMs: Math.round(performance.now() - started) });
+  }
+  return timed;
 }

@@ -17,11 +17,11 @@ import type {
   Queryable,
   Row,
 } from './database.js';
-import { abortableSleep, type OpenDatabaseOptions } from './common.js';
+import { abortableSleep, runAnalyzeStages, type OpenDatabaseOptions } from './common.js';
 import { liveHolderError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
 import { acquireFileLock, fileLockStatus, folderOwner, releaseFileLock } from './file-lock.js';
 import { ExitCode, MaintError } from '../errors.js';
-import { postgresAnalyzeStages } from './sql.js';
+import { PG_LIST_TABLES_SQL, PG_SERVER_TIME_SQL, postgresAnalyzeStages } from './sql.js';
 
 export async function openPglite(
   config: DatabaseConfig,
@@ -95,29 +95,26 @@ class PgliteDatabase implements Database {
   }
 
   async serverTime(): Promise<Date> {
-    const rows = await this.query<{ now: Date }>('select clock_timestamp() as now');
+    const rows = await this.query<{ now: Date }>(PG_SERVER_TIME_SQL);
     return new Date(rows[0]!.now);
   }
 
   async listTables(): Promise<string[]> {
-    const rows = await this.query<{ name: string }>(
-      "select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1",
-    );
+    const rows = await this.query<{ name: string }>(PG_LIST_TABLES_SQL);
     return rows.map((r) => r.name);
   }
 
   async analyze(options: AnalyzeOptions): Promise<AnalyzeReport> {
     const tables = options.tables ?? (await this.listTables());
     if (tables.length === 0) return { tables, stages: [] };
-    const report: AnalyzeReport = { tables, stages: [] };
-    for (const stage of postgresAnalyzeStages(tables, options.mode, options.vacuum)) {
-      const started = performance.now();
-      for (const sql of stage.sql)
-        await this.query(sql, [], options.signal ? { signal: options.signal } : {});
-      report.stages.push({ name: stage.name, durationMs: Math.round(performance.now() - started) });
-    }
+    // PGlite has a single connection, so the stages run on the database itself.
+    const stages = await runAnalyzeStages(
+      this,
+      postgresAnalyzeStages(tables, options.mode, options.vacuum),
+      options.signal,
+    );
     await this.query('reset default_statistics_target');
-    return report;
+    return { tables, stages };
   }
 
   async acquireLock(name: string, options: AcquireLockOptions): Promise<LockSession | null> {

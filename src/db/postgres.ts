@@ -33,10 +33,12 @@ import {
   createLockHoldersTableSql,
   LOCK_HOLDERS_TABLE,
   pgAdvisoryKeys,
+  PG_LIST_TABLES_SQL,
+  PG_SERVER_TIME_SQL,
   postgresAnalyzeStages,
   quoteIdent,
 } from './sql.js';
-import { abortableSleep, type OpenDatabaseOptions } from './common.js';
+import { abortableSleep, runAnalyzeStages, type OpenDatabaseOptions } from './common.js';
 
 const HOLDERS = quoteIdent('postgres', LOCK_HOLDERS_TABLE);
 
@@ -137,14 +139,12 @@ class PostgresDatabase implements Database {
   }
 
   async serverTime(): Promise<Date> {
-    const rows = await this.query<{ now: Date }>('select clock_timestamp() as now');
+    const rows = await this.query<{ now: Date }>(PG_SERVER_TIME_SQL);
     return new Date(rows[0]!.now);
   }
 
   async listTables(): Promise<string[]> {
-    const rows = await this.query<{ name: string }>(
-      "select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1",
-    );
+    const rows = await this.query<{ name: string }>(PG_LIST_TABLES_SQL);
     return rows.map((r) => r.name);
   }
 
@@ -152,16 +152,8 @@ class PostgresDatabase implements Database {
     const tables = options.tables ?? (await this.listTables());
     if (tables.length === 0) return { tables, stages: [] };
     const stages = postgresAnalyzeStages(tables, options.mode, options.vacuum);
-    const report: AnalyzeReport = { tables, stages: [] };
-    await this.session(async (conn) => {
-      for (const stage of stages) {
-        const started = performance.now();
-        for (const sql of stage.sql)
-          await conn.query(sql, [], options.signal ? { signal: options.signal } : {});
-        report.stages.push({ name: stage.name, durationMs: Math.round(performance.now() - started) });
-      }
-    });
-    return report;
+    const timed = await this.session((conn) => runAnalyzeStages(conn, stages, options.signal));
+    return { tables, stages: timed };
   }
 
   async acquireLock(name: string, options: AcquireLockOptions): Promise<LockSession | null> {

@@ -62,6 +62,13 @@ export interface AnalyzeStage {
  * The statements of a postgres analyze: one stage, or three like `vacuumdb --analyze-in-stages`
  * (coarse statistics in seconds so plans are sane at once, then finer ones).
  */
+/** PostgreSQL dialect (server and PGlite): the user tables of the current schema, as `name`. */
+export const PG_LIST_TABLES_SQL =
+  "select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1";
+
+/** PostgreSQL dialect: the server's clock (not the transaction's start), as `now`. */
+export const PG_SERVER_TIME_SQL = 'select clock_timestamp() as now';
+
 export function postgresAnalyzeStages(
   tables: string[],
   mode: 'full' | 'stages',
