@@ -12,7 +12,7 @@ import { LockHeldError, MaintError, UsageError, ExitCode } from '../errors.js';
 import type { Logger } from '../output/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { listMigrationFiles, nextMigrationNames } from './files.js';
-import type { AppliedMigration, MigrationInfo, MigrationProgress } from './migrator.js';
+import type { AppliedMigration, MigrationInfo, MigrationProgress, Migrator } from './migrator.js';
 import { createMigrator } from './sql-migrator.js';
 
 export interface MigrateOptions {
@@ -121,23 +121,27 @@ function attachResult(error: unknown, result: MigrateResult): unknown {
   return error;
 }
 
-/** Apply every pending migration under the lock. */
-export async function migrate(loaded: LoadedPlan, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const result: MigrateResult = {
+/** The result before anything has happened (SPEC.md's run shape). */
+function emptyResult(loaded: LoadedPlan, runId: string | undefined): MigrateResult {
+  return {
     plan: loaded.plan.name,
-    runId: options.runId ?? randomUUID(),
+    runId: runId ?? randomUUID(),
     status: 'completed',
     steps: [],
     notifications: [],
     error: null,
   };
+}
+
+function migratorFor(db: Database, loaded: LoadedPlan, logger: Logger | undefined): Promise<Migrator> {
+  return createMigrator(db, loaded.plan.migrations, loaded.dir, logger ? { logger } : {});
+}
+
+/** Apply every pending migration under the lock. */
+export async function migrate(loaded: LoadedPlan, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const result = emptyResult(loaded, options.runId);
   return withDatabase(loaded, options.logger, async (db) => {
-    const migrator = await createMigrator(
-      db,
-      loaded.plan.migrations,
-      loaded.dir,
-      options.logger ? { logger: options.logger } : {},
-    );
+    const migrator = await migratorFor(db, loaded, options.logger);
     // Bad files fail before waiting for the lock; a changed applied migration fails under the
     // lock, before anything is applied. (Reading the database before the lock would open an
     // embedded PGlite folder that another process owns.)
@@ -178,21 +182,9 @@ export interface MigrateDownOptions extends MigrateOptions {
 
 /** Revert applied migrations newest first, under the lock. */
 export async function migrateDown(loaded: LoadedPlan, options: MigrateDownOptions): Promise<MigrateResult> {
-  const result: MigrateResult = {
-    plan: loaded.plan.name,
-    runId: options.runId ?? randomUUID(),
-    status: 'completed',
-    steps: [],
-    notifications: [],
-    error: null,
-  };
+  const result = emptyResult(loaded, options.runId);
   return withDatabase(loaded, options.logger, async (db) => {
-    const migrator = await createMigrator(
-      db,
-      loaded.plan.migrations,
-      loaded.dir,
-      options.logger ? { logger: options.logger } : {},
-    );
+    const migrator = await migratorFor(db, loaded, options.logger);
     const lock = await takeLock(db, loaded, 'migrate down', options);
     try {
       await migrator.down({
