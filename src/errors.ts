@@ -1,9 +1,10 @@
 /**
  * The error hierarchy. Every failure the user can meet is a `MaintError` with a stable `code`
  * (match on it, never on the message), an `exitCode` from the contract, a `hint` naming the
- * next thing to do, and the original `cause`. One place (`src/commands/base.ts`) turns them into
- * output; the core never prints and never exits.
+ * next thing to do (as data: see hints.ts), and the original `cause`. One place
+ * (`src/cli/base-command.ts`) turns them into output; the core never prints and never exits.
  */
+import { bindHint, cliAction, renderHint, type ActionRenderer, type Hint, type NextAction } from './hints.js';
 
 /** Exit codes of the contract (docs/SPEC.md), kept in this one place. */
 export const ExitCode = {
@@ -19,8 +20,8 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface MaintErrorOptions {
-  /** What to do next, ideally naming a command. */
-  hint?: string;
+  /** What to do next: a sentence, or a sentence with the maint commands to run as data. */
+  hint?: string | Hint;
   cause?: unknown;
   /** Extra machine-readable facts, copied into `--json` output. */
   details?: Record<string, unknown>;
@@ -30,7 +31,8 @@ export class MaintError extends Error {
   /** Stable, machine-matchable identifier, e.g. `PLAN_INVALID`. */
   readonly code: string;
   readonly exitCode: ExitCode;
-  readonly hint: string | undefined;
+  /** The next step as data; `hint` renders it for a terminal. */
+  hintSpec: Hint | undefined;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: string, exitCode: ExitCode, message: string, options: MaintErrorOptions = {}) {
@@ -38,8 +40,29 @@ export class MaintError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.exitCode = exitCode;
-    this.hint = options.hint;
+    this.hintSpec = typeof options.hint === 'string' ? { text: options.hint, actions: {} } : options.hint;
     this.details = options.details;
+  }
+
+  /** The hint as the CLI shows it (commands as command lines). */
+  get hint(): string | undefined {
+    return this.hintSpec ? renderHint(this.hintSpec) : undefined;
+  }
+
+  /** The hint rendered another way (the agent: URLs or words). */
+  renderHint(render: ActionRenderer = cliAction): string | undefined {
+    return this.hintSpec ? renderHint(this.hintSpec, render) : undefined;
+  }
+
+  /** The maint commands the hint names, as data. */
+  get next(): NextAction[] {
+    return Object.values(this.hintSpec?.actions ?? {});
+  }
+
+  /** Bind the hint's actions that name no plan to `planPath` (the core knows the plan). */
+  bindPlan(planPath: string): this {
+    if (this.hintSpec) this.hintSpec = bindHint(this.hintSpec, planPath);
+    return this;
   }
 
   /** User errors are the ones the user can fix; they never show a stack trace. */
@@ -124,12 +147,6 @@ export class RolledBackError extends MaintError {
 export class OperatorActionError extends MaintError {
   constructor(code: string, message: string, options: MaintErrorOptions = {}) {
     super(code, ExitCode.operatorAction, message, options);
-  }
-}
-
-export class GateRefusedError extends MaintError {
-  constructor(code: string, message: string, options: MaintErrorOptions = {}) {
-    super(code, ExitCode.gateRefused, message, options);
   }
 }
 

@@ -5,10 +5,17 @@
  * and a hint on stderr; never a stack trace for a user error.
  */
 import { Command, Errors } from '@oclif/core';
+import { createCore, type Core } from '../core/core.js';
+import { defaultPorts } from '../core/default-ports.js';
+import type { EventSink } from '../core/events.js';
+import type { ErrorJson } from '../core/result.js';
 import { ExitCode, MaintError, UsageError, toMaintError } from '../errors.js';
-import { createLogger, type Logger } from '../output/logger.js';
-import { redact, redactDeep } from '../output/redact.js';
+import { renderHint } from '../hints.js';
+import { cliSink } from '../output/cli-sink.js';
+import type { RunRenderer } from '../output/render-run.js';
 import { bold, dim, red } from '../output/style.js';
+import { createLogger, type Logger } from '../support/logger.js';
+import { redact, redactDeep } from '../support/redact.js';
 
 export abstract class MaintCommand<T extends object = object> extends Command {
   static override enableJsonFlag = true;
@@ -23,6 +30,17 @@ export abstract class MaintCommand<T extends object = object> extends Command {
   /** Run the command and return its result; never print, never exit. */
   abstract execute(): Promise<T>;
 
+  /**
+   * The core, with the real ports and this command's subscriber to its events (a renderer for
+   * the live step list, log lines on stderr, or pino-shaped JSON lines with --json).
+   */
+  protected core(renderer?: RunRenderer | null, sink?: EventSink): Core {
+    return createCore(
+      defaultPorts({ logger: this.logger }),
+      sink ?? cliSink({ json: this.jsonEnabled(), logger: this.logger, renderer: renderer ?? null }),
+    );
+  }
+
   /** Human rendering of a successful result. */
   protected abstract renderHuman(result: T): string;
 
@@ -33,13 +51,22 @@ export abstract class MaintCommand<T extends object = object> extends Command {
 
   async run(): Promise<T> {
     const result = await this.execute();
-    const code = this.exitCodeFor(result);
+    // A use case that did not end as asked returns its result with `error` set.
+    const failure = errorOf(result);
+    const code = failure ? failure.exitCode : this.exitCodeFor(result);
     if (code !== ExitCode.ok) process.exitCode = code;
+    if (failure) failure.hint = failure.next ? renderHint(failure.next) : (failure.hint ?? null);
     if (!this.jsonEnabled()) {
-      const text = this.renderHuman(result);
+      const text = failure ? this.renderFailed(result) : this.renderHuman(result);
       if (text) this.log(redact(text));
+      if (failure) this.printError(failure.message, failure.hint ?? undefined);
     }
     return result;
+  }
+
+  /** Human rendering of a result that carries an error (printed before the error itself). */
+  protected renderFailed(_result: T): string {
+    return '';
   }
 
   protected override logJson(json: unknown): void {
@@ -48,11 +75,15 @@ export abstract class MaintCommand<T extends object = object> extends Command {
 
   protected override toErrorJson(err: unknown): unknown {
     const e = toMaintError(err);
-    const partial = (e.details?.result ?? {}) as Record<string, unknown>;
-    const { result: _result, ...details } = e.details ?? {};
     return {
-      ...partial,
-      error: { code: e.code, message: e.message, hint: e.hint ?? null, ...details },
+      error: {
+        ...e.details,
+        code: e.code,
+        message: e.message,
+        hint: e.hint ?? null,
+        exitCode: e.exitCode,
+        next: e.hintSpec ?? null,
+      },
     };
   }
 
@@ -63,14 +94,24 @@ export abstract class MaintCommand<T extends object = object> extends Command {
       this.logJson(this.toErrorJson(e));
       return;
     }
-    const lines = [`${red(bold('error'), colorStderr())}: ${e.message}`];
-    if (e.hint) lines.push(`${dim('hint', colorStderr())}: ${e.hint}`);
-    if (!e.isUserError || process.env.MAINT_DEBUG) {
-      const stack = (e.cause instanceof Error ? e.cause.stack : undefined) ?? e.stack;
-      if (stack && process.env.MAINT_DEBUG) lines.push(stack);
-    }
+    const stack = (e.cause instanceof Error ? e.cause.stack : undefined) ?? e.stack;
+    this.printError(e.message, e.hint, process.env.MAINT_DEBUG ? stack : undefined);
+  }
+
+  /** An error and its hint on stderr; a stack trace only with MAINT_DEBUG. */
+  private printError(message: string, hint: string | undefined, stack?: string): void {
+    const lines = [`${red(bold('error'), colorStderr())}: ${message}`];
+    if (hint) lines.push(`${dim('hint', colorStderr())}: ${hint}`);
+    if (stack) lines.push(stack);
     process.stderr.write(redact(lines.join('\n')) + '\n');
   }
+}
+
+function errorOf(result: object): ErrorJson | null {
+  const error = (result as { error?: unknown }).error;
+  return error && typeof error === 'object' && typeof (error as ErrorJson).exitCode === 'number'
+    ? (error as ErrorJson)
+    : null;
 }
 
 function colorStderr(): boolean {

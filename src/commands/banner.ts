@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { systemClock } from '../engine/clock.js';
-import { BANNER_STATES, setBanner, type BannerResult } from '../notify/banner.js';
+import { BANNER_STATES, type BannerResult } from '../notify/banner.js';
 import { loadPlan } from '../plan/loader.js';
 
 export default class Banner extends MaintCommand<BannerResult> {
@@ -25,7 +24,7 @@ export default class Banner extends MaintCommand<BannerResult> {
 
   async execute(): Promise<BannerResult> {
     const { args, flags } = await this.parse(Banner);
-    return setBanner(await loadPlan(args.plan), flags.state as (typeof BANNER_STATES)[number], systemClock());
+    return this.core().banner(await loadPlan(args.plan), flags.state as (typeof BANNER_STATES)[number]);
   }
 
   protected override toSuccessJson(result: BannerResult): unknown {

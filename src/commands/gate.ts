@@ -1,6 +1,6 @@
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { gate, type GateResult } from '../engine/gate.js';
+import type { GateResult } from '../core/inspect/gate.js';
 import { ExitCode } from '../errors.js';
 import { loadPlan } from '../plan/loader.js';
 import { green, red } from '../output/style.js';
@@ -20,7 +20,7 @@ export default class Gate extends MaintCommand<GateResult> {
 
   async execute(): Promise<GateResult> {
     const { args } = await this.parse(Gate);
-    return gate(await loadPlan(args.plan), { logger: this.logger });
+    return this.core().gate(await loadPlan(args.plan));
   }
 
   protected override exitCodeFor(r: GateResult): number {

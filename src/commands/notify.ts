@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { systemClock } from '../engine/clock.js';
-import { EVENT_TYPES, type EventType } from '../engine/events.js';
+import { systemClock } from '../core/clock.js';
+import { EVENT_TYPES, type EventType } from '../core/maintenance-event.js';
 import type { NotifyResult } from '../notify/send.js';
 import { bold, dim, green, red, yellow } from '../output/style.js';
 import { loadPlan } from '../plan/loader.js';

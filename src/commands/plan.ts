@@ -1,6 +1,6 @@
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { previewPlan, type PlanPreview } from '../engine/preview.js';
+import type { PlanPreview } from '../core/inspect/preview.js';
 import { ExitCode } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/loader.js';
@@ -20,7 +20,7 @@ export default class Plan extends MaintCommand<PlanPreview> {
 
   async execute(): Promise<PlanPreview> {
     const { args } = await this.parse(Plan);
-    return previewPlan(await loadPlan(args.plan), { logger: this.logger });
+    return this.core().preview(await loadPlan(args.plan));
   }
 
   protected override exitCodeFor(r: PlanPreview): number {

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { runPlan, type RunResult } from '../engine/run.js';
+import type { RunResult } from '../core/run/run.js';
 import { MaintError, ExitCode } from '../errors.js';
+import { act, hint } from '../hints.js';
 import { loadPlan } from '../plan/loader.js';
 import { createRunRenderer, renderRunSummary } from '../output/render-run.js';
 
@@ -39,18 +40,16 @@ export default class Run extends MaintCommand<RunResult> {
     const stop = (signal: string) => () =>
       controller.abort(
         new MaintError('INTERRUPTED', ExitCode.rolledBack, `interrupted by ${signal}`, {
-          hint: `\`maint status ${args.plan}\` shows what was rolled back.`,
+          hint: hint('{status} shows what was rolled back.', { status: act('status', args.plan) }),
         }),
       );
     const onInt = stop('SIGINT');
     const onTerm = stop('SIGTERM');
     process.once('SIGINT', onInt).once('SIGTERM', onTerm);
     try {
-      return await runPlan(loaded, {
+      return await this.core(renderer).run(loaded, {
         ...(flags.emergency && flags.reason ? { emergencyReason: flags.reason } : {}),
-        logger: this.logger,
         signal: controller.signal,
-        ...(renderer ? { onProgress: (e) => renderer.onProgress(e) } : {}),
       });
     } finally {
       renderer?.stop();

@@ -1,5 +1,5 @@
 import { MaintCommand } from '../cli/base-command.js';
-import { redactDeep } from '../output/redact.js';
+import { redactDeep } from '../support/redact.js';
 import { planJsonSchema } from '../plan/schema.js';
 
 export default class Schema extends MaintCommand<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { planStatus, type RunWithSteps, type StatusReport } from '../engine/status.js';
+import type { RunWithSteps, StatusReport } from '../core/inspect/status.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/loader.js';
 import { bold, dim, yellow } from '../output/style.js';
@@ -21,7 +21,7 @@ export default class Status extends MaintCommand<StatusReport> {
 
   async execute(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status);
-    return planStatus(await loadPlan(args.plan), { limit: flags.limit, logger: this.logger });
+    return this.core().status(await loadPlan(args.plan), { limit: flags.limit });
   }
 
   protected override toSuccessJson(result: StatusReport): unknown {

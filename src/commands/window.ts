@@ -1,11 +1,10 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { systemClock } from '../engine/clock.js';
 import { loadPlan } from '../plan/loader.js';
 import { formatDuration } from '../plan/duration.js';
 import { bold, green, yellow } from '../output/style.js';
-import { windowReport, type WindowReport } from '../window/report.js';
+import type { WindowReport } from '../window/report.js';
 
 export default class Window extends MaintCommand<WindowReport> {
   static override summary = 'Is the maintenance window open now? Time left and the next windows.';
@@ -31,7 +30,7 @@ export default class Window extends MaintCommand<WindowReport> {
   async execute(): Promise<WindowReport> {
     const { args, flags } = await this.parse(Window);
     const loaded = await loadPlan(args.plan);
-    return windowReport(loaded, systemClock(), flags.count);
+    return this.core().window(loaded, flags.count);
   }
 
   protected override toSuccessJson(result: WindowReport): unknown {

@@ -1,4 +1,4 @@
-import type { Logger } from '../output/logger.js';
+import type { Logger } from '../support/logger.js';
 import type { AnalyzeReport, Queryable } from './database.js';
 import type { AnalyzeStage } from './sql.js';
 import { defaultHeartbeatMs } from './identity.js';

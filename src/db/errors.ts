@@ -11,7 +11,7 @@ import {
   type MaintErrorOptions,
 } from '../errors.js';
 import type { LockHolder } from './database.js';
-import { redact } from '../output/redact.js';
+import { redact } from '../support/redact.js';
 
 /** A statement failed on the server. `sqlState`/`errno` say why; callers decide what it means. */
 export class QueryError extends MaintError {

@@ -55,3 +55,10 @@ export function defaultHeartbeatMs(env: Record<string, string | undefined> = pro
   const fromEnv = Number(env.MAINT_LOCK_HEARTBEAT_MS);
   return Number.isFinite(fromEnv) && fromEnv >= 50 ? fromEnv : 5000;
 }
+
+/** The one sentence naming a lock holder: `web-1 pid 4242 (gha:123/deploy), run since 2026-…`. */
+export function describeHolder(
+  h: Pick<LockIdentity, 'host' | 'pid' | 'job' | 'purpose'> & { since: string },
+): string {
+  return `${h.host} pid ${h.pid}${h.job ? ` (${h.job})` : ''}, ${h.purpose} since ${h.since}`;
+}

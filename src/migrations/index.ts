@@ -1,17 +1,5 @@
-/** Migrations: the umzug-driven migrator and the core functions behind `maint migrate`. */
+/** Migrations: the umzug-driven migrator (the `maint migrate` use cases live in src/core/migrate/). */
 export { createMigrator, type CreateMigratorOptions, type MigrationContext } from './sql-migrator.js';
-export {
-  createMigration,
-  migrate,
-  migrateDown,
-  migrationStatus,
-  type CreatedMigration,
-  type MigrateDownOptions,
-  type MigrateOptions,
-  type MigrateResult,
-  type MigrateStep,
-  type MigrationStatus,
-} from './migrate.js';
 export type {
   AppliedMigration,
   DownOptions,

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { Database, Queryable, Row } from '../db/database.js';
 import { QueryError } from '../db/errors.js';
 import { InputError, MaintError, OperatorActionError, RolledBackError } from '../errors.js';
-import type { Logger } from '../output/logger.js';
+import type { Logger } from '../support/logger.js';
 import type { MigrationsConfig } from '../plan/schema.js';
 import { listMigrationFiles, sha256, type MigrationFile } from './files.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';

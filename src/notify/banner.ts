@@ -199,7 +199,7 @@ export interface BannerResult {
 
 /** `maint banner`: write the plan's banners for the open window, or the next one when closed. */
 export async function setBanner(
-  loaded: { plan: Plan; dir: string; displayPath: string },
+  loaded: { plan: Plan; dir: string; path: string },
   state: BannerState,
   clock: { now(): Date },
 ): Promise<BannerResult> {
@@ -208,8 +208,8 @@ export async function setBanner(
   if (bannerConfigs(loaded.plan).length === 0) {
     throw new InputError(
       'BANNER_NOT_CONFIGURED',
-      `${loaded.displayPath} has no notify.banner`,
-      [{ file: loaded.displayPath, path: 'notify.banner', message: 'missing' }],
+      `${loaded.path} has no notify.banner`,
+      [{ file: loaded.path, path: 'notify.banner', message: 'missing' }],
       {
         hint: 'Add notify.banner with a file (e.g. site/_data/banner_notification.yml); see docs/banner.md.',
       },
@@ -217,7 +217,7 @@ export async function setBanner(
   }
   if (!window)
     throw new InputError('NO_WINDOW', 'the plan has no upcoming window', [], {
-      hint: `Check it with \`maint window ${loaded.displayPath}\`.`,
+      hint: `Check it with \`maint window ${loaded.path}\`.`,
     });
   const written = await writeBanners(loaded.plan, loaded.dir, state, window);
   return {

@@ -3,7 +3,7 @@
  * A channel never throws into the engine: `deliver` (notifier.ts) wraps every send with a
  * timeout and retries and reports a DeliveryOutcome instead.
  */
-import type { EventType, MaintenanceEvent } from '../engine/events.js';
+import type { EventType, MaintenanceEvent } from '../core/maintenance-event.js';
 import { ConnectionError, type MaintErrorOptions } from '../errors.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
 

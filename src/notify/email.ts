@@ -3,7 +3,7 @@
  * body from handlebars templates. One connection per attempt, closed on success, failure or
  * timeout, so a stuck server cannot hold the run.
  */
-import type { MaintenanceEvent } from '../engine/events.js';
+import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
 import { DeliveryError, type Channel } from './channel.js';
 import { policyOf, type ChannelContext } from './notifier.js';

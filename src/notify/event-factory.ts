@@ -4,10 +4,15 @@
  * plan's zone, a sentence) is decided here, once, and redacted before it leaves.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../engine/clock.js';
-import { STATE_OF_EVENT, type EventType, type EventWindow, type MaintenanceEvent } from '../engine/events.js';
+import type { Clock } from '../core/clock.js';
+import {
+  STATE_OF_EVENT,
+  type EventType,
+  type EventWindow,
+  type MaintenanceEvent,
+} from '../core/maintenance-event.js';
 import { MaintError } from '../errors.js';
-import { redact, redactDeep } from '../output/redact.js';
+import { redact, redactDeep } from '../support/redact.js';
 import type { Plan } from '../plan/schema.js';
 import { formatLocal, isoLocal, type WindowInstance } from '../window/window.js';
 

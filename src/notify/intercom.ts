@@ -4,7 +4,7 @@
  * own Intercom series or message, triggered by that event, decides what customers see, in their
  * brand and language. mode `message` sends an admin-initiated email or in-app message per contact.
  */
-import type { MaintenanceEvent } from '../engine/events.js';
+import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
 import { DeliveryError, retryableStatus, type Channel } from './channel.js';
 import { networkError } from './http.js';

@@ -3,10 +3,10 @@
  * calls: it never throws, and it never waits longer than each channel's timeout × attempts plus
  * the backoff between them, whatever a receiver does (refuse, answer 500, hang).
  */
-import type { EventType, MaintenanceEvent } from '../engine/events.js';
+import type { EventType, MaintenanceEvent } from '../core/maintenance-event.js';
 import { MaintError } from '../errors.js';
-import type { Logger } from '../output/logger.js';
-import { redact } from '../output/redact.js';
+import type { Logger } from '../support/logger.js';
+import { redact } from '../support/redact.js';
 import type { ChannelConfig, ChannelType } from '../plan/schema-notify.js';
 import type { Plan } from '../plan/schema.js';
 import {

@@ -3,10 +3,10 @@
  * sent to every channel or, with `dryRun`, only rendered.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../engine/clock.js';
-import type { EventType, MaintenanceEvent } from '../engine/events.js';
+import type { Clock } from '../core/clock.js';
+import type { EventType, MaintenanceEvent } from '../core/maintenance-event.js';
 import { WindowError } from '../errors.js';
-import type { Logger } from '../output/logger.js';
+import type { Logger } from '../support/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { currentWindow, nextWindows } from '../window/window.js';
 import type { DeliveryOutcome } from './channel.js';
@@ -55,7 +55,7 @@ export async function notifyPlan(
   if (!window) {
     // Unreachable for a valid plan (windows recur weekly); kept so the type is honest.
     throw new WindowError('NO_WINDOW', 'the plan has no upcoming window', {
-      hint: `Check the window with \`maint window ${loaded.displayPath}\`.`,
+      hint: `Check the window with \`maint window ${loaded.path}\`.`,
     });
   }
   const event = makeEvent(

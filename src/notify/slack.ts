@@ -3,7 +3,7 @@
  * (mrkdwn) and the window in UTC, plus a plain `text` fallback for notifications.
  */
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
-import type { MaintenanceEvent } from '../engine/events.js';
+import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
 import { DeliveryError, retryableStatus, type Channel } from './channel.js';
 import { checkStatus, networkError } from './http.js';

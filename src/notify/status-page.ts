@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventWindow, MaintenanceEvent, MaintenanceState } from '../engine/events.js';
+import type { EventWindow, MaintenanceEvent, MaintenanceState } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
 import { DeliveryError, type Channel } from './channel.js';
 import { policyOf, type ChannelContext } from './notifier.js';

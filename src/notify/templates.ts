@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MaintenanceEvent, EventType, EventWindow } from '../engine/events.js';
+import type { MaintenanceEvent, EventType, EventWindow } from '../core/maintenance-event.js';
 import { InputError } from '../errors.js';
 import { formatLocal } from '../window/window.js';
 

@@ -3,7 +3,7 @@
  * The body is an object serialised once and signed byte for byte; `webhook-id` is the event id,
  * so a receiver that sees the same id twice (a retry after a lost answer) can drop it.
  */
-import type { MaintenanceEvent } from '../engine/events.js';
+import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
 import type { Channel } from './channel.js';
 import { checkStatus, networkError } from './http.js';

@@ -1,11 +1,11 @@
 /**
  * Human rendering of a run: a live step list on an interactive terminal (the running step
- * animates in place), plain lines otherwise (CI logs, pipes, NO_COLOR). Subscribes to the
- * engine's progress events; the engine never prints.
+ * animates in place), plain lines otherwise (CI logs, pipes, NO_COLOR). A sink of the core's
+ * coded events; the core never prints.
  */
-import type { RunProgressEvent } from '../engine/events.js';
-import type { RunResult } from '../engine/run.js';
-import type { StepStatus } from '../engine/step.js';
+import type { StepStatus } from '../core/engine/step.js';
+import type { AnyCoreEvent, EventSink } from '../core/events.js';
+import type { RunResult } from '../core/run/run.js';
 import { formatDuration } from '../plan/duration.js';
 import { bold, cyan, dim, green, red, yellow, liveOutput } from './style.js';
 
@@ -23,17 +23,35 @@ const MARK: Record<StepStatus, (text: string) => string> = {
   rollback_failed: (t) => `${red('✗')} ${t} ${red('rollback failed')}`,
 };
 
-export interface RunRenderer {
-  onProgress(event: RunProgressEvent): void;
+export interface RunRenderer extends EventSink {
+  /** Whether this renderer shows the event (the host logs the others). */
+  shows(event: AnyCoreEvent): boolean;
   stop(): void;
 }
 
-export function stepLine(e: Extract<RunProgressEvent, { type: 'step' }>): string | null {
+/** A step transition as one line; `message` is what the step said (its summary or error). */
+export function stepLine(e: {
+  name: string;
+  status: StepStatus;
+  durationMs?: number;
+  message?: string;
+}): string | null {
   if (e.status === 'running') return null;
   const time = e.durationMs !== undefined ? dim(` ${formatDuration(e.durationMs)}`) : '';
   const message = e.message ? dim(`  ${e.message}`) : '';
   return `${MARK[e.status](bold(e.name))}${time}${message}`;
 }
+
+/** Lines of progress shown under the running step. */
+const NOTICES = new Set<AnyCoreEvent['code']>([
+  'step.progress',
+  'migration.migrated',
+  'migration.reverted',
+  'migration.retrying',
+  'run.recovering',
+  'run.clock_skew',
+  'notification.failed',
+]);
 
 export function createRunRenderer(
   stream: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stdout,
@@ -60,31 +78,44 @@ export function createRunRenderer(
     drawRunning();
   };
 
+  const showsEvent = (e: AnyCoreEvent) =>
+    e.code.startsWith('step.') || e.code === 'maintenance' || NOTICES.has(e.code);
   return {
-    onProgress(e) {
-      if (e.type === 'notice') {
-        print(e.level === 'warn' ? yellow(`! ${e.message}`) : dim(`  ${e.message}`));
-      } else if (e.type === 'maintenance') {
-        print(dim(`» ${e.event.type}: ${e.event.summary}`));
-      } else if (e.status === 'running') {
+    shows: showsEvent,
+    emit(e) {
+      if (e.code === 'maintenance') {
+        print(dim(`» ${e.data.event.type}: ${e.data.event.summary}`));
+      } else if (e.code === 'step.progress' || NOTICES.has(e.code)) {
+        print(e.level === 'warn' || e.level === 'error' ? yellow(`! ${e.message}`) : dim(`  ${e.message}`));
+      } else if (e.code === 'step.running') {
+        const { step, estimateMs } = e.data;
         if (live) {
-          running = {
-            name: e.name,
-            started: Date.now(),
-            ...(e.estimateMs !== undefined ? { estimateMs: e.estimateMs } : {}),
-          };
+          running = { name: step.name, started: Date.now(), estimateMs };
           spinner ??= setInterval(drawRunning, 100);
           spinner.unref?.();
           drawRunning();
         } else {
-          stream.write(
-            `… ${e.name}${e.estimateMs !== undefined ? ` (estimate ${formatDuration(e.estimateMs)})` : ''}\n`,
-          );
+          stream.write(`… ${step.name} (estimate ${formatDuration(estimateMs)})\n`);
         }
-      } else {
+      } else if (e.code.startsWith('step.') && 'step' in e.data) {
+        const { step } = e.data;
         clearLine();
-        if (running?.name === e.name) running = null;
-        const line = stepLine(e);
+        if (running?.name === step.name) running = null;
+        // A rollback shows how long undoing took; a failed rollback shows why.
+        const undoing = step.status === 'rolling_back' || step.status === 'rolled_back';
+        const durationMs =
+          step.status === 'rolled_back'
+            ? step.rollbackMs
+            : undoing || step.status === 'rollback_failed'
+              ? null
+              : step.durationMs;
+        const said = e.message !== step.name && !undoing;
+        const line = stepLine({
+          name: step.name,
+          status: step.status,
+          ...(durationMs !== null && durationMs !== undefined ? { durationMs } : {}),
+          ...(said ? { message: e.message } : {}),
+        });
         if (line) stream.write(line + '\n');
         drawRunning();
       }

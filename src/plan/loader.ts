@@ -32,12 +32,12 @@ const MAX_ALIAS_COUNT = 50;
 
 export interface LoadedPlan {
   plan: Plan;
-  /** Absolute path of the plan file. */
+  /** The plan file as the user gave it: what messages and hints show. */
+  path: string;
+  /** The same file, absolute. */
   file: string;
-  /** The folder relative paths in the plan are resolved against. */
+  /** The plan's folder: relative paths in the plan resolve from it. */
   dir: string;
-  /** Path as the user gave it, for messages. */
-  displayPath: string;
 }
 
 export interface LoadOptions {
@@ -49,7 +49,7 @@ export async function loadPlan(file: string, options: LoadOptions = {}): Promise
   const text = await readPlanText(file);
   const plan = parsePlanText(text, file, options);
   const absolute = path.resolve(file);
-  return { plan, file: absolute, dir: path.dirname(absolute), displayPath: file };
+  return { plan, path: file, file: absolute, dir: path.dirname(absolute) };
 }
 
 async function readPlanText(file: string): Promise<string> {

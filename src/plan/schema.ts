@@ -254,6 +254,7 @@ export type MigrationsConfig = z.output<typeof MigrationsSchema>;
 export type CheckConfig = z.output<typeof CheckSchema>;
 export type FleetConfig = z.output<typeof FleetSchema>;
 export type AnalyzeConfig = z.output<typeof AnalyzeSchema>;
+export type CloneFreezeConfig = z.output<typeof CloneFreezeSchema>;
 
 /** The JSON Schema (draft-07) editors and CI read. */
 export function planJsonSchema(): Record<string, unknown> {

@@ -6,7 +6,7 @@
  * token, a webhook secret of the wrong shape) is masked in the very error that reports it.
  */
 import { z } from 'zod';
-import { registerCredentials, registerSecret } from '../output/redact.js';
+import { registerCredentials, registerSecret } from '../support/redact.js';
 import { PlanSchema } from './schema.js';
 import { def, type AnySchema } from './zod-issues.js';
 

@@ -3,10 +3,10 @@
  * integrity checks → banner off. It only builds the list; the engine runs it. The fleet roll
  * (a later issue) slots in after the checks, before the banner goes off.
  */
-import type { Step } from '../engine/step.js';
+import type { Step } from '../core/engine/step.js';
 import type { Migrator } from '../migrations/migrator.js';
 import { bannerConfigs } from '../notify/banner.js';
-import type { Plan } from '../plan/schema.js';
+import type { LoadedPlan } from '../plan/loader.js';
 import type { WindowInstance } from '../window/window.js';
 import { analyzeOptions, analyzeStep } from './steps/analyze-step.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
@@ -16,10 +16,7 @@ import { lockStep } from './steps/lock-step.js';
 import { migrateStep } from './steps/migrate-step.js';
 
 export interface StrategyInput {
-  plan: Plan;
-  planDir: string;
-  /** Plan path as the user wrote it, for hints. */
-  planPath: string;
+  loaded: LoadedPlan;
   migrator: Migrator;
   pendingCount: number;
   /** The window the banner announces (for an emergency run, the run's expected span). */
@@ -27,9 +24,9 @@ export interface StrategyInput {
 }
 
 export function inPlaceSteps(input: StrategyInput): Step[] {
-  const { plan } = input;
+  const { plan } = input.loaded;
   const banner =
-    bannerConfigs(plan).length > 0 ? { plan, planDir: input.planDir, window: input.window } : null;
+    bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const analyze = analyzeOptions(plan.post.analyze);
   // The lock comes first so a second runner refused with exit 4 never touches the banner.
   const steps: Step[] = [lockStep()];
@@ -37,7 +34,7 @@ export function inPlaceSteps(input: StrategyInput): Step[] {
   steps.push(baselineStep({ migrator: input.migrator, checks: plan.checks }));
   steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
   if (analyze) steps.push(analyzeStep(analyze));
-  if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks, planPath: input.planPath }));
+  if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks }));
   if (banner) steps.push(bannerOffStep(banner));
   return steps;
 }

@@ -1,5 +1,5 @@
 import type { LoadedPlan } from '../plan/loader.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../core/clock.js';
 import { formatLocal, windowStatus, type WindowInstance } from './window.js';
 
 export interface WindowReport {

@@ -1,6 +1,7 @@
 /**
- * In-memory fakes of the ports the engine uses (Database, LockSession, Migrator, notifications),
- * so engine behaviour is tested without a server. They record what was asked of them.
+ * The shared fakes of the core's ports (Database, LockSession, Migrator, Journal, notifications,
+ * fleet, cloner, clock) and `fakePorts()` to build a whole `Ports` from them, so the core is
+ * tested without a server and without module mocking. They record what was asked of them.
  */
 import type {
   AcquireLockOptions,
@@ -20,10 +21,19 @@ import type {
   Migrator,
   UpOptions,
 } from '../../src/migrations/migrator.js';
-import type { MaintenanceEvent } from '../../src/engine/events.js';
-import type { NotifyDeps } from '../../src/engine/publish.js';
-import { STATE_OF_EVENT } from '../../src/engine/events.js';
+import type { Cloner, ClonerPort } from '../../src/clone/cloner.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { AnyCoreEvent, EventSink } from '../../src/core/events.js';
+import type { MaintenanceEvent } from '../../src/core/maintenance-event.js';
+import { STATE_OF_EVENT } from '../../src/core/maintenance-event.js';
+import type { Ports } from '../../src/core/ports.js';
+import type { Fleet, FleetPort, FleetState } from '../../src/fleet/fleet.js';
+import type { NotifyPort } from '../../src/notify/port.js';
 import { MaintError, ExitCode } from '../../src/errors.js';
+import { createMemoryLogger } from '../../src/support/logger.js';
+import { MemoryJournal } from './memory-journal.js';
+
+export { MemoryJournal } from './memory-journal.js';
 
 export class FakeLockSession implements LockSession {
   lost = false;
@@ -188,8 +198,8 @@ export class FakeMigrator implements Migrator {
   }
 }
 
-/** Notification deps that record events and deliver nowhere. */
-export function fakeNotify(): NotifyDeps & { events: MaintenanceEvent[] } {
+/** A notification port that records events and delivers nowhere. */
+export function fakeNotify(): NotifyPort & { events: MaintenanceEvent[] } {
   const events: MaintenanceEvent[] = [];
   return {
     events,
@@ -231,4 +241,108 @@ export function fakeNotify(): NotifyDeps & { events: MaintenanceEvent[] } {
       return [];
     },
   };
+}
+
+/** A clock that moves only when told to, for tests. */
+export class FakeClock implements Clock {
+  private nowMs: number;
+  private mono = 0;
+  private sleepers: Array<{ until: number; resolve: () => void }> = [];
+
+  constructor(start: Date | string) {
+    this.nowMs = typeof start === 'string' ? Date.parse(start) : start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.nowMs);
+  }
+
+  monotonicMs(): number {
+    return this.mono;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.sleepers.push({ until: this.mono + ms, resolve }));
+  }
+
+  advance(ms: number): void {
+    this.nowMs += ms;
+    this.mono += ms;
+    const due = this.sleepers.filter((s) => s.until <= this.mono);
+    this.sleepers = this.sleepers.filter((s) => s.until > this.mono);
+    for (const s of due) s.resolve();
+  }
+}
+
+/** A fleet whose load balancer serves `state`; records every open. */
+export function fakeFleetPort(
+  state: FleetState = { release: null, servers: [] },
+): FleetPort & { opened: number } {
+  const port = {
+    opened: 0,
+    async open(): Promise<Fleet> {
+      port.opened++;
+      return { describe: async () => structuredClone(state), close: async () => undefined };
+    },
+  };
+  return port;
+}
+
+/** A cloner that opens and does nothing else (clone-freeze is not built yet). */
+export function fakeClonerPort(): ClonerPort & { opened: number } {
+  const port = {
+    opened: 0,
+    async open(): Promise<Cloner> {
+      port.opened++;
+      return { close: async () => undefined };
+    },
+  };
+  return port;
+}
+
+/** A sink that keeps every coded event, in order. */
+export function collectingSink(): EventSink & { events: AnyCoreEvent[]; codes(): string[] } {
+  const events: AnyCoreEvent[] = [];
+  return { events, emit: (e) => events.push(e), codes: () => events.map((e) => e.code) };
+}
+
+export interface FakePorts extends Ports {
+  db: FakeDatabase;
+  migrator: FakeMigrator;
+  memoryJournal: MemoryJournal;
+  notifyPort: ReturnType<typeof fakeNotify>;
+  opened: number;
+}
+
+/** A whole `Ports` of fakes; override any of them. */
+export function fakePorts(options: {
+  clock: Clock;
+  migrations?: FakeMigration[];
+  overrides?: Partial<Ports>;
+}): FakePorts {
+  const db = new FakeDatabase(() => options.clock.now());
+  const migrator = new FakeMigrator(options.migrations ?? []);
+  const memoryJournal = new MemoryJournal();
+  const notifyPort = fakeNotify();
+  const ports: FakePorts = {
+    db,
+    migrator,
+    memoryJournal,
+    notifyPort,
+    opened: 0,
+    openDatabase: async () => {
+      ports.opened++;
+      return db;
+    },
+    createMigrator: async () => migrator,
+    journal: () => memoryJournal,
+    notify: async () => notifyPort,
+    fleet: fakeFleetPort(),
+    cloner: fakeClonerPort(),
+    clock: options.clock,
+    host: { host: 'test-host', pid: 4242 },
+    logger: createMemoryLogger(),
+    ...options.overrides,
+  };
+  return ports;
 }

@@ -2,7 +2,7 @@
  * Email through a real SMTP server (smtp-server with authentication), parsed with mailparser.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
 import { createChannels, deliver } from '../../src/notify/notifier.js';
 import { loadPlan } from '../../src/plan/loader.js';

@@ -4,7 +4,7 @@
  * timeout × attempts plus the backoff between attempts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
 import { createChannels, deliver } from '../../src/notify/notifier.js';
 import { loadPlan } from '../../src/plan/loader.js';

@@ -3,7 +3,7 @@
  * the method, path, headers and JSON body those clients really send.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
 import { createChannels, deliver } from '../../src/notify/notifier.js';
 import { loadPlan } from '../../src/plan/loader.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
-import { createJournalSql } from '../../src/engine/journal-sql.js';
+import { createJournalSql } from '../../src/core/journal/journal-sql.js';
 import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
 import { json, runCli, writePlan, type WrittenPlan } from '../helpers/run-cli.js';
 

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateCheck, scalarText } from '../../src/engine/checks.js';
-import { estimateSteps } from '../../src/engine/estimates.js';
-import { checkTime } from '../../src/engine/guard.js';
-import { FileJournal } from '../../src/engine/journal-file.js';
+import { evaluateCheck, scalarText } from '../../src/core/engine/checks.js';
+import { estimateSteps } from '../../src/core/engine/estimates.js';
+import { checkTime } from '../../src/core/engine/guard.js';
 import {
+  addStateColumnSql,
+  journalColumnsSql,
+  runFromRow,
   createJournalSql,
   insertRunSql,
   selectRunsSql,
   updateRunSql,
   upsertStepSql,
-} from '../../src/engine/journal-sql.js';
-import type { StepRecord } from '../../src/engine/journal.js';
-import type { Step } from '../../src/engine/step.js';
+} from '../../src/core/journal/journal-sql.js';
+import type { StepRecord } from '../../src/core/journal/journal.js';
+import type { Step } from '../../src/core/engine/step.js';
 import { WindowSchema } from '../../src/plan/schema.js';
+import { MemoryJournal } from '../helpers/fakes.js';
 
 const spec = WindowSchema.parse({ timezone: 'Europe/Paris', days: ['sun'], start: '21:00', duration: '2h' });
 const win = { start: new Date('2026-11-29T20:00:00Z'), end: new Date('2026-11-29T22:00:00Z') };
@@ -134,7 +137,7 @@ describe('journal SQL', () => {
     windowStart: null,
     windowEnd: null,
     resumedFrom: null,
-    baseline: { appliedBefore: null, checks: {} },
+    state: { baseline: { appliedBefore: null, checks: {} } },
     error: null,
     note: null,
     notifications: null,
@@ -150,15 +153,15 @@ describe('journal SQL', () => {
     );
     const my = createJournalSql('mysql');
     expect(my).toHaveLength(2);
-    expect(my[0]).toContain('`baseline` longtext');
+    expect(my[0]).toContain('`state` longtext');
     expect(my[0]).toContain('key `maint_runs_plan_started` (`plan`, `started_at`)');
   });
   it('inserts runs with JSON columns serialised', () => {
     const s = insertRunSql('postgres', run);
     expect(s.sql).toBe(
-      'insert into "maint_runs" ("run_id", "plan", "status", "started_at", "finished_at", "host", "pid", "emergency_reason", "window_start", "window_end", "resumed_from", "baseline", "error", "note", "notifications") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)',
+      'insert into "maint_runs" ("run_id", "plan", "status", "started_at", "finished_at", "host", "pid", "emergency_reason", "window_start", "window_end", "resumed_from", "state", "error", "note", "notifications") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)',
     );
-    expect(s.params[11]).toBe('{"appliedBefore":null,"checks":{}}');
+    expect(s.params[11]).toBe('{"baseline":{"appliedBefore":null,"checks":{}}}');
   });
   it('updates only the given fields', () => {
     expect(updateRunSql('mysql', 'run_1', { status: 'completed', note: 'ok' })).toEqual({
@@ -182,8 +185,25 @@ describe('journal SQL', () => {
       params: ['p', 'running', 'rolling_back'],
     });
   });
-  it('the file journal redacts and finds unfinished runs', async () => {
-    const j = new FileJournal(null);
+  it('adds the state column to a journal an older maint created', () => {
+    expect(journalColumnsSql('postgres')).toEqual({
+      sql: 'select column_name as "name" from information_schema.columns where table_schema = current_schema() and table_name = $1',
+      params: ['maint_runs'],
+    });
+    expect(journalColumnsSql('mysql').sql).toContain('table_schema = database() and table_name = ?');
+    expect(addStateColumnSql('mysql')).toBe('alter table `maint_runs` add column `state` longtext');
+    expect(addStateColumnSql('postgres')).toBe('alter table "maint_runs" add column "state" text');
+  });
+  it('reads an older row whose baseline has its own column as state', () => {
+    const row = { run_id: 'r', plan: 'p', status: 'completed', started_at: 's', host: 'h', pid: 1 };
+    expect(runFromRow({ ...row, baseline: '{"appliedBefore":"001","checks":{}}' }).state).toEqual({
+      baseline: { appliedBefore: '001', checks: {} },
+    });
+    expect(runFromRow({ ...row, state: '{"fleet":"v1"}', baseline: null }).state).toEqual({ fleet: 'v1' });
+    expect(runFromRow(row).state).toBeNull();
+  });
+  it('the memory journal (the shared fake) redacts and finds unfinished runs', async () => {
+    const j = new MemoryJournal();
     await j.insertRun({ ...run, emergencyReason: 'see postgres://u:hunter22@db/x' });
     await j.insertRun({ ...run, runId: 'run_2', status: 'completed', startedAt: 't' });
     expect((await j.unfinished('p')).map((r) => r.runId)).toEqual(['run_1']);

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Emitter } from '../../src/core/events.js';
+import { stepRecord } from '../../src/core/engine/engine.js';
+import type { RunResult } from '../../src/core/run/run.js';
 import { createRunRenderer, renderRunSummary } from '../../src/output/render-run.js';
-import type { RunResult } from '../../src/engine/run.js';
 
 let saved: string | undefined;
 beforeEach(() => {
@@ -16,18 +18,25 @@ describe('run renderer (plain lines when not a TTY)', () => {
   it('prints one line per transition, with durations and details', () => {
     let out = '';
     const r = createRunRenderer({ write: (s: string) => (out += s), isTTY: false });
-    r.onProgress({ type: 'step', seq: 0, name: 'migrate', status: 'running', estimateMs: 2000 });
-    r.onProgress({ type: 'notice', level: 'info', message: 'migrated 001_a (3ms)' });
-    r.onProgress({
-      type: 'step',
-      seq: 0,
-      name: 'migrate',
-      status: 'failed',
-      durationMs: 1500,
-      message: 'syntax error',
-    });
-    r.onProgress({ type: 'step', seq: 0, name: 'migrate', status: 'rolled_back', durationMs: 20 });
-    r.onProgress({ type: 'notice', level: 'warn', message: 'clock skew' });
+    // The renderer is a sink of the core's coded events, fed here as the engine emits them.
+    const events = new Emitter('demo', r, () => new Date(0));
+    const step = (status: Parameters<typeof stepRecord>[3], extra = {}) =>
+      stepRecord('run_1', 0, 'migrate', status, extra);
+    events.tell('step.running', { step: step('running'), estimateMs: 2000 }, { message: 'migrate' });
+    events.tell(
+      'migration.migrated',
+      { type: 'migrated', name: '001_a', durationMs: 3 },
+      { message: 'migrated 001_a (3ms)' },
+    );
+    events.tell('step.failed', { step: step('failed', { durationMs: 1500 }) }, { message: 'syntax error' });
+    events.tell(
+      'step.rolled_back',
+      { step: step('rolled_back', { durationMs: 1500, rollbackMs: 20 }) },
+      { message: 'reverted 001_a' },
+    );
+    events.tell('run.clock_skew', { skewMs: 8000 }, { message: 'clock skew' });
+    // Events the renderer does not show are left to the host's log (it says so).
+    expect(r.shows(events.event('lock.held', { holder: null }) as never)).toBe(false);
     r.stop();
     expect(out).toBe(
       [

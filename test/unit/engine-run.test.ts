@@ -2,15 +2,26 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
-import type { RunProgressEvent } from '../../src/engine/events.js';
-import { FileJournal } from '../../src/engine/journal-file.js';
-import { runPlan, type RunDeps, type RunPlanOptions } from '../../src/engine/run.js';
+import { createCore } from '../../src/core/core.js';
+import { runSteps } from '../../src/core/engine/engine.js';
+import { createRunState } from '../../src/core/engine/state.js';
+import { Emitter } from '../../src/core/events.js';
+import { journalSubscriber } from '../../src/core/journal/journal-subscriber.js';
+import type { ErrorJson } from '../../src/core/result.js';
+import type { RunOptions, RunResult } from '../../src/core/run/run.js';
 import { MaintError } from '../../src/errors.js';
-import { createMemoryLogger } from '../../src/output/logger.js';
+import { renderHint } from '../../src/hints.js';
 import type { LoadedPlan } from '../../src/plan/loader.js';
 import { PlanSchema, type PlanInput } from '../../src/plan/schema.js';
-import { FakeDatabase, FakeMigrator, fakeNotify, type FakeMigration } from '../helpers/fakes.js';
+import { createMemoryLogger, type Logger } from '../../src/support/logger.js';
+import {
+  FakeClock,
+  MemoryJournal,
+  collectingSink,
+  fakePorts,
+  type FakeMigration,
+  type FakePorts,
+} from '../helpers/fakes.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,71 +44,57 @@ function loaded(overrides: Partial<PlanInput> = {}): LoadedPlan {
     },
     ...overrides,
   });
-  return { plan, file: path.join(dir, 'plan.yaml'), dir, displayPath: 'plan.yaml' };
+  return { plan, path: 'plan.yaml', file: path.join(dir, 'plan.yaml'), dir };
 }
 
 interface Harness {
-  db: FakeDatabase;
-  migrator: FakeMigrator;
-  journal: FileJournal;
-  notify: ReturnType<typeof fakeNotify>;
+  ports: FakePorts;
+  db: FakePorts['db'];
+  migrator: FakePorts['migrator'];
+  journal: MemoryJournal;
+  notify: FakePorts['notifyPort'];
   clock: FakeClock;
-  progress: RunProgressEvent[];
+  sink: ReturnType<typeof collectingSink>;
   orders: { count: number };
-  opened: number;
-  run(extra?: Partial<RunPlanOptions>, plan?: LoadedPlan): Promise<Awaited<ReturnType<typeof runPlan>>>;
+  readonly opened: number;
+  run(extra?: RunOptions & { logger?: Logger }, plan?: LoadedPlan): Promise<RunResult>;
 }
 
+/** A whole plan on fake ports: `createCore(ports, sink).run(...)`, no module mocking. */
 function harness(now: string, migrations?: FakeMigration[], planOverrides: Partial<PlanInput> = {}): Harness {
   const clock = new FakeClock(now);
-  const orders = { count: 3 };
-  const db = new FakeDatabase(() => clock.now());
-  db.answers.set('select count(*) from orders', () => [{ count: String(orders.count) }]);
-  const migrator = new FakeMigrator(
-    migrations ?? [{ name: '001_create_orders' }, { name: '002_add_status', down: () => undefined }],
-  );
-  const journal = new FileJournal(null);
-  const notify = fakeNotify();
-  const progress: RunProgressEvent[] = [];
-  const h: Harness = {
-    db,
-    migrator,
-    journal,
-    notify,
+  const ports = fakePorts({
     clock,
-    progress,
+    migrations: migrations ?? [
+      { name: '001_create_orders' },
+      { name: '002_add_status', down: () => undefined },
+    ],
+  });
+  const orders = { count: 3 };
+  ports.db.answers.set('select count(*) from orders', () => [{ count: String(orders.count) }]);
+  const sink = collectingSink();
+  return {
+    ports,
+    db: ports.db,
+    migrator: ports.migrator,
+    journal: ports.memoryJournal,
+    notify: ports.notifyPort,
+    clock,
+    sink,
     orders,
-    opened: 0,
-    run: (extra = {}, plan = loaded(planOverrides)) => {
-      const deps: RunDeps = {
-        openDatabase: async () => {
-          h.opened++;
-          return db;
-        },
-        createMigrator: async () => migrator,
-        notify,
-        journal: () => journal,
-      };
-      return runPlan(plan, {
-        clock,
-        logger: createMemoryLogger(),
-        onProgress: (e) => progress.push(e),
-        deps,
-        ...extra,
-      });
+    get opened() {
+      return ports.opened;
     },
+    run: ({ logger, ...options } = {}, plan = loaded(planOverrides)) =>
+      createCore(logger ? { ...ports, logger } : ports, sink).run(plan, options),
   };
-  return h;
 }
 
-async function failure(p: Promise<unknown>): Promise<MaintError> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof MaintError) return error;
-    throw error;
-  }
-  throw new Error('expected the run to fail');
+/** The run's error, with the hint rendered as the CLI shows it and the whole result beside it. */
+async function failure(p: Promise<RunResult>): Promise<ErrorJson & { hint: string; result: RunResult }> {
+  const result = await p;
+  if (!result.error) throw new Error(`expected the run to fail, it ended ${result.status}`);
+  return { ...result.error, hint: result.error.next ? renderHint(result.error.next) : '', result };
 }
 
 const banner = (d = dir) => readFile(path.join(d, 'site/_data/banner.yml'), 'utf8');
@@ -122,20 +119,46 @@ describe('maint run engine (fakes)', () => {
     expect(h.db.session_!.verifications).toBeGreaterThanOrEqual(7);
     expect(h.db.session_!.released).toBe(true);
     // The banner went active during the run (progress saw it) and is off now.
-    expect(
-      h.progress.some((e) => e.type === 'step' && e.name === 'banner:active' && e.status === 'done'),
-    ).toBe(true);
+    expect(h.sink.events.some((e) => e.code === 'step.done' && e.data.step.name === 'banner:active')).toBe(
+      true,
+    );
     expect(await banner()).toContain('enabled: false');
     expect(await banner()).toContain('state: "off"');
     const [run] = await h.journal.runs('orders', 5);
     expect(run).toMatchObject({
       status: 'completed',
       runId: result.runId,
-      baseline: { appliedBefore: null, checks: { 'no orders lost': '3' } },
+      state: { baseline: { appliedBefore: null, checks: { 'no orders lost': '3' } } },
     });
     const steps = await h.journal.steps(result.runId!);
     expect(steps.map((s) => s.status)).toEqual(Array(7).fill('done'));
     expect(h.notify.events.map((e) => e.type)).toEqual(['maintenance_started', 'maintenance_completed']);
+    // Every coded event, in order, each carrying the run id.
+    expect(h.sink.codes()).toEqual([
+      'run.started',
+      'maintenance',
+      ...['lock', 'banner:active'].flatMap(() => ['step.running', 'step.done']),
+      'step.running', // baseline
+      'state.set',
+      'step.done',
+      'step.running', // migrate
+      ...['migration.migrating', 'migration.migrated', 'migration.migrating', 'migration.migrated'],
+      'step.done',
+      ...['analyze', 'checks', 'banner:off'].flatMap(() => ['step.running', 'step.done']),
+      'maintenance',
+      'run.updated',
+      'run.finished',
+    ]);
+    expect(new Set(h.sink.events.map((e) => e.runId))).toEqual(new Set([result.runId]));
+    expect(
+      h.sink.events
+        .filter((e) => e.code === 'step.running')
+        .map((e) => e.code === 'step.running' && e.data.step.name),
+    ).toEqual(['lock', 'banner:active', 'baseline', 'migrate', 'analyze', 'checks', 'banner:off']);
+    expect(h.sink.events.at(-1)).toMatchObject({
+      code: 'run.finished',
+      data: { status: 'completed', error: null },
+    });
   });
 
   it('says nothing is pending on a second run and touches nothing', async () => {
@@ -160,7 +183,7 @@ describe('maint run engine (fakes)', () => {
     expect(h.opened).toBe(0);
     expect(h.migrator.upCalls).toBe(0);
     await expect(banner()).rejects.toThrow(/ENOENT/);
-    expect((error.details?.result as { status: string }).status).toBe('refused');
+    expect(error.result.status).toBe('refused');
   });
 
   it('runs outside the window with --emergency and journals and announces the reason', async () => {
@@ -198,10 +221,7 @@ describe('maint run engine (fakes)', () => {
     const error = await failure(h.run());
     expect(error.exitCode).toBe(3);
     expect(error.code).toBe('WINDOW_ENDED');
-    const result = error.details!.result as {
-      status: string;
-      steps: Array<{ name: string; status: string }>;
-    };
+    const result = error.result;
     expect(result.status).toBe('rescheduled');
     expect(result.steps.find((s) => s.name === 'migrate')!.status).toBe('rolled_back');
     expect(h.migrator.applied_).toEqual([]);
@@ -297,7 +317,7 @@ describe('maint run engine (fakes)', () => {
       windowStart: null,
       windowEnd: null,
       resumedFrom: null,
-      baseline: { appliedBefore: null, checks: { 'no orders lost': '4' } },
+      state: { baseline: { appliedBefore: null, checks: { 'no orders lost': '4' } } },
       error: null,
       note: null,
       notifications: null,
@@ -324,7 +344,7 @@ describe('maint run engine (fakes)', () => {
     expect(runs.find((r) => r.runId === result.runId)).toMatchObject({
       resumedFrom: 'run_old',
       status: 'completed',
-      baseline: { checks: { 'no orders lost': '4' } },
+      state: { baseline: { checks: { 'no orders lost': '4' } } },
     });
   });
 
@@ -343,7 +363,7 @@ describe('maint run engine (fakes)', () => {
       windowStart: null,
       windowEnd: null,
       resumedFrom: null,
-      baseline: { appliedBefore: null, checks: {} },
+      state: { baseline: { appliedBefore: null, checks: {} } },
       error: null,
       note: null,
       notifications: null,
@@ -381,16 +401,16 @@ describe('maint run engine (fakes)', () => {
   it('warns when the database clock differs from the local clock by more than 5 s', async () => {
     const h = harness('2026-11-29T10:00:00Z');
     h.db.serverOffsetMs = 8000;
-    const logger = createMemoryLogger();
-    await h.run({ logger });
-    expect(logger.lines).toContainEqual(
-      expect.stringMatching(/^warn: the database server's clock is 8s ahead of this machine's/),
-    );
+    await h.run();
+    const skew = h.sink.events.find((e) => e.code === 'run.clock_skew');
+    expect(skew).toMatchObject({ level: 'warn', data: { skewMs: 8000 } });
+    expect(skew!.message).toMatch(/^the database server's clock is 8s ahead of this machine's/);
+    // It comes before anything starts.
+    expect(h.sink.codes().indexOf('run.clock_skew')).toBeLessThan(h.sink.codes().indexOf('run.started'));
     const quiet = harness('2026-11-29T10:00:00Z');
     quiet.db.serverOffsetMs = 4000;
-    const calm = createMemoryLogger();
-    await quiet.run({ logger: calm });
-    expect(calm.lines.filter((l) => l.startsWith('warn:'))).toEqual([]);
+    await quiet.run();
+    expect(quiet.sink.events.filter((e) => e.level === 'warn')).toEqual([]);
   });
 });
 
@@ -420,9 +440,9 @@ describe('engine edge cases', () => {
   });
 
   it('a done step without rollback is a point of no return: a later failure needs an operator', async () => {
-    const { runSteps } = await import('../../src/engine/engine.js');
-    const journal = new FileJournal(null);
+    const journal = new MemoryJournal();
     const clock = new FakeClock('2026-11-29T10:00:00Z');
+    const ports = fakePorts({ clock });
     const undone: string[] = [];
     const steps = [
       {
@@ -440,23 +460,30 @@ describe('engine edge cases', () => {
       },
     ];
     const plan = loaded();
+    const events = new Emitter('orders', collectingSink(), () => clock.now());
+    events.runId = 'r';
+    events.subscribe(journalSubscriber(journal));
+    const lock = (await ports.db.acquireLock('orders', { wait: false, purpose: 'run' }))!;
     const result = await runSteps({
       runId: 'r',
-      planPath: 'plan.yaml',
+      plan: { name: 'orders', path: 'plan.yaml', dir },
       windowSpec: plan.plan.window,
       window: null,
       steps,
       estimates: steps.map(() => ({ runMs: 1, rollbackMs: 1, source: 'default' as const })),
-      journal,
+      events,
       clock,
       logger: createMemoryLogger(),
-      db: null,
-      lock: null,
-      state: { baseline: null, saveBaseline: async () => undefined },
+      db: ports.db,
+      lock,
+      state: createRunState(null, async () => undefined),
+      ports: { openDatabase: async () => ports.db },
     });
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ code: 'POINT_OF_NO_RETURN', exitCode: 6 });
     expect(undone).toEqual(['c']);
     expect(result.steps.map((s) => s.status)).toEqual(['done', 'done', 'rolled_back']);
+    expect(result.error!.message).toMatch(/Left to undo by hand: irreversible, a/);
+    expect(result.error!.details).toMatchObject({ leftToUndo: ['irreversible', 'a'] });
   });
 });

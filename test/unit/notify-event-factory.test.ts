@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
-import { EVENT_TYPES } from '../../src/engine/events.js';
+import { FakeClock } from '../helpers/fakes.js';
+import { EVENT_TYPES } from '../../src/core/maintenance-event.js';
 import { RolledBackError } from '../../src/errors.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
-import { clearSecrets, registerSecret } from '../../src/output/redact.js';
+import { clearSecrets, registerSecret } from '../../src/support/redact.js';
 import { parsePlanText } from '../../src/plan/loader.js';
 
 const plan = parsePlanText(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/engine/clock.js';
+import { FakeClock } from '../helpers/fakes.js';
 import {
   ChannelGoneError,
   DeliveryError,
@@ -8,8 +8,8 @@ import {
 } from '../../src/notify/channel.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
 import { deliver, deliveryBudgetMs, isDisabled } from '../../src/notify/notifier.js';
-import { createMemoryLogger } from '../../src/output/logger.js';
-import { registerSecret } from '../../src/output/redact.js';
+import { createMemoryLogger } from '../../src/support/logger.js';
+import { registerSecret } from '../../src/support/redact.js';
 import { parsePlanText } from '../../src/plan/loader.js';
 
 const plan = parsePlanText(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
-import { clearSecrets, redact } from '../../src/output/redact.js';
+import { clearSecrets, redact } from '../../src/support/redact.js';
 import { parsePlanText } from '../../src/plan/loader.js';
 import { findSecrets } from '../../src/plan/secrets.js';
 

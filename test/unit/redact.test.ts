@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clearSecrets, redact, redactDeep, registerSecret } from '../../src/output/redact.js';
+import { clearSecrets, redact, redactDeep, registerSecret } from '../../src/support/redact.js';
 
 beforeEach(() => clearSecrets());
 

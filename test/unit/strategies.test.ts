@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { defaultPorts } from '../../src/core/default-ports.js';
+import { preflight } from '../../src/core/preflight.js';
 import { InputError } from '../../src/errors.js';
-import { parsePlanText } from '../../src/plan/loader.js';
-import { assertSupported } from '../../src/strategies/index.js';
+import { parsePlanText, type LoadedPlan } from '../../src/plan/loader.js';
+import { createMemoryLogger } from '../../src/support/logger.js';
+import { FakeClock, fakePorts } from '../helpers/fakes.js';
 
 const head = `version: 1
 name: s
@@ -9,9 +12,16 @@ window: { timezone: UTC, days: [daily], start: "00:00", duration: 2h }
 database: { engine: pglite, url: "memory://" }
 `;
 
-function codeOf(fn: () => void): string | undefined {
+const loaded = (text: string): LoadedPlan => ({
+  plan: parsePlanText(text, 'p.yaml'),
+  path: 'p.yaml',
+  file: '/tmp/p.yaml',
+  dir: '/tmp',
+});
+
+async function codeOf(p: Promise<void>): Promise<string | undefined> {
   try {
-    fn();
+    await p;
   } catch (error) {
     expect(error).toBeInstanceOf(InputError);
     return (error as InputError).code;
@@ -19,24 +29,28 @@ function codeOf(fn: () => void): string | undefined {
   return undefined;
 }
 
-describe('assertSupported', () => {
-  it('accepts the in-place strategy without a fleet', () => {
-    expect(codeOf(() => assertSupported(parsePlanText(head, 'p.yaml')))).toBeUndefined();
-    expect(
-      codeOf(() => assertSupported(parsePlanText(`${head}strategy: { kind: in-place }\n`, 'p.yaml'))),
-    ).toBeUndefined();
+const real = () => defaultPorts({ logger: createMemoryLogger() });
+
+describe('preflight (the real ports: what this version cannot do is refused before anything opens)', () => {
+  it('accepts the in-place strategy without a fleet', async () => {
+    expect(await codeOf(preflight(real(), loaded(head)))).toBeUndefined();
+    expect(await codeOf(preflight(real(), loaded(`${head}strategy: { kind: in-place }\n`)))).toBeUndefined();
   });
 
-  it('refuses a fleet it would otherwise silently skip', () => {
-    const plan = parsePlanText(`${head}fleet: { provider: command, deploy: "./deploy.sh" }\n`, 'p.yaml');
-    expect(codeOf(() => assertSupported(plan))).toBe('FLEET_UNSUPPORTED');
+  it('refuses a fleet it would otherwise silently skip', async () => {
+    const plan = loaded(`${head}fleet: { provider: command, deploy: "./deploy.sh" }\n`);
+    expect(await codeOf(preflight(real(), plan))).toBe('FLEET_UNSUPPORTED');
   });
 
-  it('refuses clone-freeze until it exists', () => {
-    const plan = parsePlanText(
-      `${head}strategy: { kind: clone-freeze, clone: { method: template } }\n`,
-      'p.yaml',
-    );
-    expect(codeOf(() => assertSupported(plan))).toBe('STRATEGY_UNSUPPORTED');
+  it('refuses clone-freeze until it exists', async () => {
+    const plan = loaded(`${head}strategy: { kind: clone-freeze, clone: { method: template } }\n`);
+    expect(await codeOf(preflight(real(), plan))).toBe('STRATEGY_UNSUPPORTED');
+  });
+
+  it('asks the fleet port, so a host with a fleet provider accepts the plan', async () => {
+    const ports = fakePorts({ clock: new FakeClock('2026-11-29T10:00:00Z') });
+    const plan = loaded(`${head}fleet: { provider: command, deploy: "./deploy.sh" }\n`);
+    expect(await codeOf(preflight(ports, plan))).toBeUndefined();
+    expect((ports.fleet as unknown as { opened: number }).opened).toBe(1);
   });
 });

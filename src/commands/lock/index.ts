@@ -1,6 +1,6 @@
 import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
-import { lockReport, type LockReport } from '../../db/lock-status.js';
+import type { LockReport } from '../../core/inspect/lock.js';
 import { loadPlan } from '../../plan/loader.js';
 import { bold, green, yellow } from '../../output/style.js';
 
@@ -17,7 +17,7 @@ export default class Lock extends MaintCommand<LockReport> {
 
   async execute(): Promise<LockReport> {
     const { args } = await this.parse(Lock);
-    return lockReport(await loadPlan(args.plan), { logger: this.logger });
+    return this.core().lock(await loadPlan(args.plan));
   }
 
   protected override toSuccessJson(result: LockReport): unknown {

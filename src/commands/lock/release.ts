@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
-import { releaseLockById, type ReleaseReport } from '../../db/lock-status.js';
+import type { ReleaseReport } from '../../core/inspect/lock.js';
 import { loadPlan } from '../../plan/loader.js';
 
 export default class LockRelease extends MaintCommand<ReleaseReport> {
@@ -20,7 +20,7 @@ export default class LockRelease extends MaintCommand<ReleaseReport> {
 
   async execute(): Promise<ReleaseReport> {
     const { args, flags } = await this.parse(LockRelease);
-    return releaseLockById(await loadPlan(args.plan), flags['lock-id'], { logger: this.logger });
+    return this.core().releaseLock(await loadPlan(args.plan), flags['lock-id']);
   }
 
   protected override toSuccessJson(result: ReleaseReport): unknown {

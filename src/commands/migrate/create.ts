@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
 import { loadPlan } from '../../plan/loader.js';
-import { createMigration, type CreatedMigration } from '../../migrations/index.js';
+import type { CreatedMigration } from '../../core/migrate/migrate.js';
 
 export default class MigrateCreate extends MaintCommand<CreatedMigration> {
   static override summary = 'Create the next numbered migration (an empty .sql and .down.sql).';
@@ -16,7 +16,7 @@ export default class MigrateCreate extends MaintCommand<CreatedMigration> {
 
   async execute(): Promise<CreatedMigration> {
     const { args } = await this.parse(MigrateCreate);
-    return createMigration(await loadPlan(args.plan), args.name);
+    return this.core().createMigration(await loadPlan(args.plan), args.name);
   }
 
   protected override toSuccessJson(result: CreatedMigration): unknown {

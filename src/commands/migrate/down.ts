@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
 import { loadPlan } from '../../plan/loader.js';
-import { migrateDown, type MigrateResult } from '../../migrations/index.js';
+import type { MigrateResult } from '../../core/migrate/migrate.js';
 import { bold, green } from '../../output/style.js';
 
 export default class MigrateDown extends MaintCommand<MigrateResult> {
@@ -29,11 +29,7 @@ export default class MigrateDown extends MaintCommand<MigrateResult> {
   async execute(): Promise<MigrateResult> {
     const { args, flags } = await this.parse(MigrateDown);
     const loaded = await loadPlan(args.plan);
-    return migrateDown(loaded, {
-      to: flags.to === '0' ? 0 : flags.to,
-      wait: flags.wait,
-      logger: this.logger,
-    });
+    return this.core().migrateDown(loaded, { to: flags.to === '0' ? 0 : flags.to, wait: flags.wait });
   }
 
   protected override toSuccessJson(result: MigrateResult): unknown {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
 import { loadPlan } from '../../plan/loader.js';
-import { migrate, type MigrateResult } from '../../migrations/index.js';
+import type { MigrateResult } from '../../core/migrate/migrate.js';
 import { bold, green } from '../../output/style.js';
 
 export default class Migrate extends MaintCommand<MigrateResult> {
@@ -30,14 +30,7 @@ export default class Migrate extends MaintCommand<MigrateResult> {
   async execute(): Promise<MigrateResult> {
     const { args, flags } = await this.parse(Migrate);
     const loaded = await loadPlan(args.plan);
-    return migrate(loaded, {
-      wait: flags.wait,
-      logger: this.logger,
-      onProgress: (p) => {
-        if (p.type === 'retrying') this.logger.warn(`${p.name}: ${p.message ?? 'retrying'}`);
-        else if (p.type === 'migrating') this.logger.info(`${p.name} …`);
-      },
-    });
+    return this.core().migrate(loaded, { wait: flags.wait });
   }
 
   protected override toSuccessJson(result: MigrateResult): unknown {

@@ -1,7 +1,7 @@
 import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
 import { loadPlan } from '../../plan/loader.js';
-import { migrationStatus, type MigrationStatus } from '../../migrations/index.js';
+import type { MigrationStatus } from '../../core/migrate/migrate.js';
 import { bold, dim, yellow } from '../../output/style.js';
 
 export default class MigrateStatus extends MaintCommand<MigrationStatus> {
@@ -16,7 +16,7 @@ export default class MigrateStatus extends MaintCommand<MigrationStatus> {
 
   async execute(): Promise<MigrationStatus> {
     const { args } = await this.parse(MigrateStatus);
-    return migrationStatus(await loadPlan(args.plan), { logger: this.logger });
+    return this.core().migrationStatus(await loadPlan(args.plan));
   }
 
   protected override toSuccessJson(result: MigrationStatus): unknown {

@@ -1,5 +1,5 @@
 import type { AnalyzeOptions } from '../../db/database.js';
-import type { Step } from '../../engine/step.js';
+import type { Step } from '../../core/engine/step.js';
 import type { AnalyzeConfig } from '../../plan/schema.js';
 
 export function analyzeOptions(config: AnalyzeConfig): Omit<AnalyzeOptions, 'signal'> | null {
@@ -18,7 +18,6 @@ export function analyzeStep(options: Omit<AnalyzeOptions, 'signal'>): Step {
     defaultEstimateMs: 5000,
     defaultRollbackMs: 0,
     async run(ctx) {
-      if (!ctx.db) throw new Error('analyze needs a database');
       const report = await ctx.db.analyze({ ...options, signal: ctx.signal });
       return {
         summary: `${report.tables.length} table${report.tables.length === 1 ? '' : 's'} analyzed`,

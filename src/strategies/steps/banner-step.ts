@@ -1,18 +1,19 @@
-import type { Step } from '../../engine/step.js';
+import type { Step } from '../../core/engine/step.js';
 import { writeBanners, type BannerState } from '../../notify/banner.js';
 import type { Plan } from '../../plan/schema.js';
 import type { WindowInstance } from '../../window/window.js';
 
 export interface BannerStepOptions {
   plan: Plan;
-  planDir: string;
+  /** The plan's folder: banner files resolve from it. */
+  dir: string;
   /** The window the banner announces. */
   window: WindowInstance;
 }
 
 function write(options: BannerStepOptions, state: BannerState) {
   return async () => {
-    const written = await writeBanners(options.plan, options.planDir, state, options.window);
+    const written = await writeBanners(options.plan, options.dir, state, options.window);
     return {
       summary: `banner ${state} (${written.length} file${written.length === 1 ? '' : 's'})`,
       files: written.map((w) => w.file),

@@ -1,13 +1,16 @@
-import { readCheck } from '../../engine/checks.js';
-import type { Step } from '../../engine/step.js';
+import { readCheck } from '../../core/engine/checks.js';
+import { BASELINE, type Baseline } from '../../core/engine/state.js';
+import type { Step } from '../../core/engine/step.js';
 import { RolledBackError } from '../../errors.js';
+import { act, hint } from '../../hints.js';
 import type { Migrator } from '../../migrations/migrator.js';
 import type { CheckConfig } from '../../plan/schema.js';
 
 /**
  * Captures what the run must be able to return to and compare with: the newest applied
- * migration and every integrity check's value. Journaled before anything is migrated; a
- * resumed run reuses the interrupted run's baseline instead of measuring a half-migrated state.
+ * migration and every integrity check's value. Journaled (run state) before anything is
+ * migrated; a resumed run reuses the interrupted run's baseline instead of measuring a
+ * half-migrated state.
  */
 export function baselineStep(options: { migrator: Migrator; checks: readonly CheckConfig[] }): Step {
   return {
@@ -15,9 +18,8 @@ export function baselineStep(options: { migrator: Migrator; checks: readonly Che
     defaultEstimateMs: 200 + 200 * options.checks.length,
     defaultRollbackMs: 0,
     async run(ctx) {
-      if (ctx.state.baseline)
-        return { summary: "reused the interrupted run's baseline", reused: true, ...ctx.state.baseline };
-      if (!ctx.db) throw new Error('the baseline needs a database');
+      const known = ctx.state.get(BASELINE);
+      if (known) return { summary: "reused the interrupted run's baseline", reused: true, ...known };
       const applied = await options.migrator.applied();
       const checks: Record<string, string | null> = {};
       // Only `unchanged` needs a before-value; other checks may query tables the run creates.
@@ -30,13 +32,16 @@ export function baselineStep(options: { migrator: Migrator; checks: readonly Che
             `integrity check "${check.name}" (expect: unchanged) could not be read before the run: ${(error as Error).message}`,
             {
               cause: error,
-              hint: 'An `unchanged` check needs its table before the run: apply the migration that creates it first (`maint migrate PLAN`), or use an exact value or a comparison.',
+              hint: hint(
+                'An `unchanged` check needs its table before the run: apply the migration that creates it first ({migrate}), or use an exact value or a comparison.',
+                { migrate: act('migrate', ctx.plan.path) },
+              ),
             },
           );
         }
       }
-      const baseline = { appliedBefore: applied.at(-1)?.name ?? null, checks };
-      await ctx.state.saveBaseline(baseline);
+      const baseline: Baseline = { appliedBefore: applied.at(-1)?.name ?? null, checks };
+      await ctx.state.set(BASELINE, baseline);
       return {
         summary: `${Object.keys(checks).length} check value${Object.keys(checks).length === 1 ? '' : 's'} recorded`,
         ...baseline,

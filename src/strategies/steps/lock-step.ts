@@ -1,4 +1,5 @@
-import type { Step } from '../../engine/step.js';
+import { describeHolder } from '../../db/identity.js';
+import type { Step } from '../../core/engine/step.js';
 
 /**
  * Holds the single-runner lock for the whole run. The run takes the lock before it reads the
@@ -11,11 +12,9 @@ export function lockStep(): Step {
     defaultEstimateMs: 200,
     defaultRollbackMs: 0,
     async run(ctx) {
-      await ctx.lock?.verify();
-      const h = ctx.lock?.holder;
-      return h
-        ? { summary: `held by ${h.host} pid ${h.pid}`, lockId: h.lockId, host: h.host, pid: h.pid }
-        : { summary: 'no lock (no database)' };
+      await ctx.lock.verify();
+      const h = ctx.lock.holder;
+      return { summary: `held by ${describeHolder(h)}`, lockId: h.lockId, host: h.host, pid: h.pid };
     },
     async rollback() {
       return { summary: 'released when the run ends' };

@@ -1,5 +1,30 @@
-import type { Step } from '../../engine/step.js';
-import type { Migrator } from '../../migrations/migrator.js';
+import { BASELINE } from '../../core/engine/state.js';
+import type { Step, StepContext } from '../../core/engine/step.js';
+import { act, hint } from '../../hints.js';
+import type { MigrationProgress, Migrator } from '../../migrations/migrator.js';
+
+/** Migration progress as coded events (`migration.migrated`...), with a line for people. */
+function reporter(ctx: StepContext) {
+  return (p: MigrationProgress) => {
+    const ms = p.durationMs !== undefined ? ` (${p.durationMs}ms)` : '';
+    switch (p.type) {
+      case 'migrating':
+        return ctx.report('migration.migrating', p, `migrating ${p.name}`);
+      case 'migrated':
+        return ctx.report('migration.migrated', p, `migrated ${p.name}${ms}`);
+      case 'reverting':
+        return ctx.report('migration.reverting', p, `reverting ${p.name}`);
+      case 'reverted':
+        return ctx.report('migration.reverted', p, `reverted ${p.name}${ms}`);
+      case 'retrying':
+        return ctx.report(
+          'migration.retrying',
+          p,
+          `${p.name}: lock timeout, retry ${p.attempt ?? ''}`.trim(),
+        );
+    }
+  };
+}
 
 /**
  * Applies the pending migrations (each under the migrator's lock timeout and retries). Rollback
@@ -12,17 +37,20 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
     name: 'migrate',
     defaultEstimateMs: estimate,
     defaultRollbackMs: estimate,
+    rollbackFailedHint: hint(
+      'Inspect with {status}, fix the down migration or revert by hand ({down}), then {run} rolls the rest back.',
+      {
+        status: act('migrate status'),
+        down: act('migrate down', undefined, { to: 'NAME' }),
+        run: act('run'),
+      },
+    ),
     async run(ctx) {
       const applied = await options.migrator.up({
         signal: ctx.signal,
         // The lock is re-checked before every migration, not only before the step.
-        beforeMigration: async () => ctx.lock?.verify(),
-        onProgress: (p) => {
-          if (p.type === 'migrated')
-            ctx.progress(`migrated ${p.name}${p.durationMs !== undefined ? ` (${p.durationMs}ms)` : ''}`);
-          else if (p.type === 'retrying')
-            ctx.progress(`${p.name}: lock timeout, retry ${p.attempt ?? ''}`.trim());
-        },
+        beforeMigration: async () => ctx.lock.verify(),
+        onProgress: reporter(ctx),
       });
       const names = applied.map((m) => m.name);
       return {
@@ -32,13 +60,12 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
     },
     async rollback(ctx) {
       // Without a baseline nothing was migrated (the baseline step precedes this one).
-      if (!ctx.state.baseline) return { summary: 'nothing to revert', reverted: [] };
+      const baseline = ctx.state.get(BASELINE);
+      if (!baseline) return { summary: 'nothing to revert', reverted: [] };
       const reverted = await options.migrator.down({
-        to: ctx.state.baseline.appliedBefore ?? 0,
+        to: baseline.appliedBefore ?? 0,
         signal: ctx.signal,
-        onProgress: (p) => {
-          if (p.type === 'reverted') ctx.progress(`reverted ${p.name}`);
-        },
+        onProgress: reporter(ctx),
       });
       const names = reverted.map((m) => m.name);
       return {

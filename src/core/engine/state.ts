@@ -1,0 +1,50 @@
+/**
+ * Journaled run state. Steps keep what a later step, a resumed run or a rollback must know
+ * (the baseline, the release the fleet served, which clone exists, when a freeze began) under
+ * typed keys; every `set` is written to the run's journal row before it returns.
+ */
+
+/** A typed key; the type parameter is what `get` returns. */
+export interface StateKey<T> {
+  readonly name: string;
+  /** Never set: carries T for the compiler. */
+  readonly __type?: T;
+}
+
+export function stateKey<T>(name: string): StateKey<T> {
+  return { name };
+}
+
+export interface RunState {
+  get<T>(key: StateKey<T>): T | undefined;
+  /** Journal `value` under `key` (awaited: once it returns, a crash cannot lose it). */
+  set<T>(key: StateKey<T>, value: T): Promise<void>;
+  /** Everything set so far (what the journal holds). */
+  snapshot(): Record<string, unknown>;
+}
+
+/** State over a plain object; `persist` journals the whole object after each change. */
+export function createRunState(
+  initial: Record<string, unknown> | null,
+  persist: (key: string, state: Record<string, unknown>) => Promise<void>,
+): RunState {
+  const values: Record<string, unknown> = { ...(initial ?? {}) };
+  return {
+    get: <T>(key: StateKey<T>) => values[key.name] as T | undefined,
+    async set(key, value) {
+      values[key.name] = value;
+      await persist(key.name, { ...values });
+    },
+    snapshot: () => ({ ...values }),
+  };
+}
+
+/** What a run knows before it changes anything; a resumed run reuses it. */
+export interface Baseline {
+  /** Newest migration applied before the run, or null when none was. */
+  appliedBefore: string | null;
+  /** Value of each integrity check before the run (first column of the first row, as text). */
+  checks: Record<string, string | null>;
+}
+
+export const BASELINE = stateKey<Baseline>('baseline');

@@ -1,0 +1,88 @@
+/**
+ * `maint gate`: may a deploy proceed now? Refused while a run is in progress or was interrupted,
+ * while the lock is held, and when the deploy would apply migrations outside the window. A
+ * closed window alone does not refuse: the window guards changes to the database, and a deploy
+ * with nothing pending changes only the application.
+ */
+import type { LockHolder } from '../../db/database.js';
+import { describeHolder } from '../../db/identity.js';
+import type { LoadedPlan } from '../../plan/loader.js';
+import { windowStatus } from '../../window/window.js';
+import { nextWindowAfter } from '../engine/guard.js';
+import type { Ports } from '../ports.js';
+import { withSnapshot } from './snapshot.js';
+
+export const GATE_REASONS = [
+  'ALLOWED',
+  'RUN_IN_PROGRESS',
+  'RUN_INTERRUPTED',
+  'LOCK_HELD',
+  'MIGRATIONS_OUTSIDE_WINDOW',
+] as const;
+export type GateReason = (typeof GATE_REASONS)[number];
+
+export interface GateResult {
+  plan: string;
+  allowed: boolean;
+  reason: GateReason;
+  message: string;
+  window: { open: boolean; remainingSeconds: number | null; next: string | null };
+  pending: string[];
+  lock: LockHolder | null;
+  run: { runId: string; status: string; startedAt: string } | null;
+  error: null;
+}
+
+export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult> {
+  const { plan } = loaded;
+  const now = ports.clock.now();
+  const status = windowStatus(plan.window, now, 1);
+  const next = nextWindowAfter(plan.window, now);
+  return withSnapshot(ports, loaded, async ({ journal, pending, lock }) => {
+    const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
+    const base = {
+      plan: plan.name,
+      window: {
+        open: status.open,
+        remainingSeconds: status.remainingSeconds,
+        next: next?.start.toISOString() ?? null,
+      },
+      pending: pending.map((p) => p.name),
+      lock,
+      run: interrupted
+        ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
+        : null,
+      error: null,
+    } as const;
+    const refuse = (reason: GateReason, message: string): GateResult => ({
+      ...base,
+      allowed: false,
+      reason,
+      message,
+    });
+    if (interrupted) {
+      if (lock)
+        return refuse('RUN_IN_PROGRESS', `run ${interrupted.runId} is in progress (${describeHolder(lock)})`);
+      return refuse(
+        'RUN_INTERRUPTED',
+        `run ${interrupted.runId} was interrupted; \`maint run ${loaded.path}\` resumes or rolls it back`,
+      );
+    }
+    if (lock) return refuse('LOCK_HELD', `the lock is held by ${describeHolder(lock)}`);
+    if (pending.length > 0 && !status.open) {
+      return refuse(
+        'MIGRATIONS_OUTSIDE_WINDOW',
+        `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending and the window is closed${next ? `; next window ${next.start.toISOString()}` : ''}`,
+      );
+    }
+    return {
+      ...base,
+      allowed: true,
+      reason: 'ALLOWED',
+      message:
+        pending.length > 0
+          ? `the window is open for ${pending.length} pending migration(s)`
+          : 'nothing is pending and no run is in progress',
+    };
+  });
+}

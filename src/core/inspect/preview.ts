@@ -1,0 +1,136 @@
+/**
+ * `maint plan`: what `maint run` would do now — window state, pending migrations, checks, the
+ * ordered steps with their estimates against the time left — without changing anything.
+ */
+import type { LockHolder } from '../../db/database.js';
+import { describeHolder } from '../../db/identity.js';
+import { LockHeldError, WindowError } from '../../errors.js';
+import { act, hint } from '../../hints.js';
+import type { MigrationInfo } from '../../migrations/migrator.js';
+import { formatDuration } from '../../plan/duration.js';
+import type { LoadedPlan } from '../../plan/loader.js';
+import { buildSteps, strategyKind } from '../../strategies/index.js';
+import { formatLocal, windowStatus } from '../../window/window.js';
+import { estimateSteps } from '../engine/estimates.js';
+import { checkTime, describeNext, nextWindowAfter } from '../engine/guard.js';
+import type { Ports } from '../ports.js';
+import { preflight } from '../preflight.js';
+import { errorJson, type ErrorJson } from '../result.js';
+import { withSnapshot } from './snapshot.js';
+
+export interface PlanPreview {
+  plan: string;
+  runId: null;
+  /** `would_run`: `maint run` would start now; `nothing_pending`: it would finish at once. */
+  status: 'would_run' | 'nothing_pending' | 'refused' | 'locked';
+  strategy: string;
+  steps: Array<{
+    name: string;
+    status: 'planned';
+    durationMs: null;
+    estimateMs: number;
+    rollbackEstimateMs: number;
+    source: string;
+  }>;
+  totalEstimateMs: number;
+  notifications: [];
+  error: ErrorJson | null;
+  window: {
+    open: boolean;
+    remainingSeconds: number | null;
+    current: { start: string; end: string } | null;
+    next: { start: string; end: string; startLocal: string } | null;
+  };
+  pending: MigrationInfo[];
+  checks: Array<{ name: string; expect: string | number }>;
+  lock: LockHolder | null;
+  /** An interrupted run `maint run` would resume or roll back first. */
+  interruptedRun: { runId: string; status: string; startedAt: string } | null;
+}
+
+export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<PlanPreview> {
+  const { plan } = loaded;
+  await preflight(ports, loaded);
+  const now = ports.clock.now();
+  const status = windowStatus(plan.window, now, 1);
+  const next = nextWindowAfter(plan.window, now);
+  return withSnapshot(ports, loaded, async ({ journal, migrator, pending, lock }) => {
+    const span = status.current ?? next ?? { start: now, end: now };
+    const steps = buildSteps({ loaded, migrator, pendingCount: pending.length, window: span });
+    const estimates = estimateSteps(steps, {
+      planEstimateMs: plan.estimate,
+      history: await journal.history(plan.name, 200),
+    });
+    const total = estimates.reduce((s, e) => s + e.runMs, 0);
+    const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
+    // checkTime treats a null window as an emergency run; for a preview, closed means refused.
+    const verdict = status.current
+      ? checkTime(plan.window, status.current, now, total, `the run (estimate ${formatDuration(total)})`)
+      : ({
+          ok: false,
+          code: 'WINDOW_CLOSED',
+          message: `the maintenance window is closed now; ${describeNext(plan.window, next)}`,
+        } as const);
+    const preview: PlanPreview = {
+      plan: plan.name,
+      runId: null,
+      status: 'would_run',
+      strategy: strategyKind(plan),
+      steps: steps.map((s, i) => ({
+        name: s.name,
+        status: 'planned',
+        durationMs: null,
+        estimateMs: estimates[i]!.runMs,
+        rollbackEstimateMs: estimates[i]!.rollbackMs,
+        source: estimates[i]!.source,
+      })),
+      totalEstimateMs: total,
+      notifications: [],
+      error: null,
+      window: {
+        open: status.open,
+        remainingSeconds: status.remainingSeconds,
+        current: status.current
+          ? { start: status.current.start.toISOString(), end: status.current.end.toISOString() }
+          : null,
+        next: next
+          ? {
+              start: next.start.toISOString(),
+              end: next.end.toISOString(),
+              startLocal: formatLocal(next.start, plan.window.timezone),
+            }
+          : null,
+      },
+      pending,
+      checks: plan.checks.map((c) => ({ name: c.name, expect: c.expect })),
+      lock,
+      interruptedRun: interrupted
+        ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
+        : null,
+    };
+    if (!verdict.ok) {
+      preview.status = 'refused';
+      preview.error = errorJson(
+        new WindowError(verdict.code, verdict.message, {
+          hint: hint('Run {run} in the next window; {window} lists them.', {
+            run: act('run', loaded.path),
+            window: act('window', loaded.path),
+          }),
+        }),
+      );
+    } else if (lock) {
+      preview.status = 'locked';
+      preview.error = errorJson(
+        new LockHeldError(`the lock is held by ${describeHolder(lock)}`, {
+          hint: hint('See {status} and {lock}.', {
+            status: act('status', loaded.path),
+            lock: act('lock', loaded.path),
+          }),
+        }),
+      );
+    } else if (pending.length === 0 && !interrupted) {
+      preview.status = 'nothing_pending';
+    }
+    return preview;
+  });
+}

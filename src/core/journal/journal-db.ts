@@ -1,0 +1,95 @@
+/** The journal in the plan's database (tables created on first use). */
+import type { Database } from '../../db/database.js';
+import type { Journal, RunPatch, RunRecord, StepRecord } from './journal.js';
+import { UNFINISHED } from './journal.js';
+import {
+  addStateColumnSql,
+  createJournalSql,
+  journalColumnsSql,
+  insertRunSql,
+  RUNS_TABLE,
+  runFromRow,
+  selectHistorySql,
+  selectRunsSql,
+  selectStepsSql,
+  STEPS_TABLE,
+  stepFromRow,
+  updateRunSql,
+  upsertStepSql,
+} from './journal-sql.js';
+import { redactDeep } from '../../support/redact.js';
+
+export class DatabaseJournal implements Journal {
+  readonly kind = 'database' as const;
+  private known = false;
+  private upgraded = false;
+
+  constructor(private readonly db: Database) {}
+
+  async exists(): Promise<boolean> {
+    if (this.known) return true;
+    const tables = await this.db.listTables();
+    this.known = tables.includes(RUNS_TABLE) && tables.includes(STEPS_TABLE);
+    return this.known;
+  }
+
+  async ensure(): Promise<void> {
+    if (await this.exists()) {
+      await this.upgrade();
+      return;
+    }
+    for (const sql of createJournalSql(this.db.dialect)) await this.db.query(sql);
+    this.known = true;
+    this.upgraded = true;
+  }
+
+  /** Add what later versions of the journal need to tables an older maint created. */
+  private async upgrade(): Promise<void> {
+    if (this.upgraded) return;
+    const s = journalColumnsSql(this.db.dialect);
+    const columns = (await this.db.query<{ name: string }>(s.sql, s.params)).map((r) =>
+      String(r.name).toLowerCase(),
+    );
+    if (!columns.includes('state')) await this.db.query(addStateColumnSql(this.db.dialect));
+    this.upgraded = true;
+  }
+
+  async insertRun(run: RunRecord): Promise<void> {
+    const s = insertRunSql(this.db.dialect, redactDeep(run));
+    await this.db.query(s.sql, s.params);
+  }
+
+  async updateRun(runId: string, patch: RunPatch): Promise<void> {
+    const s = updateRunSql(this.db.dialect, runId, redactDeep(patch));
+    if (s) await this.db.query(s.sql, s.params);
+  }
+
+  async putStep(step: StepRecord): Promise<void> {
+    const s = upsertStepSql(this.db.dialect, redactDeep(step));
+    await this.db.query(s.sql, s.params);
+  }
+
+  async unfinished(plan: string): Promise<RunRecord[]> {
+    if (!(await this.exists())) return [];
+    const s = selectRunsSql(this.db.dialect, plan, { statuses: UNFINISHED, limit: 20 });
+    return (await this.db.query(s.sql, s.params)).map(runFromRow);
+  }
+
+  async runs(plan: string, limit: number): Promise<RunRecord[]> {
+    if (!(await this.exists())) return [];
+    const s = selectRunsSql(this.db.dialect, plan, { limit });
+    return (await this.db.query(s.sql, s.params)).map(runFromRow);
+  }
+
+  async steps(runId: string): Promise<StepRecord[]> {
+    if (!(await this.exists())) return [];
+    const s = selectStepsSql(this.db.dialect, runId);
+    return (await this.db.query(s.sql, s.params)).map(stepFromRow);
+  }
+
+  async history(plan: string, limit: number): Promise<StepRecord[]> {
+    if (!(await this.exists())) return [];
+    const s = selectHistorySql(this.db.dialect, plan, limit);
+    return (await this.db.query(s.sql, s.params)).map(stepFromRow);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * SQL of the database journal, per dialect. Pure functions returning text and parameters, so
+ * unit tests assert the exact SQL. Times are stored as ISO-8601 UTC text: it sorts, and it reads
+ * back the same from every driver and server time zone.
+ */
+import type { Dialect } from '../../db/database.js';
+import type { RunPatch, RunRecord, StepRecord } from './journal.js';
+
+export const RUNS_TABLE = 'maint_runs';
+export const STEPS_TABLE = 'maint_run_steps';
+
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+}
+
+export function quoteIdent(dialect: Dialect, name: string): string {
+  return dialect === 'mysql' ? '`' + name.replace(/`/g, '``') + '`' : '"' + name.replace(/"/g, '""') + '"';
+}
+
+function placeholders(dialect: Dialect, count: number, from = 1): string[] {
+  return Array.from({ length: count }, (_, i) => (dialect === 'mysql' ? '?' : `$${from + i}`));
+}
+
+const RUN_COLUMNS: Array<[keyof RunRecord, string]> = [
+  ['runId', 'run_id'],
+  ['plan', 'plan'],
+  ['status', 'status'],
+  ['startedAt', 'started_at'],
+  ['finishedAt', 'finished_at'],
+  ['host', 'host'],
+  ['pid', 'pid'],
+  ['emergencyReason', 'emergency_reason'],
+  ['windowStart', 'window_start'],
+  ['windowEnd', 'window_end'],
+  ['resumedFrom', 'resumed_from'],
+  ['state', 'state'],
+  ['error', 'error'],
+  ['note', 'note'],
+  ['notifications', 'notifications'],
+];
+const JSON_RUN_FIELDS = new Set<keyof RunRecord>(['state', 'error', 'notifications']);
+
+const STEP_COLUMNS: Array<[keyof StepRecord, string]> = [
+  ['runId', 'run_id'],
+  ['seq', 'seq'],
+  ['name', 'name'],
+  ['status', 'status'],
+  ['startedAt', 'started_at'],
+  ['finishedAt', 'finished_at'],
+  ['durationMs', 'duration_ms'],
+  ['rollbackMs', 'rollback_ms'],
+  ['detail', 'detail'],
+];
+
+/** Statements creating the journal when missing (idempotent). */
+export function createJournalSql(dialect: Dialect): string[] {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const text = dialect === 'mysql' ? 'longtext' : 'text';
+  const runs = `create table if not exists ${q(RUNS_TABLE)} (
+  ${q('run_id')} varchar(64) not null primary key,
+  ${q('plan')} varchar(100) not null,
+  ${q('status')} varchar(20) not null,
+  ${q('started_at')} varchar(32) not null,
+  ${q('finished_at')} varchar(32),
+  ${q('host')} varchar(255) not null,
+  ${q('pid')} integer not null,
+  ${q('emergency_reason')} ${text},
+  ${q('window_start')} varchar(32),
+  ${q('window_end')} varchar(32),
+  ${q('resumed_from')} varchar(64),
+  ${q('state')} ${text},
+  ${q('error')} ${text},
+  ${q('note')} ${text},
+  ${q('notifications')} ${text}${dialect === 'mysql' ? `,\n  key ${q('maint_runs_plan_started')} (${q('plan')}, ${q('started_at')})` : ''}
+)`;
+  const steps = `create table if not exists ${q(STEPS_TABLE)} (
+  ${q('run_id')} varchar(64) not null,
+  ${q('seq')} integer not null,
+  ${q('name')} varchar(100) not null,
+  ${q('status')} varchar(20) not null,
+  ${q('started_at')} varchar(32),
+  ${q('finished_at')} varchar(32),
+  ${q('duration_ms')} integer,
+  ${q('rollback_ms')} integer,
+  ${q('detail')} ${text},
+  primary key (${q('run_id')}, ${q('seq')})
+)`;
+  const out = [runs, steps];
+  if (dialect === 'postgres') {
+    out.push(
+      `create index if not exists ${q('maint_runs_plan_started')} on ${q(RUNS_TABLE)} (${q('plan')}, ${q('started_at')})`,
+    );
+  }
+  return out;
+}
+
+function toColumnValue(field: string, value: unknown, jsonFields: Set<string>): unknown {
+  if (value === undefined || value === null) return null;
+  return jsonFields.has(field) ? JSON.stringify(value) : value;
+}
+
+export function insertRunSql(dialect: Dialect, run: RunRecord): SqlStatement {
+  const cols = RUN_COLUMNS.map(([, c]) => quoteIdent(dialect, c)).join(', ');
+  const params = RUN_COLUMNS.map(([f]) => toColumnValue(f, run[f], JSON_RUN_FIELDS as Set<string>));
+  return {
+    sql: `insert into ${quoteIdent(dialect, RUNS_TABLE)} (${cols}) values (${placeholders(dialect, params.length).join(', ')})`,
+    params,
+  };
+}
+
+export function updateRunSql(dialect: Dialect, runId: string, patch: RunPatch): SqlStatement | null {
+  const fields = RUN_COLUMNS.filter(([f]) => f in patch && f !== 'runId');
+  if (fields.length === 0) return null;
+  const ph = placeholders(dialect, fields.length + 1);
+  const sets = fields.map(([, c], i) => `${quoteIdent(dialect, c)} = ${ph[i]}`).join(', ');
+  const params = fields.map(([f]) =>
+    toColumnValue(f, (patch as Record<string, unknown>)[f], JSON_RUN_FIELDS as Set<string>),
+  );
+  return {
+    sql: `update ${quoteIdent(dialect, RUNS_TABLE)} set ${sets} where ${quoteIdent(dialect, 'run_id')} = ${ph[fields.length]}`,
+    params: [...params, runId],
+  };
+}
+
+export function upsertStepSql(dialect: Dialect, step: StepRecord): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const cols = STEP_COLUMNS.map(([, c]) => q(c));
+  const params = STEP_COLUMNS.map(([f]) => toColumnValue(f, step[f], new Set(['detail'])));
+  const updatable = STEP_COLUMNS.filter(([f]) => f !== 'runId' && f !== 'seq').map(([, c]) => c);
+  const conflict =
+    dialect === 'mysql'
+      ? `on duplicate key update ${updatable.map((c) => `${q(c)} = values(${q(c)})`).join(', ')}`
+      : `on conflict (${q('run_id')}, ${q('seq')}) do update set ${updatable.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`;
+  return {
+    sql: `insert into ${q(STEPS_TABLE)} (${cols.join(', ')}) values (${placeholders(dialect, params.length).join(', ')}) ${conflict}`,
+    params,
+  };
+}
+
+export function selectRunsSql(
+  dialect: Dialect,
+  plan: string,
+  options: { statuses?: readonly string[]; limit: number },
+): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const statuses = options.statuses ?? [];
+  const ph = placeholders(dialect, 1 + statuses.length);
+  const where = [`${q('plan')} = ${ph[0]}`];
+  if (statuses.length > 0) where.push(`${q('status')} in (${ph.slice(1).join(', ')})`);
+  const limit = Math.max(1, Math.floor(options.limit));
+  return {
+    sql: `select * from ${q(RUNS_TABLE)} where ${where.join(' and ')} order by ${q('started_at')} desc, ${q('run_id')} desc limit ${limit}`,
+    params: [plan, ...statuses],
+  };
+}
+
+export function selectStepsSql(dialect: Dialect, runId: string): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  return {
+    sql: `select * from ${q(STEPS_TABLE)} where ${q('run_id')} = ${placeholders(dialect, 1)[0]} order by ${q('seq')}`,
+    params: [runId],
+  };
+}
+
+export function selectHistorySql(dialect: Dialect, plan: string, limit: number): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const ph = placeholders(dialect, 1);
+  return {
+    sql:
+      `select s.* from ${q(STEPS_TABLE)} s join ${q(RUNS_TABLE)} r on r.${q('run_id')} = s.${q('run_id')} ` +
+      `where r.${q('plan')} = ${ph[0]} and (s.${q('duration_ms')} is not null or s.${q('rollback_ms')} is not null) ` +
+      `order by s.${q('finished_at')} desc limit ${Math.max(1, Math.floor(limit))}`,
+    params: [plan],
+  };
+}
+
+function parseJson(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
+  }
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function runFromRow(row: Record<string, unknown>): RunRecord {
+  return {
+    runId: String(row.run_id),
+    plan: String(row.plan),
+    status: String(row.status) as RunRecord['status'],
+    startedAt: String(row.started_at),
+    finishedAt: str(row.finished_at),
+    host: String(row.host),
+    pid: Number(row.pid),
+    emergencyReason: str(row.emergency_reason),
+    windowStart: str(row.window_start),
+    windowEnd: str(row.window_end),
+    resumedFrom: str(row.resumed_from),
+    state: stateFromRow(row),
+    error: parseJson(row.error) as RunRecord['error'],
+    note: str(row.note),
+    notifications: parseJson(row.notifications) as RunRecord['notifications'],
+  };
+}
+
+/** Journals written before run state existed kept only the baseline, in its own column. */
+function stateFromRow(row: Record<string, unknown>): RunRecord['state'] {
+  const state = parseJson(row.state) as RunRecord['state'];
+  if (state) return state;
+  const baseline = parseJson(row.baseline);
+  return baseline ? { baseline } : null;
+}
+
+/** Journals created before run state existed lack the `state` column; it is added on first write. */
+export function journalColumnsSql(dialect: Dialect): SqlStatement {
+  const schema = dialect === 'mysql' ? 'database()' : 'current_schema()';
+  return {
+    sql: `select column_name as ${quoteIdent(dialect, 'name')} from information_schema.columns where table_schema = ${schema} and table_name = ${placeholders(dialect, 1)[0]}`,
+    params: [RUNS_TABLE],
+  };
+}
+
+export function addStateColumnSql(dialect: Dialect): string {
+  const text = dialect === 'mysql' ? 'longtext' : 'text';
+  return `alter table ${quoteIdent(dialect, RUNS_TABLE)} add column ${quoteIdent(dialect, 'state')} ${text}`;
+}
+
+export function stepFromRow(row: Record<string, unknown>): StepRecord {
+  return {
+    runId: String(row.run_id),
+    seq: Number(row.seq),
+    name: String(row.name),
+    status: String(row.status) as StepRecord['status'],
+    startedAt: str(row.started_at),
+    finishedAt: str(row.finished_at),
+    durationMs: num(row.duration_ms),
+    rollbackMs: num(row.rollback_ms),
+    detail: parseJson(row.detail) as StepRecord['detail'],
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The Journal port: every run and every step transition, written before and after each step,
+ * so a run that died can be found and resumed or rolled back. The real one lives in the plan's
+ * own database (`maint_runs`, `maint_run_steps`: journal-db.ts); tests use an in-memory fake.
+ */
+import type { StepStatus } from '../engine/step.js';
+import type { JournalStatus } from '../status.js';
+
+export { UNFINISHED } from '../status.js';
+
+export interface RunRecord {
+  runId: string;
+  plan: string;
+  status: JournalStatus;
+  /** ISO-8601 UTC. */
+  startedAt: string;
+  finishedAt: string | null;
+  host: string;
+  pid: number;
+  /** Set for `--emergency` runs. */
+  emergencyReason: string | null;
+  windowStart: string | null;
+  windowEnd: string | null;
+  /** The interrupted run this one resumed or rolled back. */
+  resumedFrom: string | null;
+  /**
+   * Typed state the run's steps journaled (`state.set`): the baseline, what the fleet served
+   * before, which clone exists... A resumed or rolled-back run reads it back.
+   */
+  state: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+  /** Why the run ended the way it did, for people. */
+  note: string | null;
+  /** Delivery outcomes of the run's events (redacted). */
+  notifications: unknown[] | null;
+}
+
+export interface StepRecord {
+  runId: string;
+  /** Position in the run's step list. */
+  seq: number;
+  name: string;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  rollbackMs: number | null;
+  detail: Record<string, unknown> | null;
+}
+
+export type RunPatch = Partial<Omit<RunRecord, 'runId' | 'plan' | 'startedAt'>>;
+
+export interface Journal {
+  /** `database` for the real one; fakes name themselves. */
+  readonly kind: string;
+  /** Whether the journal has been created (reading never creates it). */
+  exists(): Promise<boolean>;
+  /** Create the tables or file when missing. */
+  ensure(): Promise<void>;
+  insertRun(run: RunRecord): Promise<void>;
+  updateRun(runId: string, patch: RunPatch): Promise<void>;
+  putStep(step: StepRecord): Promise<void>;
+  /** Runs of `plan` still marked running or rolling back, newest first. */
+  unfinished(plan: string): Promise<RunRecord[]>;
+  /** The newest runs of `plan`, newest first. */
+  runs(plan: string, limit: number): Promise<RunRecord[]>;
+  steps(runId: string): Promise<StepRecord[]>;
+  /** Finished step records of past runs of `plan` (for learned estimates), newest first. */
+  history(plan: string, limit: number): Promise<StepRecord[]>;
+}

@@ -1,0 +1,94 @@
+/**
+ * What a run needs before it changes anything: the migrator, the pending migrations, the
+ * journal's history and interrupted runs, the strategy's steps and their estimates. Built once
+ * per run; under the lock only the pending list and the interrupted runs are read again, and
+ * the steps are rebuilt only if what is pending changed meanwhile.
+ */
+import type { Database } from '../../db/database.js';
+import type { MigrationInfo, Migrator } from '../../migrations/migrator.js';
+import type { LoadedPlan } from '../../plan/loader.js';
+import { buildSteps } from '../../strategies/index.js';
+import type { WindowInstance } from '../../window/window.js';
+import { estimateSteps, type StepEstimate } from '../engine/estimates.js';
+import type { Step } from '../engine/step.js';
+import type { Journal, RunRecord, StepRecord } from '../journal/journal.js';
+import type { Ports } from '../ports.js';
+
+export interface Prepared {
+  migrator: Migrator;
+  pending: MigrationInfo[];
+  steps: Step[];
+  estimates: StepEstimate[];
+  /** The window the banner and events name (for an emergency run, its expected span). */
+  span: WindowInstance;
+  /** What the guard enforces: null for an emergency run. */
+  guardWindow: WindowInstance | null;
+  totalMs: number;
+  interrupted: RunRecord | undefined;
+}
+
+interface PrepareInput {
+  ports: Ports;
+  loaded: LoadedPlan;
+  db: Database;
+  journal: Journal;
+  window: WindowInstance | null;
+  emergency: boolean;
+}
+
+export async function prepare(input: PrepareInput): Promise<Prepared> {
+  const migrator = await input.ports.createMigrator(input.db, input.loaded, input.ports.logger);
+  const [pending, history, unfinished] = await Promise.all([
+    migrator.pending(),
+    input.journal.history(input.loaded.plan.name, 200),
+    input.journal.unfinished(input.loaded.plan.name),
+  ]);
+  return plan(input, migrator, pending, history, unfinished[0]);
+}
+
+/** Read again under the lock: only now is the picture authoritative. */
+export async function refresh(input: PrepareInput, prepared: Prepared): Promise<Prepared> {
+  const [pending, unfinished] = await Promise.all([
+    prepared.migrator.pending(),
+    input.journal.unfinished(input.loaded.plan.name),
+  ]);
+  const interrupted = unfinished[0];
+  const same = (a: MigrationInfo[], b: MigrationInfo[]) =>
+    a.length === b.length && a.every((m, i) => m.name === b[i]!.name);
+  if (same(pending, prepared.pending)) return { ...prepared, interrupted };
+  const history = await input.journal.history(input.loaded.plan.name, 200);
+  return plan(input, prepared.migrator, pending, history, interrupted);
+}
+
+function plan(
+  input: PrepareInput,
+  migrator: Migrator,
+  pending: MigrationInfo[],
+  history: StepRecord[],
+  interrupted: RunRecord | undefined,
+): Prepared {
+  const { loaded, window } = input;
+  const now = input.ports.clock.now();
+  // An emergency run's banner announces its expected span, known only once the steps are
+  // estimated: the steps hold this object, and its end is set below, before anything runs.
+  const span: WindowInstance = window ?? { start: now, end: now };
+  const steps = buildSteps({ loaded, migrator, pendingCount: pending.length, window: span });
+  const estimates = estimateSteps(steps, { planEstimateMs: loaded.plan.estimate, history });
+  const totalMs = estimates.reduce((s, e) => s + e.runMs, 0);
+  if (!window) span.end = new Date(now.getTime() + totalMs);
+  return {
+    migrator,
+    pending,
+    steps,
+    estimates,
+    span,
+    guardWindow: input.emergency ? null : window,
+    totalMs,
+    interrupted,
+  };
+}
+
+/** Whether the run has anything to do (an interrupted run aside). */
+export function hasWork(prepared: Prepared): boolean {
+  return prepared.pending.length > 0;
+}

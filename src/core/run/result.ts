@@ -1,0 +1,40 @@
+/** The result of `maint run` (docs/SPEC.md's run shape, plus what the run learned). */
+import type { DeliveryOutcome } from '../../notify/channel.js';
+import type { StepResult } from '../engine/engine.js';
+import type { ErrorJson, WindowJson } from '../result.js';
+import type { RunOutcome } from '../status.js';
+
+export interface StepJson {
+  name: string;
+  status: string;
+  durationMs: number | null;
+  estimateMs: number;
+  /** What the step reported (a failing command's output, the migrations applied...). */
+  detail?: Record<string, unknown> | null;
+}
+
+export interface RunResult {
+  plan: string;
+  runId: string | null;
+  status: RunOutcome;
+  steps: StepJson[];
+  notifications: DeliveryOutcome[];
+  error: ErrorJson | null;
+  emergency: { reason: string } | null;
+  /** What happened to an interrupted run found at start. */
+  recovered: { runId: string; action: 'resumed' | 'rolled_back'; reason: string } | null;
+  /** Migrations applied by this run. */
+  applied: string[];
+  window: WindowJson | null;
+  nextWindow: { start: string; startLocal: string } | null;
+}
+
+export function stepJson(s: StepResult): StepJson {
+  return {
+    name: s.name,
+    status: s.status,
+    durationMs: s.durationMs,
+    estimateMs: s.estimateMs,
+    ...(s.detail ? { detail: s.detail } : {}),
+  };
+}
