@@ -13,11 +13,7 @@ import { describeHolder } from '../../db/identity.js';
 import { ExitCode, LockHeldError, UsageError, toMaintError, type MaintError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { listMigrationFiles, nextMigrationNames } from '../../migrations/files.js';
-import type {
-  AppliedMigration,
-  MigrationInfo,
-  MigrationProgress,
-} from '../../migrations/migrator.js';
+import type { AppliedMigration, MigrationInfo, MigrationProgress } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { Emitter, type EventSink } from '../events.js';
 import type { Ports } from '../ports.js';
