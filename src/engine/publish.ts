@@ -27,7 +27,7 @@ export interface NotifyDeps {
 export async function defaultNotifyDeps(): Promise<NotifyDeps> {
   const [factory, notifier] = await Promise.all([
     import('../notify/event-factory.js'),
-    import('../notify/notifier.js'),
+    import('../notify/default-port.js').then((port) => port.defaultNotifyPort()),
   ]);
   return {
     makeEvent: (input, clock) => factory.makeEvent(input, clock),

@@ -10,8 +10,9 @@ import type { Logger } from '../output/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { currentWindow, nextWindows } from '../window/window.js';
 import type { DeliveryOutcome } from './channel.js';
+import { deliver, type BackoffOptions } from './deliver.js';
 import { makeEvent } from './event-factory.js';
-import { createChannels, deliver, type BackoffOptions } from './notifier.js';
+import { createChannels } from './registry.js';
 
 export interface NotifyOptions {
   event: EventType;
