@@ -3,6 +3,7 @@ import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
 import { systemClock } from '../engine/clock.js';
 import { EVENT_TYPES, type EventType } from '../engine/events.js';
+import { defaultNotifyPort } from '../notify/default-port.js';
 import type { NotifyResult } from '../notify/send.js';
 import { bold, dim, green, red, yellow } from '../output/style.js';
 import { loadPlan } from '../plan/loader.js';
@@ -39,14 +40,19 @@ export default class Notify extends MaintCommand<NotifyResult> {
     const { args, flags } = await this.parse(Notify);
     const loaded = await loadPlan(args.plan);
     const { notifyPlan } = await import('../notify/send.js');
-    return notifyPlan(loaded, systemClock(), {
-      event: flags.event as EventType,
-      dryRun: flags['dry-run'],
-      ...(flags.summary ? { summary: flags.summary } : {}),
-      ...(flags['run-id'] ? { runId: flags['run-id'] } : {}),
-      // Human output lists every outcome already; with --json, stderr carries them as log records.
-      ...(this.jsonEnabled() ? { logger: this.logger } : {}),
-    });
+    return notifyPlan(
+      loaded,
+      systemClock(),
+      {
+        event: flags.event as EventType,
+        dryRun: flags['dry-run'],
+        ...(flags.summary ? { summary: flags.summary } : {}),
+        ...(flags['run-id'] ? { runId: flags['run-id'] } : {}),
+        // Human output lists every outcome already; with --json, stderr carries them as log records.
+        ...(this.jsonEnabled() ? { logger: this.logger } : {}),
+      },
+      await defaultNotifyPort(),
+    );
   }
 
   protected renderHuman(r: NotifyResult): string {
