@@ -17,9 +17,8 @@ const out = path.resolve(process.argv[2] ?? path.join(repo, 'docs/status-page.pn
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const { parsePlanText } = await import(pathToFileURL(path.join(repo, 'dist/plan/loader.js')).href);
-const { createChannels, deliver } = await import(
-  pathToFileURL(path.join(repo, 'dist/notify/notifier.js')).href
-);
+const { createChannels } = await import(pathToFileURL(path.join(repo, 'dist/notify/registry.js')).href);
+const { deliver } = await import(pathToFileURL(path.join(repo, 'dist/notify/deliver.js')).href);
 const { makeEvent } = await import(pathToFileURL(path.join(repo, 'dist/notify/event-factory.js')).href);
 const { FakeClock } = await import(pathToFileURL(path.join(repo, 'dist/engine/clock.js')).href);
 

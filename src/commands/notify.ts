@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
-import { systemClock } from '../core/clock.js';
 import { EVENT_TYPES, type EventType } from '../core/maintenance-event.js';
 import type { NotifyResult } from '../notify/send.js';
 import { bold, dim, green, red, yellow } from '../output/style.js';
@@ -38,8 +37,7 @@ export default class Notify extends MaintCommand<NotifyResult> {
   async execute(): Promise<NotifyResult> {
     const { args, flags } = await this.parse(Notify);
     const loaded = await loadPlan(args.plan);
-    const { notifyPlan } = await import('../notify/send.js');
-    return notifyPlan(loaded, systemClock(), {
+    return this.core().notify(loaded, {
       event: flags.event as EventType,
       dryRun: flags['dry-run'],
       ...(flags.summary ? { summary: flags.summary } : {}),

@@ -63,7 +63,7 @@ export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
     createMigration: async (loaded, name) =>
       (await import('./migrate/migrate.js')).createMigration(loaded, name),
     notify: async (loaded, options) =>
-      (await import('../notify/send.js')).notifyPlan(loaded, ports.clock, options),
+      (await import('../notify/send.js')).notifyPlan(loaded, ports.clock, options, await ports.notify()),
     banner: async (loaded, state) =>
       (await import('../notify/banner.js')).setBanner(loaded, state, ports.clock),
     lock: async (loaded) => (await import('./inspect/lock.js')).lockReport(ports, loaded),

@@ -1,11 +1,15 @@
 /**
  * The Channel port: one way of telling people (webhook, slack, email, intercom, status page).
- * A channel never throws into the engine: `deliver` (notifier.ts) wraps every send with a
+ * A channel never throws into the engine: `deliver` (deliver.ts) wraps every send with a
  * timeout and retries and reports a DeliveryOutcome instead.
+ *
+ * Everything a channel module needs from the rest of notify lives here, so channels depend on
+ * this file only and the registry (registry.ts) can depend on them without a circle.
  */
 import type { EventType, MaintenanceEvent } from '../core/maintenance-event.js';
 import { ConnectionError, type MaintErrorOptions } from '../errors.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
+import type { Plan } from '../plan/schema.js';
 
 /** How `deliver` treats one channel: attempt timeout, retries and the events it wants. */
 export interface DeliveryPolicy {
@@ -15,6 +19,15 @@ export interface DeliveryPolicy {
   retries: number;
   /** Only these events are sent; every event when absent. */
   events?: readonly EventType[];
+}
+
+/** The delivery policy of a plan entry. */
+export function policyOf(config: Pick<ChannelConfig, 'timeout' | 'retries' | 'events'>): DeliveryPolicy {
+  return {
+    timeoutMs: config.timeout,
+    retries: config.retries,
+    ...(config.events ? { events: config.events } : {}),
+  };
 }
 
 export interface RenderedMessage {
@@ -47,6 +60,21 @@ export interface Channel {
   /** Timeout, retries and event filter; `deliver` uses its defaults when absent. */
   readonly delivery?: DeliveryPolicy;
 }
+
+/** What a channel factory is given besides its own plan entry. */
+export interface ChannelContext {
+  /** `webhook#0`: type and position in notify.channels. */
+  id: string;
+  plan: Plan;
+  /** Folder the plan's relative paths resolve against. */
+  planDir: string;
+}
+
+/** What each channel module exports: build a channel from its plan entry. */
+export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (
+  config: C,
+  context: ChannelContext,
+) => Promise<Channel>;
 
 /**
  * One attempt failed. `status` is the HTTP (or SMTP) answer when there was one; `retryable`

@@ -5,8 +5,7 @@
  */
 import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
-import { DeliveryError, type Channel } from './channel.js';
-import { policyOf, type ChannelContext } from './notifier.js';
+import { DeliveryError, policyOf, type Channel, type ChannelContext } from './channel.js';
 import { compileTemplate, templateContext, type RenderFn } from './templates.js';
 
 type EmailConfig = Extract<ChannelConfig, { type: 'email' }>;

@@ -6,9 +6,8 @@
  */
 import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
-import { DeliveryError, retryableStatus, type Channel } from './channel.js';
+import { DeliveryError, policyOf, retryableStatus, type Channel, type ChannelContext } from './channel.js';
 import { networkError } from './http.js';
-import { policyOf, type ChannelContext } from './notifier.js';
 import { compileTemplate, templateContext, type RenderFn } from './templates.js';
 
 type IntercomConfig = Extract<ChannelConfig, { type: 'intercom' }>;

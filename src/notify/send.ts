@@ -10,9 +10,10 @@ import type { Logger } from '../support/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { currentWindow, nextWindows } from '../window/window.js';
 import type { DeliveryOutcome } from './channel.js';
-import { makeEvent } from './event-factory.js';
-import { createChannels, deliver, type BackoffOptions } from './notifier.js';
+import type { BackoffOptions } from './deliver.js';
+import type { NotifyPort } from './port.js';
 
+/** What `maint notify` sends, and how. */
 export interface NotifyOptions {
   event: EventType;
   /** Render every channel's message; send nothing. @default false */
@@ -24,6 +25,7 @@ export interface NotifyOptions {
   backoff?: Partial<BackoffOptions>;
 }
 
+/** One channel's message as a dry run shows it. */
 export interface RenderedChannel {
   channel: string;
   type: string;
@@ -34,6 +36,7 @@ export interface RenderedChannel {
   body?: unknown;
 }
 
+/** What `maint notify` did, for its human and JSON output. */
 export interface NotifyResult {
   plan: string;
   dryRun: boolean;
@@ -44,10 +47,15 @@ export interface NotifyResult {
   rendered: RenderedChannel[];
 }
 
+/**
+ * Build one event for the plan's current (or next) window and send it, or only render it with
+ * `dryRun`. Events, channels and delivery come from `port`, so a test can swap any of them.
+ */
 export async function notifyPlan(
   loaded: LoadedPlan,
   clock: Clock,
   options: NotifyOptions,
+  port: NotifyPort,
 ): Promise<NotifyResult> {
   const { plan } = loaded;
   const now = clock.now();
@@ -58,7 +66,7 @@ export async function notifyPlan(
       hint: `Check the window with \`maint window ${loaded.path}\`.`,
     });
   }
-  const event = makeEvent(
+  const event = port.makeEvent(
     {
       plan,
       runId: options.runId ?? `manual_${randomBytes(6).toString('hex')}`,
@@ -71,14 +79,14 @@ export async function notifyPlan(
     },
     clock,
   );
-  const channels = await createChannels(plan, loaded.dir);
+  const channels = await port.createChannels(plan, loaded.dir);
   if (options.dryRun) {
     const rendered = await Promise.all(
       channels.map(async (c) => ({ channel: c.id, type: c.type, ...(await c.render(event)) })),
     );
     return { plan: plan.name, dryRun: true, event, outcomes: [], rendered };
   }
-  const outcomes = await deliver(channels, event, {
+  const outcomes = await port.deliver(channels, event, {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.backoff ? { backoff: options.backoff } : {}),
   });

@@ -5,9 +5,8 @@
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
-import { DeliveryError, retryableStatus, type Channel } from './channel.js';
+import { DeliveryError, policyOf, retryableStatus, type Channel, type ChannelContext } from './channel.js';
 import { checkStatus, networkError } from './http.js';
-import { policyOf, type ChannelContext } from './notifier.js';
 import { compileTemplate, maskUrl, templateContext, EVENT_LABELS, type RenderFn } from './templates.js';
 
 type SlackConfig = Extract<ChannelConfig, { type: 'slack' }>;

@@ -9,8 +9,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventWindow, MaintenanceEvent, MaintenanceState } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
-import { DeliveryError, type Channel } from './channel.js';
-import { policyOf, type ChannelContext } from './notifier.js';
+import { DeliveryError, policyOf, type Channel, type ChannelContext } from './channel.js';
 import { compileTemplate, EVENT_LABELS, templateWindow, type RenderFn } from './templates.js';
 
 type StatusPageConfig = Extract<ChannelConfig, { type: 'status-page' }>;

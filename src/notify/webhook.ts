@@ -5,10 +5,8 @@
  */
 import type { MaintenanceEvent } from '../core/maintenance-event.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
-import type { Channel } from './channel.js';
+import { policyOf, type Channel, type ChannelContext } from './channel.js';
 import { checkStatus, networkError } from './http.js';
-import type { ChannelContext } from './notifier.js';
-import { policyOf } from './notifier.js';
 import { maskUrl } from './templates.js';
 
 type WebhookConfig = Extract<ChannelConfig, { type: 'webhook' }>;

@@ -5,46 +5,31 @@
  * redaction. It runs on the raw document before validation, so a rejected value (a malformed
  * token, a webhook secret of the wrong shape) is masked in the very error that reports it.
  */
-import { z } from 'zod';
 import { registerCredentials, registerSecret } from '../support/redact.js';
 import { PlanSchema } from './schema.js';
-import { def, type AnySchema } from './zod-issues.js';
+import { ownMeta, walkSchema, type SchemaNode } from './zod-introspect.js';
 
 type SecretKind = 'value' | 'credentials';
 
-function secretKind(schema: AnySchema): SecretKind | undefined {
-  const meta = z.globalRegistry.get(schema) as Record<string, unknown> | undefined;
-  const kind = meta?.['x-secret'];
+function secretKind(schema: SchemaNode): SecretKind | undefined {
+  const kind = ownMeta(schema)?.['x-secret'];
   return kind === 'value' || kind === 'credentials' ? kind : undefined;
 }
 
 /** Every secret value in `data`, with its kind, found by walking `schema`. */
 export function findSecrets(
   data: unknown,
-  schema: AnySchema = PlanSchema,
+  schema: SchemaNode = PlanSchema,
 ): Array<{ value: string; kind: SecretKind }> {
   const out: Array<{ value: string; kind: SecretKind }> = [];
-  const walk = (s: AnySchema, value: unknown, depth: number): void => {
-    if (value === undefined || value === null || depth > 40) return;
+  // walkSchema visits every union branch (the document may not be valid yet): a value is secret
+  // if any branch says so.
+  walkSchema(schema, data, (s, value) => {
     const kind = secretKind(s);
-    if (kind) {
-      if (typeof value === 'string') out.push({ value, kind });
-      return;
-    }
-    const d = def(s);
-    if (d.innerType) return walk(d.innerType, value, depth + 1);
-    if (d.type === 'pipe' && d.in) return walk(d.in, value, depth + 1);
-    if (d.type === 'object' && d.shape && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [key, child] of Object.entries(d.shape))
-        walk(child, (value as Record<string, unknown>)[key], depth + 1);
-    } else if (d.type === 'array' && d.element && Array.isArray(value)) {
-      for (const item of value) walk(d.element, item, depth + 1);
-    } else if (d.type === 'union' && d.options) {
-      // The document may not be valid yet: a value is secret if any branch says so.
-      for (const option of d.options) walk(option, value, depth + 1);
-    }
-  };
-  walk(schema, data, 0);
+    if (!kind) return true;
+    if (typeof value === 'string') out.push({ value, kind });
+    return false;
+  });
   // Union branches can name the same field (webhook and slack both have a secret `url`).
   const seen = new Set<string>();
   return out.filter((s) => !seen.has(s.kind + s.value) && seen.add(s.kind + s.value));

@@ -1,10 +1,24 @@
 /**
  * Turns zod issues into messages a release engineer can act on: which key, what was expected,
- * and a suggestion for likely typos. Positions are added by the loader.
+ * and a suggestion for likely typos. Positions are added by the loader. What the schema allows
+ * comes from zod-introspect.ts, the only module that reads zod's internals.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DURATION_PATTERN } from './duration.js';
+import {
+  fieldValues,
+  innerMeta,
+  literalValues,
+  nodeType,
+  objectKeys,
+  schemaAt,
+  unionOptions,
+  unionTags,
+  valueAt,
+  type SchemaNode,
+} from './zod-introspect.js';
 
+/** A problem in the plan, placed by path; the loader turns the path into a line and column. */
 export interface DescribedIssue {
   /** Path of the mapping or value concerned. */
   path: PropertyKey[];
@@ -13,115 +27,31 @@ export interface DescribedIssue {
   message: string;
 }
 
-export type AnySchema = z.core.$ZodType;
-/** The parts of a zod schema's definition that maint walks (zod keeps them on `_zod.def`). */
-export interface Def {
-  type: string;
-  shape?: Record<string, AnySchema>;
-  element?: AnySchema;
-  options?: AnySchema[];
-  innerType?: AnySchema;
-  in?: AnySchema;
-  discriminator?: string;
-  values?: unknown[];
-  checks?: unknown[];
-  entries?: Record<string, unknown>;
-}
-export const def = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
-
-function unwrap(s: AnySchema): AnySchema {
-  let cur = s;
-  for (let i = 0; i < 20; i++) {
-    const d = def(cur);
-    if (
-      ['optional', 'default', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(d.type) &&
-      d.innerType
-    )
-      cur = d.innerType;
-    else if (d.type === 'pipe' && d.in) cur = d.in;
-    else break;
-  }
-  return cur;
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = data;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
-
-/** The schema that validates the value at `path`, choosing union branches by the data. */
-export function schemaAt(
-  root: AnySchema,
-  path: readonly PropertyKey[],
-  data: unknown,
-): AnySchema | undefined {
-  let cur: AnySchema | undefined = unwrap(root);
-  for (let i = 0; i < path.length && cur; i++) {
-    cur = pickBranch(cur, valueAt(data, path.slice(0, i)));
-    const d = def(cur);
-    const key = path[i]!;
-    if (d.type === 'object' && d.shape) cur = d.shape[String(key)];
-    else if (d.type === 'array' && d.element) cur = d.element;
-    else cur = undefined;
-    if (cur) cur = unwrap(cur);
-  }
-  return cur ? pickBranch(cur, valueAt(data, path)) : undefined;
-}
-
-function pickBranch(s: AnySchema, value: unknown): AnySchema {
-  const d = def(s);
-  if (d.type !== 'union' || !d.options) return s;
-  const objects = d.options.map(unwrap).filter((o) => def(o).type === 'object');
-  if (Array.isArray(value)) {
-    const list = d.options.map(unwrap).find((o) => def(o).type === 'array');
-    if (list) return list;
-  }
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const disc = d.discriminator ?? 'kind';
-    const tag = (value as Record<string, unknown>)[disc];
-    const match = objects.find((o) => literalValues(def(o).shape?.[disc]).includes(tag));
-    if (match) return match;
-    if (objects.length === 1) return objects[0]!;
-  }
-  return s;
-}
-
-function literalValues(s: AnySchema | undefined): unknown[] {
-  if (!s) return [];
-  const d = def(unwrap(s));
-  if (d.type === 'literal') return d.values ?? [];
-  if (d.type === 'enum') return Object.values(d.entries ?? {});
-  return [];
-}
-
-function allowedKeys(root: AnySchema, path: readonly PropertyKey[], data: unknown): string[] {
+function allowedKeys(root: SchemaNode, path: readonly PropertyKey[], data: unknown): string[] {
   const s = schemaAt(root, path, data);
-  const d = s ? def(s) : undefined;
-  return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+  return (s && objectKeys(s)) ?? [];
 }
 
-function label(s: AnySchema): string {
-  const d = def(unwrap(s));
-  switch (d.type) {
+function label(s: SchemaNode): string {
+  const type = nodeType(s);
+  switch (type) {
     case 'literal':
-      return (d.values ?? []).map((v) => JSON.stringify(v)).join(' or ');
+      return literalValues(s)
+        .map((v) => JSON.stringify(v))
+        .join(' or ');
     case 'enum':
-      return Object.values(d.entries ?? {})
+      return literalValues(s)
         .map((v) => JSON.stringify(v))
         .join(', ');
     case 'object': {
-      const kind = d.shape?.kind ?? d.shape?.type ?? d.shape?.provider;
-      const name = d.shape?.kind ? 'kind' : d.shape?.type ? 'type' : 'provider';
-      return kind ? `{ ${name}: ${literalValues(kind).join('|')}, … }` : 'a mapping';
+      const keys = objectKeys(s) ?? [];
+      const name = ['kind', 'type', 'provider'].find((k) => keys.includes(k));
+      return name ? `{ ${name}: ${fieldValues(s, name).join('|')}, … }` : 'a mapping';
     }
     case 'boolean':
       return 'true or false';
     default:
-      return ARTICLE[d.type] ?? `a ${d.type}`;
+      return ARTICLE[type] ?? `a ${type}`;
   }
 }
 
@@ -176,10 +106,9 @@ function distance(a: string, b: string): number {
 }
 
 /** Is this the duration string schema (`40m`, `1h30m`)? */
-function isDuration(s: AnySchema | undefined): boolean {
+function isDuration(s: SchemaNode | undefined): boolean {
   if (!s) return false;
-  const meta = z.globalRegistry.get(unwrap(s) as z.ZodType) as { pattern?: string } | undefined;
-  return meta?.pattern === DURATION_PATTERN;
+  return innerMeta(s)?.pattern === DURATION_PATTERN;
 }
 
 /** `^smtps?$` → `smtp:// or smtps://`; other patterns are shown as they are. */
@@ -198,32 +127,24 @@ function missingKey(path: readonly PropertyKey[], extra = ''): DescribedIssue[] 
 }
 
 /** What a missing key should hold, for the message: `a mapping with timezone, days, …`. */
-function expectedAt(root: AnySchema, path: readonly PropertyKey[], data: unknown): string {
+function expectedAt(root: SchemaNode, path: readonly PropertyKey[], data: unknown): string {
   const schema = schemaAt(root, path, data);
   if (!schema) return '';
   if (isDuration(schema)) return ' (a duration like 8h or 40m)';
-  const d = def(schema);
-  if (d.type === 'object' && d.shape) return ` (a mapping with ${Object.keys(d.shape).join(', ')})`;
-  if (d.type === 'array') return ' (a list)';
-  if (d.type === 'union') return '';
+  const keys = objectKeys(schema);
+  if (keys) return ` (a mapping with ${keys.join(', ')})`;
+  const type = nodeType(schema);
+  if (type === 'array') return ' (a list)';
+  if (type === 'union') return '';
   return ` (${label(schema)})`;
 }
 
-/** The discriminator values of a union's object branches (`kind`, `type`, `provider`). */
-function discriminated(schema: AnySchema | undefined): { key: string; values: string[] } | undefined {
-  if (!schema) return undefined;
-  const d = def(schema);
-  if (d.type !== 'union' || !d.options) return undefined;
-  const objects = d.options.map(unwrap).filter((o) => def(o).type === 'object');
-  for (const key of [d.discriminator, 'kind', 'type', 'provider']) {
-    if (!key) continue;
-    const values = objects.flatMap((o) => literalValues(def(o).shape?.[key]));
-    if (objects.length > 0 && values.length >= objects.length) return { key, values: values.map(String) };
-  }
-  return undefined;
-}
-
-export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data: unknown): DescribedIssue[] {
+/**
+ * One zod issue as messages at positions in the document (`data`, validated against `root`).
+ * An issue can become several messages (one per unknown key) or, for a union, the messages of
+ * the branch that got furthest.
+ */
+export function describeZodIssue(issue: z.core.$ZodIssue, root: SchemaNode, data: unknown): DescribedIssue[] {
   const path = issue.path as PropertyKey[];
   const value = valueAt(data, path);
   switch (issue.code) {
@@ -303,7 +224,7 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
         const object = valueAt(data, objectPath);
         const fromIssue = (issue as { options?: unknown[] }).options?.map(String);
         const schema = schemaAt(root, objectPath, data);
-        const options = fromIssue ?? discriminated(schema)?.values ?? [];
+        const options = fromIssue ?? unionTags(schema)?.values ?? [];
         if (object === null || typeof object !== 'object' || Array.isArray(object)) {
           return [
             {
@@ -331,7 +252,7 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
       }
       const schema = schemaAt(root, path, data);
       // A mapping whose kind matches no branch: say so, rather than explain one branch's failure.
-      const kinds = discriminated(schema);
+      const kinds = unionTags(schema);
       if (kinds && value && typeof value === 'object' && !Array.isArray(value)) {
         const tag = (value as Record<string, unknown>)[kinds.key];
         if (tag === undefined)
@@ -362,14 +283,11 @@ export function describeZodIssue(issue: z.core.$ZodIssue, root: AnySchema, data:
           describeZodIssue({ ...e, path: [...path, ...e.path] } as z.core.$ZodIssue, root, data),
         );
       }
-      const options =
-        schema && def(schema).type === 'union' ? [...new Set(def(schema).options!.map(label))] : [];
-      const strings =
-        schema && def(schema).type === 'union'
-          ? def(schema)
-              .options!.flatMap((o) => literalValues(o))
-              .filter((v): v is string => typeof v === 'string')
-          : [];
+      const alternatives = (schema && unionOptions(schema)) ?? [];
+      const options = [...new Set(alternatives.map(label))];
+      const strings = alternatives
+        .flatMap((o) => literalValues(o))
+        .filter((v): v is string => typeof v === 'string');
       const near = typeof value === 'string' ? suggest(value, strings) : undefined;
       const yaml11 =
         typeof value === 'string' &&

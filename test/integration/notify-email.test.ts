@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
-import { createChannels, deliver } from '../../src/notify/notifier.js';
+import { deliver } from '../../src/notify/deliver.js';
+import { createChannels } from '../../src/notify/registry.js';
 import { loadPlan } from '../../src/plan/loader.js';
 import { currentWindow } from '../../src/window/window.js';
 import {

@@ -7,7 +7,7 @@ import {
   type DeliveryPolicy,
 } from '../../src/notify/channel.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
-import { deliver, deliveryBudgetMs, isDisabled } from '../../src/notify/notifier.js';
+import { deliver, deliveryBudgetMs, isDisabled } from '../../src/notify/deliver.js';
 import { createMemoryLogger } from '../../src/support/logger.js';
 import { registerSecret } from '../../src/support/redact.js';
 import { parsePlanText } from '../../src/plan/loader.js';

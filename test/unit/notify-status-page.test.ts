@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fakes.js';
 import type { EventType } from '../../src/core/maintenance-event.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
-import { createChannels, deliver } from '../../src/notify/notifier.js';
+import { deliver } from '../../src/notify/deliver.js';
+import { createChannels } from '../../src/notify/registry.js';
 import type { StatusDocument } from '../../src/notify/status-page.js';
 import { parsePlanText } from '../../src/plan/loader.js';
 

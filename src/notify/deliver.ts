@@ -1,14 +1,12 @@
 /**
- * Channels from the plan, and delivery of one event to all of them. `deliver` is what the engine
- * calls: it never throws, and it never waits longer than each channel's timeout × attempts plus
- * the backoff between them, whatever a receiver does (refuse, answer 500, hang).
+ * Delivery of one event to the plan's channels. `deliver` is what the engine calls: it never
+ * throws, and it never waits longer than each channel's timeout × attempts plus the backoff
+ * between them, whatever a receiver does (refuse, answer 500, hang).
  */
 import type { EventType, MaintenanceEvent } from '../core/maintenance-event.js';
 import { MaintError } from '../errors.js';
 import type { Logger } from '../support/logger.js';
 import { redact } from '../support/redact.js';
-import type { ChannelConfig, ChannelType } from '../plan/schema-notify.js';
-import type { Plan } from '../plan/schema.js';
 import {
   ChannelGoneError,
   DeliveryError,
@@ -17,49 +15,7 @@ import {
   type DeliveryPolicy,
 } from './channel.js';
 
-/** What each channel module exports: build a channel from its plan entry. */
-export interface ChannelContext {
-  /** `webhook#0`: type and position in notify.channels. */
-  id: string;
-  plan: Plan;
-  /** Folder the plan's relative paths resolve against. */
-  planDir: string;
-}
-export type ChannelFactory<C extends ChannelConfig = ChannelConfig> = (
-  config: C,
-  context: ChannelContext,
-) => Promise<Channel>;
-
-type Factories = { [K in ChannelType]: () => Promise<ChannelFactory<Extract<ChannelConfig, { type: K }>>> };
-
-// Lazy: `maint window` must not pay for nodemailer or intercom-client at start-up.
-const FACTORIES = {
-  webhook: async () => (await import('./webhook.js')).createWebhookChannel,
-  slack: async () => (await import('./slack.js')).createSlackChannel,
-  email: async () => (await import('./email.js')).createEmailChannel,
-  intercom: async () => (await import('./intercom.js')).createIntercomChannel,
-  'status-page': async () => (await import('./status-page.js')).createStatusPageChannel,
-} satisfies Factories;
-
-/** Build the plan's channels. Throws an InputError (exit 2) for a bad template path. */
-export async function createChannels(plan: Plan, planDir: string): Promise<Channel[]> {
-  const channels: Channel[] = [];
-  for (const [index, config] of plan.notify.channels.entries()) {
-    const factory = (await FACTORIES[config.type]()) as ChannelFactory;
-    channels.push(await factory(config, { id: `${config.type}#${index}`, plan, planDir }));
-  }
-  return channels;
-}
-
-/** The delivery policy of a plan entry. */
-export function policyOf(config: Pick<ChannelConfig, 'timeout' | 'retries' | 'events'>): DeliveryPolicy {
-  return {
-    timeoutMs: config.timeout,
-    retries: config.retries,
-    ...(config.events ? { events: config.events } : {}),
-  };
-}
-
+/** How long `deliver` waits between two attempts at one channel (p-retry's exponential backoff). */
 export interface BackoffOptions {
   /** Wait before the first retry (before jitter). @default 250 */
   minMs: number;
@@ -69,9 +25,12 @@ export interface BackoffOptions {
   factor: number;
 }
 
+/** The backoff when the caller gives none. */
 export const DEFAULT_BACKOFF: BackoffOptions = { minMs: 250, maxMs: 4000, factor: 2 };
+/** The policy of a channel that has none of its own. */
 export const DEFAULT_POLICY: DeliveryPolicy = { timeoutMs: 5000, retries: 3 };
 
+/** Options of one `deliver` call. */
 export interface DeliverOptions {
   /** Outcomes are logged here (redacted). */
   logger?: Logger;
