@@ -1,6 +1,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The ports: one interface per file (docs/ARCHITECTURE.md). */
+export const PORT_FILES = [
+  'src/core/ports.ts',
+  'src/core/journal/journal.ts',
+  'src/db/database.ts',
+  'src/migrations/migrator.ts',
+  'src/notify/port.ts',
+  'src/notify/channel.ts',
+  'src/fleet/fleet.ts',
+  'src/clone/cloner.ts',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -36,4 +48,41 @@ export default tseslint.config(
     },
   },
   { files: ['bin/**', 'bench/**', 'test/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  // Boundaries (docs/ARCHITECTURE.md). The core is what both hosts call: it never reaches into a
+  // host (commands, the CLI's base, renderers). A port file declares an interface: it imports
+  // types only (and the error classes its contract throws), never an implementation.
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/commands/**', '**/cli/**', '**/output/**'],
+              message:
+                'src/core must not import a host (commands, cli, output): emit a coded event or return data, and let the host render it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: PORT_FILES,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['./*', '../*', '../../*', '!**/errors.js', '!**/hints.js'],
+              allowTypeImports: true,
+              message: 'A port file imports types only (use `import type`), never an implementation.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

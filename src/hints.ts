@@ -18,7 +18,9 @@ export const ACTION_COMMANDS = [
   'migrate',
   'migrate status',
   'migrate down',
+  'migrate create',
   'notify',
+  'banner',
 ] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 
@@ -26,6 +28,8 @@ export interface NextAction {
   command: ActionCommand;
   /** The plan path as the user wrote it; unset until the core binds it. */
   plan?: string;
+  /** Arguments after the plan (`migrate create PLAN NAME`). */
+  args?: string[];
   /** Flags in order, e.g. `{ wait: true }`, `{ to: '002_add_status' }`. */
   flags?: Record<string, string | true>;
 }
@@ -41,8 +45,18 @@ export function hint(text: string, actions: Record<string, NextAction> = {}): Hi
 }
 
 /** Shorthand for an action on a plan (or on the plan the core will bind). */
-export function act(command: ActionCommand, plan?: string, flags?: NextAction['flags']): NextAction {
-  return { command, ...(plan !== undefined ? { plan } : {}), ...(flags ? { flags } : {}) };
+export function act(
+  command: ActionCommand,
+  plan?: string,
+  flags?: NextAction['flags'],
+  args?: string[],
+): NextAction {
+  return {
+    command,
+    ...(plan !== undefined ? { plan } : {}),
+    ...(args ? { args } : {}),
+    ...(flags ? { flags } : {}),
+  };
 }
 
 export type ActionRenderer = (action: NextAction) => string;
@@ -54,6 +68,7 @@ function shellWord(word: string): string {
 /** A command line, as the CLI shows it: `` `maint status plans/orders.yaml` ``. */
 export function commandLine(action: NextAction, bin = 'maint'): string {
   const words = [bin, action.command, action.plan !== undefined ? shellWord(action.plan) : '<plan>'];
+  words.push(...(action.args ?? []));
   for (const [flag, value] of Object.entries(action.flags ?? {}))
     words.push(value === true ? `--${flag}` : `--${flag} ${shellWord(value)}`);
   return words.join(' ');

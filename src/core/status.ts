@@ -54,3 +54,17 @@ export type EngineOutcome = Extract<RunOutcome, 'completed' | 'rolled_back' | 'r
  */
 export type MaintenanceState =
   'active' | Extract<RunStatus, 'planned' | 'completed' | 'failed' | 'rolled_back' | 'rescheduled'>;
+
+/** How one step of a run stands. */
+export const STEP_STATUSES = [
+  'pending',
+  'running',
+  'done',
+  'failed',
+  'cancelled',
+  'skipped',
+  'rolling_back',
+  'rolled_back',
+  'rollback_failed',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];

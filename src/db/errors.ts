@@ -2,6 +2,7 @@
  * Driver errors become MaintErrors here, redacted, with the driver error kept as `cause`.
  * Classification uses the driver's codes (SQLSTATE, errno, Node's network codes), never messages.
  */
+import { act, hint } from '../hints.js';
 import {
   ConnectionError,
   ExitCode,
@@ -22,7 +23,9 @@ export class QueryError extends MaintError {
       ...options,
       hint:
         options.hint ??
-        'Check the statement and the database, then re-run; `maint migrate status PLAN` shows what was applied.',
+        hint('Check the statement and the database, then re-run; {status} shows what was applied.', {
+          status: act('migrate status'),
+        }),
       details: { ...options.details, sqlState: options.sqlState, errno: options.errno },
     });
     this.sqlState = options.sqlState;
@@ -39,7 +42,10 @@ export class QueryError extends MaintError {
 export class LockLostError extends OperatorActionError {
   constructor(message: string, options: MaintErrorOptions = {}) {
     super('LOCK_LOST', message, {
-      hint: 'Another runner may now hold the lock. Check with `maint lock PLAN` and `maint migrate status PLAN` before re-running.',
+      hint: hint('Another runner may now hold the lock. Check with {lock} and {status} before re-running.', {
+        lock: act('lock'),
+        status: act('migrate status'),
+      }),
       ...options,
     });
   }
@@ -101,7 +107,10 @@ export function connectionError(error: unknown, url: string, engine: string): Co
     'DB_UNREACHABLE',
     `Cannot connect to the ${engine} database at ${what}: ${reason}`,
     {
-      hint: 'Check `database.url` in the plan (host, port, user, password, database) and that the server is running, then try `maint migrate status PLAN`.',
+      hint: hint(
+        'Check `database.url` in the plan (host, port, user, password, database) and that the server is running, then try {status}.',
+        { status: act('migrate status') },
+      ),
       cause: error,
     },
   );
@@ -123,7 +132,7 @@ export function queryError(error: unknown, sql: string): MaintError {
 
 export function unknownLockId(name: string, lockId: string): InputError {
   return new InputError('LOCK_ID_UNKNOWN', `No holder of the lock "${name}" has the lock id ${lockId}.`, [], {
-    hint: 'See the current holder and its lock id with `maint lock PLAN`.',
+    hint: hint('See the current holder and its lock id with {lock}.', { lock: act('lock') }),
   });
 }
 
@@ -137,7 +146,10 @@ export function unidentifiedHolderError(name: string, sessionId: number, killSql
     ExitCode.lockHeld,
     `Refusing to release the lock "${name}": database session ${sessionId} holds it but recorded no heartbeat, so nothing proves it dead.`,
     {
-      hint: `Run \`maint lock PLAN\` again in a moment (a new holder records itself at once); if that session is not maint's and must go, end it yourself with \`${killSql}\`.`,
+      hint: hint(
+        `Run {lock} again in a moment (a new holder records itself at once); if that session is not maint's and must go, end it yourself with \`${killSql}\`.`,
+        { lock: act('lock') },
+      ),
       details: { sessionId },
     },
   );
@@ -150,7 +162,10 @@ export function liveHolderError(name: string, holder: LockHolder): MaintError {
     ExitCode.lockHeld,
     `Refusing to release the lock "${name}": its holder ${who} is alive (last heartbeat ${Math.round((holder.heartbeatAgeMs ?? 0) / 1000)} s ago).`,
     {
-      hint: 'Wait for it to finish (`maint migrate PLAN --wait`), or stop that process; release only works once its heartbeat is stale.',
+      hint: hint(
+        'Wait for it to finish ({migrate}), or stop that process; release only works once its heartbeat is stale.',
+        { migrate: act('migrate', undefined, { wait: true }) },
+      ),
       details: { holder },
     },
   );

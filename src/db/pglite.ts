@@ -3,6 +3,7 @@
  * `url` is a data folder relative to the plan, or `memory://`. The engine is opened lazily on
  * the first statement, so `maint lock` can read the lock file while another process migrates.
  */
+import { act, hint } from '../hints.js';
 import type { PGlite } from '@electric-sql/pglite';
 import path from 'node:path';
 import type { DatabaseConfig } from '../plan/schema.js';
@@ -58,7 +59,10 @@ class PgliteDatabase implements Database {
             ExitCode.lockHeld,
             `The PGlite data folder ${this.dataDir} is in use by ${owner.host} pid ${owner.pid} (${owner.purpose} since ${owner.since}).`,
             {
-              hint: 'PGlite allows one process per data folder: wait for it (`maint migrate PLAN --wait`), or see `maint lock PLAN`.',
+              hint: hint(
+                'PGlite allows one process per data folder: wait for it ({migrate}), or see {lock}.',
+                { migrate: act('migrate', undefined, { wait: true }), lock: act('lock') },
+              ),
               details: { holder: owner },
             },
           );

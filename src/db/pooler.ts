@@ -3,6 +3,7 @@
  * RDS Proxy, Supavisor) the session that took the lock is not the one that later asks for it,
  * and the lock outlives or escapes its holder.
  */
+import { act, hint } from '../hints.js';
 import { InputError } from '../errors.js';
 
 /** Why this URL looks pooled, or null when it looks direct. */
@@ -27,7 +28,10 @@ export function lockUrlRequiredError(reason: string): InputError {
     `The database URL goes through a connection pooler (${reason}); the single-runner lock needs a direct connection.`,
     [{ path: 'database.lockUrl', message: 'set a direct (not pooled) URL for the lock' }],
     {
-      hint: 'Add `database.lockUrl` to the plan with a direct URL to the server (not through PgBouncer or a proxy), then run `maint lock PLAN` to check it.',
+      hint: hint(
+        'Add `database.lockUrl` to the plan with a direct URL to the server (not through PgBouncer or a proxy), then run {lock} to check it.',
+        { lock: act('lock') },
+      ),
     },
   );
 }

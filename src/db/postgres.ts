@@ -3,6 +3,7 @@
  * lock lives on its own direct connection with TCP keepalives, so the server frees it as soon as
  * the holder's process or network dies.
  */
+import { act, hint } from '../hints.js';
 import type pg from 'pg';
 import { ExitCode, MaintError } from '../errors.js';
 import type { DatabaseConfig } from '../plan/schema.js';
@@ -520,7 +521,9 @@ export async function waitFor(condition: () => Promise<boolean>, timeoutMs: numb
     ExitCode.operatorAction,
     "The holder's session was ended but the lock is still held.",
     {
-      hint: 'Check the server with `maint lock PLAN`; the session may be stuck in the kernel.',
+      hint: hint('Check the server with {lock}; the session may be stuck in the kernel.', {
+        lock: act('lock'),
+      }),
     },
   );
 }

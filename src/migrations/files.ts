@@ -2,6 +2,7 @@
  * Finding migration files: `NNN_name.sql` (+ optional `NNN_name.down.sql`) and `NNN_name.js`
  * / `.mjs` / `.ts` modules, ordered by number. Problems are InputErrors naming the file.
  */
+import { act, hint } from '../hints.js';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,7 +51,9 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
       `The migrations folder ${rel(dir)} cannot be read`,
       [{ file: rel(dir), path: 'migrations.dir', message: 'no such folder' }],
       {
-        hint: 'Create it (`maint migrate create PLAN NAME` does), or fix `migrations.dir` in the plan.',
+        hint: hint('Create it ({create} does), or fix `migrations.dir` in the plan.', {
+          create: act('migrate create', undefined, undefined, ['NAME']),
+        }),
         cause: error,
       },
     );
@@ -93,7 +96,9 @@ export async function listMigrationFiles(dir: string, planDir: string): Promise<
       `Migration files in ${rel(dir)} have problems:\n${issues.map((i) => `  ${i.file}: ${i.message}`).join('\n')}`,
       issues,
       {
-        hint: 'Rename or remove the files named above, then run `maint migrate status PLAN`.',
+        hint: hint('Rename or remove the files named above, then run {status}.', {
+          status: act('migrate status'),
+        }),
       },
     );
   }

@@ -5,6 +5,7 @@
  * like `no`, `on`, `12:30`, `1e3` or `~` stay strings. Files are replaced atomically (temporary
  * file in the same folder, then rename), so a site build never reads half a file.
  */
+import { act, hint } from '../hints.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -129,7 +130,10 @@ export async function renderBannerText(template: string, data: BannerTemplateDat
       `notify.banner.text is not a valid template: ${(error as Error).message}`,
       [{ path: 'notify.banner.text', message: (error as Error).message }],
       {
-        hint: 'Fix the template (handlebars syntax, e.g. {{window.startLocal}}), then `maint banner PLAN --state planned` to try it.',
+        hint: hint(
+          'Fix the template (handlebars syntax, e.g. {{window.startLocal}}), then {banner} to try it.',
+          { banner: act('banner', undefined, { state: 'planned' }) },
+        ),
         cause: error,
       },
     );

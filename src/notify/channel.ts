@@ -6,6 +6,7 @@
  * Everything a channel module needs from the rest of notify lives here, so channels depend on
  * this file only and the registry (registry.ts) can depend on them without a circle.
  */
+import { act, hint } from '../hints.js';
 import type { EventType, MaintenanceEvent } from '../core/maintenance-event.js';
 import { ConnectionError, type MaintErrorOptions } from '../errors.js';
 import type { ChannelConfig } from '../plan/schema-notify.js';
@@ -88,7 +89,9 @@ export class DeliveryError extends ConnectionError {
     super('NOTIFY_DELIVERY_FAILED', message, {
       hint:
         options.hint ??
-        "Check the channel in the plan's notify.channels, then try `maint notify PLAN --event maintenance_planned`.",
+        hint("Check the channel in the plan's notify.channels, then try {notify}.", {
+          notify: act('notify', undefined, { event: 'maintenance_planned' }),
+        }),
       ...options,
     });
     this.status = options.status;

@@ -1,7 +1,8 @@
 import { redact, redactDeep } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** pino's level numbers, so log shippers read `--json` stderr lines as they read pino's. */
+const ORDER: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
 
 /** Logs go to stderr, always redacted; stdout belongs to results. */
 export interface Logger {
@@ -28,7 +29,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     if (ORDER[lvl] < ORDER[level]) return;
     if (format === 'json') {
       // The same shape pino writes (level numbers, time, msg), without loading pino at start-up.
-      const record = { level: ORDER[lvl] * 2 + 10, time: Date.now(), msg: message, ...fields };
+      const record = { level: ORDER[lvl], time: Date.now(), msg: message, ...fields };
       stream.write(JSON.stringify(redactDeep(record)) + '\n');
     } else {
       const extra = fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(redactDeep(fields)) : '';

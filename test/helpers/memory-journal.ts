@@ -4,7 +4,7 @@
  */
 import { redactDeep } from '../../src/support/redact.js';
 import type { Journal, RunPatch, RunRecord, StepRecord } from '../../src/core/journal/journal.js';
-import { UNFINISHED } from '../../src/core/journal/journal.js';
+import { UNFINISHED } from '../../src/core/status.js';
 
 interface JournalData {
   runs: RunRecord[];

@@ -6,8 +6,7 @@
 import { MaintError, OperatorActionError, toMaintError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { redact } from '../../support/redact.js';
-import type { EngineInput, StepResult } from './engine.js';
-import { contextFor, stepRecord } from './engine.js';
+import { contextFor, stepRecord, type EngineInput, type StepResult } from './context.js';
 
 /**
  * Undo `touched` steps newest first. Returns null when everything was undone, or the

@@ -11,6 +11,8 @@ import type { Clock } from '../clock.js';
 import type { EventCode, EventData } from '../events.js';
 import type { RunState } from './state.js';
 
+export { STEP_STATUSES, type StepStatus } from '../status.js';
+
 export type { RunState, StateKey } from './state.js';
 
 /** The plan a run belongs to, as steps and hints need it. */
@@ -73,16 +75,3 @@ export interface Step {
   /** What an operator should do when undoing this step fails. @default undo it by hand, then re-run */
   rollbackFailedHint?: Hint;
 }
-
-export const STEP_STATUSES = [
-  'pending',
-  'running',
-  'done',
-  'failed',
-  'cancelled',
-  'skipped',
-  'rolling_back',
-  'rolled_back',
-  'rollback_failed',
-] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];

@@ -1,7 +1,7 @@
 /** The journal in the plan's database (tables created on first use). */
 import type { Database } from '../../db/database.js';
 import type { Journal, RunPatch, RunRecord, StepRecord } from './journal.js';
-import { UNFINISHED } from './journal.js';
+import { UNFINISHED } from '../status.js';
 import {
   addStateColumnSql,
   createJournalSql,

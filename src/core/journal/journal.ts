@@ -3,10 +3,7 @@
  * so a run that died can be found and resumed or rolled back. The real one lives in the plan's
  * own database (`maint_runs`, `maint_run_steps`: journal-db.ts); tests use an in-memory fake.
  */
-import type { StepStatus } from '../engine/step.js';
-import type { JournalStatus } from '../status.js';
-
-export { UNFINISHED } from '../status.js';
+import type { JournalStatus, StepStatus } from '../status.js';
 
 export interface RunRecord {
   runId: string;
