@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/core.js';
 import { runSteps } from '../../src/core/engine/engine.js';
-import { createRunState } from '../../src/core/engine/state.js';
+import { createRunState, stateKey } from '../../src/core/engine/state.js';
+import type { Step } from '../../src/core/engine/step.js';
 import { Emitter } from '../../src/core/events.js';
 import { journalSubscriber } from '../../src/core/journal/journal-subscriber.js';
 import type { ErrorJson } from '../../src/core/result.js';
@@ -485,5 +486,142 @@ describe('engine edge cases', () => {
     expect(result.steps.map((s) => s.status)).toEqual(['done', 'done', 'rolled_back']);
     expect(result.error!.message).toMatch(/Left to undo by hand: irreversible, a/);
     expect(result.error!.details).toMatchObject({ leftToUndo: ['irreversible', 'a'] });
+  });
+});
+
+describe('steps: their own deadline, journaled state, other databases', () => {
+  function engineInput(steps: Step[], clock: FakeClock, journal = new MemoryJournal()) {
+    const ports = fakePorts({ clock });
+    const events = new Emitter('orders', collectingSink(), () => clock.now());
+    events.runId = 'r';
+    events.subscribe(journalSubscriber(journal));
+    const opened: string[] = [];
+    return {
+      journal,
+      opened,
+      events,
+      input: async (
+        state = createRunState(null, (key, all) => events.emit('state.set', { key, state: all })),
+      ) => ({
+        runId: 'r',
+        plan: { name: 'orders', path: 'plan.yaml', dir },
+        windowSpec: loaded().plan.window,
+        window: null,
+        steps,
+        estimates: steps.map(() => ({ runMs: 1, rollbackMs: 1, source: 'default' as const })),
+        events,
+        clock,
+        logger: createMemoryLogger(),
+        db: ports.db,
+        lock: (await ports.db.acquireLock('orders', { wait: false, purpose: 'run' }))!,
+        state,
+        ports: {
+          openDatabase: async (config: { url: string }) => {
+            opened.push(config.url);
+            return ports.db;
+          },
+        },
+      }),
+    };
+  }
+
+  it('cancels a step past its own deadline (a freeze past maxDuration) and rolls back, window or not', async () => {
+    const clock = new FakeClock('2026-11-29T10:00:00Z');
+    const undone: string[] = [];
+    const steps: Step[] = [
+      {
+        name: 'before',
+        defaultEstimateMs: 1,
+        run: async () => undefined,
+        rollback: async () => void undone.push('before'),
+      },
+      {
+        name: 'freeze',
+        defaultEstimateMs: 1,
+        deadlineMs: 30_000,
+        run: (ctx) =>
+          new Promise((_, reject) => {
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+            queueMicrotask(() => clock.advance(31_000));
+          }),
+        rollback: async () => void undone.push('freeze'),
+      },
+    ];
+    const h = engineInput(steps, clock);
+    const result = await runSteps(await h.input());
+    expect(result.status).toBe('rolled_back');
+    expect(result.error).toMatchObject({ code: 'STEP_DEADLINE', exitCode: 5 });
+    expect(result.error!.message).toBe('step "freeze" ran longer than its 30s deadline; it was cancelled');
+    expect(result.steps.map((s) => s.status)).toEqual(['rolled_back', 'rolled_back']);
+    expect(undone).toEqual(['freeze', 'before']);
+    const journaled = await h.journal.steps('r');
+    expect(journaled[1]).toMatchObject({
+      status: 'rolled_back',
+      detail: { error: { code: 'STEP_DEADLINE' } },
+    });
+  });
+
+  it('a step within its deadline is not cancelled', async () => {
+    const clock = new FakeClock('2026-11-29T10:00:00Z');
+    const steps: Step[] = [
+      {
+        name: 'quick',
+        defaultEstimateMs: 1,
+        deadlineMs: 30_000,
+        run: async () => void clock.advance(29_000),
+      },
+    ];
+    const result = await runSteps(await engineInput(steps, clock).input());
+    expect(result.status).toBe('completed');
+  });
+
+  it('journals typed state as steps set it, and a later step (or a resumed run) reads it back', async () => {
+    const clock = new FakeClock('2026-11-29T10:00:00Z');
+    const SERVED = stateKey<{ release: string; servers: string[] }>('fleet.before');
+    const seen: unknown[] = [];
+    const steps: Step[] = [
+      {
+        name: 'describe-fleet',
+        defaultEstimateMs: 1,
+        run: async (ctx) => {
+          await ctx.state.set(SERVED, { release: 'v1', servers: ['web1', 'web2'] });
+        },
+      },
+      {
+        name: 'clone',
+        defaultEstimateMs: 1,
+        run: async (ctx) => {
+          seen.push(ctx.state.get(SERVED));
+          await ctx.ports.openDatabase({ engine: 'postgres', url: 'postgres://clone/db' });
+        },
+      },
+    ];
+    const journal = new MemoryJournal();
+    await journal.insertRun({
+      runId: 'r',
+      plan: 'orders',
+      status: 'running',
+      startedAt: '2026-11-29T10:00:00.000Z',
+      finishedAt: null,
+      host: 'h',
+      pid: 1,
+      emergencyReason: null,
+      windowStart: null,
+      windowEnd: null,
+      resumedFrom: null,
+      state: null,
+      error: null,
+      note: null,
+      notifications: null,
+    });
+    const h = engineInput(steps, clock, journal);
+    expect((await runSteps(await h.input())).status).toBe('completed');
+    expect(seen).toEqual([{ release: 'v1', servers: ['web1', 'web2'] }]);
+    expect(h.opened).toEqual(['postgres://clone/db']);
+    // What a resumed run gets back from the journal.
+    const [run] = await journal.runs('orders', 1);
+    expect(run!.state).toEqual({ 'fleet.before': { release: 'v1', servers: ['web1', 'web2'] } });
+    const resumed = createRunState(run!.state, async () => undefined);
+    expect(resumed.get(SERVED)).toEqual({ release: 'v1', servers: ['web1', 'web2'] });
   });
 });
