@@ -78,8 +78,12 @@ export function createRunRenderer(
     drawRunning();
   };
 
+  // Migration starts are claimed and not shown: the step line already says what runs.
   const showsEvent = (e: AnyCoreEvent) =>
-    e.code.startsWith('step.') || e.code === 'maintenance' || NOTICES.has(e.code);
+    e.code.startsWith('step.') ||
+    e.code.startsWith('migration.') ||
+    e.code === 'maintenance' ||
+    NOTICES.has(e.code);
   return {
     shows: showsEvent,
     emit(e) {
