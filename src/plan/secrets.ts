@@ -37,6 +37,9 @@ export function findSecrets(
     if (d.type === 'object' && d.shape && typeof value === 'object' && !Array.isArray(value)) {
       for (const [key, child] of Object.entries(d.shape))
         walk(child, (value as Record<string, unknown>)[key], depth + 1);
+    } else if (d.type === 'record' && d.valueType && typeof value === 'object' && !Array.isArray(value)) {
+      for (const child of Object.values(value as Record<string, unknown>))
+        walk(d.valueType, child, depth + 1);
     } else if (d.type === 'array' && d.element && Array.isArray(value)) {
       for (const item of value) walk(d.element, item, depth + 1);
     } else if (d.type === 'union' && d.options) {

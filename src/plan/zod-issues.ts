@@ -19,6 +19,8 @@ export interface Def {
   type: string;
   shape?: Record<string, AnySchema>;
   element?: AnySchema;
+  /** Records (`env: { KEY: value }`). */
+  valueType?: AnySchema;
   options?: AnySchema[];
   innerType?: AnySchema;
   in?: AnySchema;
@@ -66,6 +68,7 @@ export function schemaAt(
     const key = path[i]!;
     if (d.type === 'object' && d.shape) cur = d.shape[String(key)];
     else if (d.type === 'array' && d.element) cur = d.element;
+    else if (d.type === 'record' && d.valueType) cur = d.valueType;
     else cur = undefined;
     if (cur) cur = unwrap(cur);
   }
