@@ -14,7 +14,14 @@ import type { StepEstimate } from './estimates.js';
 import type { RunProgressEvent } from './events.js';
 import { checkTime } from './guard.js';
 import type { Journal, StepRecord } from './journal.js';
-import type { RunState, Step, StepContext, StepDetail, StepStatus } from './step.js';
+import {
+  failureDetail,
+  type RunState,
+  type Step,
+  type StepContext,
+  type StepDetail,
+  type StepStatus,
+} from './step.js';
 
 export interface EngineInput {
   runId: string;
@@ -77,12 +84,17 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
   for (const [seq, step] of input.steps.entries()) {
     // Safe point: the step has not started, and what is done can still be undone in time.
     const undoMs = touched.reduce((sum, i) => sum + (input.estimates[i]?.rollbackMs ?? 0), 0);
+    // A point of no return (no rollback) starts only when the rest of the run fits after it too:
+    // once it is done, stopping for the window can no longer put things back.
+    const restMs = results.slice(seq).reduce((sum, r) => sum + r.estimateMs, 0);
     const verdict = checkTime(
       input.windowSpec,
       input.window,
       input.clock.now(),
-      results[seq]!.estimateMs + undoMs,
-      `step "${step.name}" (and undoing what is done)`,
+      step.rollback ? results[seq]!.estimateMs + undoMs : restMs,
+      step.rollback
+        ? `step "${step.name}" (and undoing what is done)`
+        : `step "${step.name}" (a point of no return) and the steps after it`,
     );
     if (!verdict.ok) {
       const error = new WindowError(verdict.code, `stopped before "${step.name}": ${verdict.message}`, {
@@ -162,16 +174,18 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
       const error = toMaintError(reason);
       const status: StepStatus = controller.signal.aborted ? 'cancelled' : 'failed';
       const durationMs = Math.round(input.clock.monotonicMs() - t0);
-      results[seq] = { ...results[seq]!, status, durationMs };
-      for (const r of results.slice(seq + 1)) r.status = 'skipped';
       const message = redact(error.message);
+      // What the step itself threw may carry facts to keep (a command's output), even when cancelled.
+      const detail: StepDetail = { ...failureDetail(thrown), error: { code: error.code, message } };
+      results[seq] = { ...results[seq]!, status, durationMs, detail };
+      for (const r of results.slice(seq + 1)) r.status = 'skipped';
       input.onProgress?.({ type: 'step', seq, name: step.name, status, durationMs, message });
       await input.journal
         .putStep(
           record(status, {
             finishedAt: input.clock.now().toISOString(),
             durationMs,
-            detail: { error: { code: error.code, message } },
+            detail,
           }),
         )
         .catch((e: unknown) =>
@@ -272,12 +286,16 @@ export async function rollbackSteps(
     const result = results[seq]!;
     if (!step.rollback) {
       if (result.status !== 'done') continue;
+      // Steps up to this one stay done; every step after it (undone or never run) is left to do.
+      const done = input.steps.filter((_, i) => i <= seq && results[i]!.status === 'done').map((s) => s.name);
+      const leftToDo = input.steps.slice(seq + 1).map((s) => s.name);
       return new OperatorActionError(
         'POINT_OF_NO_RETURN',
-        `step "${step.name}" cannot be undone, so the run could not be rolled back${cause ? ` after: ${cause.message}` : ''}`,
+        `step "${step.name}" cannot be undone, so the run could not be rolled back${cause ? ` after: ${cause.message}` : ''}. Done and not undone: ${done.join(', ')}. Left to do: ${leftToDo.length > 0 ? leftToDo.join(', ') : 'nothing'}`,
         {
           cause,
-          hint: `Finish the maintenance by hand, then check \`maint status ${input.planPath}\`.`,
+          hint: `Finish the maintenance by hand (${leftToDo.length > 0 ? leftToDo.join(', ') : 'check the result'}), then check \`maint status ${input.planPath}\`.`,
+          details: { done, leftToDo },
         },
       );
     }
@@ -329,7 +347,7 @@ export async function rollbackSteps(
           status: 'rollback_failed',
           finishedAt: input.clock.now().toISOString(),
           rollbackMs,
-          detail: { error: { code: error.code, message } },
+          detail: { ...failureDetail(thrown), error: { code: error.code, message } },
         })
         .catch((e: unknown) => input.logger.warn(`journal: ${(e as Error).message}`));
       input.onProgress?.({ type: 'step', seq, name: step.name, status: 'rollback_failed', message });
