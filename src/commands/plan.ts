@@ -44,6 +44,10 @@ export default class Plan extends MaintCommand<PlanPreview> {
         ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}`
         : 'pending migrations: none',
     );
+    if (r.operations.length > 0)
+      lines.push(
+        `operations: ${r.operations.map((o) => `${o.name} (${o.kind}, ${o.when}${o.pending ? ', pending' : ', done'})`).join(', ')}`,
+      );
     if (r.interruptedRun)
       lines.push(
         yellow(

@@ -10,6 +10,7 @@ import type { Logger } from '../output/logger.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { DatabaseJournal } from './journal-db.js';
 import type { Journal } from './journal.js';
+import { readPlanWork, type PlanWork } from '../operations/pending.js';
 
 export interface InspectDeps {
   openDatabase(loaded: LoadedPlan, logger?: Logger): Promise<Database>;
@@ -51,6 +52,8 @@ export interface Snapshot {
   journal: Journal;
   migrator: Migrator;
   pending: MigrationInfo[];
+  /** Pending migrations and operations; `migrator` above is the one it read them with. */
+  work: PlanWork;
   lock: LockHolder | null;
 }
 
@@ -67,9 +70,12 @@ export async function withSnapshot<T>(
   } as InspectDeps;
   const db = await d.openDatabase(loaded, logger);
   try {
-    const migrator = await d.createMigrator(db, loaded);
-    const [pending, lock] = await Promise.all([migrator.pending(), db.lockStatus(loaded.plan.name)]);
-    return await fn({ db, journal: d.journal(db), migrator, pending, lock });
+    const journal = d.journal(db);
+    const [work, lock] = await Promise.all([
+      readPlanWork(loaded, await d.createMigrator(db, loaded), journal),
+      db.lockStatus(loaded.plan.name),
+    ]);
+    return await fn({ db, journal, migrator: work.migrator, pending: work.pending, work, lock });
   } finally {
     await db.close().catch(() => undefined);
   }

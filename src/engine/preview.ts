@@ -13,6 +13,7 @@ import { estimateSteps } from './estimates.js';
 import { checkTime, describeNext, nextWindowAfter } from './guard.js';
 import { formatDuration } from '../plan/duration.js';
 import { withSnapshot, type InspectDeps } from './inspect.js';
+import { hasWork } from '../operations/pending.js';
 
 export interface PlanPreview {
   plan: string;
@@ -39,6 +40,8 @@ export interface PlanPreview {
   };
   pending: MigrationInfo[];
   checks: Array<{ name: string; expect: string | number }>;
+  /** Every operation of the plan; `pending`: `maint run` would run it (no completed run has). */
+  operations: Array<{ name: string; kind: string; when: string; pending: boolean }>;
   lock: LockHolder | null;
   /** An interrupted run `maint run` would resume or roll back first. */
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
@@ -57,7 +60,7 @@ export async function previewPlan(
   return withSnapshot(
     loaded,
     options.deps,
-    async ({ journal, migrator, pending, lock }) => {
+    async ({ journal, migrator, pending, work, lock }) => {
       const span = status.current ?? next ?? { start: now, end: now };
       const steps = buildSteps({
         plan,
@@ -66,6 +69,8 @@ export async function previewPlan(
         migrator,
         pendingCount: pending.length,
         window: span,
+        operations: work.operations,
+        migrationsAbsent: work.migrationsAbsent,
       });
       const estimates = estimateSteps(steps, {
         planEstimateMs: plan.estimate,
@@ -113,6 +118,12 @@ export async function previewPlan(
         },
         pending,
         checks: plan.checks.map((c) => ({ name: c.name, expect: c.expect })),
+        operations: plan.operations.map((op) => ({
+          name: op.name,
+          kind: op.kind,
+          when: op.when,
+          pending: work.operations.includes(op),
+        })),
         lock,
         interruptedRun: interrupted
           ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
@@ -132,7 +143,7 @@ export async function previewPlan(
           message: `the lock is held by ${lock.host} pid ${lock.pid} (${lock.purpose}) since ${lock.since}`,
           hint: `See \`maint status ${loaded.displayPath}\` and \`maint lock ${loaded.displayPath}\`.`,
         };
-      } else if (pending.length === 0 && !interrupted) {
+      } else if (!hasWork(work) && !interrupted) {
         preview.status = 'nothing_pending';
       }
       return preview;

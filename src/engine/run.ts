@@ -24,7 +24,8 @@ import { checkTime, describeNext, nextWindowAfter, openWindow } from './guard.js
 import { DatabaseJournal } from './journal-db.js';
 import type { Journal, RunRecord, RunStatus } from './journal.js';
 import { defaultNotifyDeps, Publisher, type NotifyDeps } from './publish.js';
-import type { Baseline, RunState, Step } from './step.js';
+import type { Baseline, RunState, Step, StepDetail } from './step.js';
+import { hasWork, readPlanWork, type PlanWork } from '../operations/pending.js';
 
 /** Clock skew between this machine and the database server worth a warning. */
 const SKEW_WARN_MS = 5000;
@@ -56,7 +57,14 @@ export interface RunResult {
   plan: string;
   runId: string | null;
   status: RunOutcome;
-  steps: Array<{ name: string; status: string; durationMs: number | null; estimateMs: number }>;
+  steps: Array<{
+    name: string;
+    status: string;
+    durationMs: number | null;
+    estimateMs: number;
+    /** What the step reported (redacted): applied migrations, a command's output, an error. */
+    detail?: StepDetail | null;
+  }>;
   notifications: DeliveryOutcome[];
   error: { code: string; message: string; hint: string | null } | null;
   emergency: { reason: string } | null;
@@ -159,7 +167,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions = {}):
     // Without an interrupted run to settle, "nothing to do" and "no time" need no lock: touch nothing.
     const pre = await prepare(loaded, deps, db, clock, window, emergency !== null, logger);
     if (!pre.interrupted) {
-      if (pre.pending.length === 0) {
+      if (!hasWork(pre.work)) {
         result.status = 'nothing_pending';
         return result;
       }
@@ -239,6 +247,8 @@ interface LockedInput {
 interface Prepared {
   migrator: Migrator;
   pending: MigrationInfo[];
+  /** Pending migrations and operations (operations: see src/operations/pending.ts). */
+  work: PlanWork;
   steps: Step[];
   estimates: StepEstimate[];
   /** The window the banner and events name (for an emergency run, its expected span). */
@@ -261,8 +271,9 @@ async function prepare(
 ): Promise<Prepared> {
   const { plan } = loaded;
   const journal = deps.journal(db);
-  const migrator = await deps.createMigrator(db, loaded, logger);
-  const pending = await migrator.pending();
+  // Pending operations too; a plan of operations only may have no migrations folder.
+  const work = await readPlanWork(loaded, await deps.createMigrator(db, loaded, logger), journal);
+  const { migrator, pending } = work;
   const history = await journal.history(plan.name, 200);
   const build = (span: WindowInstance): Step[] =>
     buildSteps({
@@ -272,6 +283,8 @@ async function prepare(
       migrator,
       pendingCount: pending.length,
       window: span,
+      operations: work.operations,
+      migrationsAbsent: work.migrationsAbsent,
     });
   const estimateFor = (steps: Step[]) => estimateSteps(steps, { planEstimateMs: plan.estimate, history });
   const provisional = estimateFor(build(window ?? { start: clock.now(), end: clock.now() }));
@@ -283,6 +296,7 @@ async function prepare(
   return {
     migrator,
     pending,
+    work,
     steps,
     estimates,
     span,
@@ -329,7 +343,7 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
   const journal = deps.journal(db);
   // Read again under the lock: only now is the picture authoritative.
   const prepared = await prepare(loaded, deps, db, clock, input.window, emergency !== null, logger);
-  const { pending, steps, estimates, span, guardWindow } = prepared;
+  const { steps, estimates, span, guardWindow } = prepared;
 
   const channels = plan.notify.channels.length > 0 ? await deps.notify.createChannels(plan, loaded.dir) : [];
   const publisher = new Publisher(deps.notify, channels, clock, logger, onProgress);
@@ -372,7 +386,7 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
     onProgress?.({ type: 'notice', level: 'warn', message: `resuming: ${reason}` });
     baseline = interrupted.baseline;
     resumedFrom = interrupted.runId;
-  } else if (pending.length === 0) {
+  } else if (!hasWork(prepared.work)) {
     result.status = 'nothing_pending';
     result.steps = [];
     return result;
@@ -504,7 +518,13 @@ async function runLocked(input: LockedInput): Promise<RunResult> {
 }
 
 function stepJson(s: StepResult): RunResult['steps'][number] {
-  return { name: s.name, status: s.status, durationMs: s.durationMs, estimateMs: s.estimateMs };
+  return {
+    name: s.name,
+    status: s.status,
+    durationMs: s.durationMs,
+    estimateMs: s.estimateMs,
+    detail: s.detail,
+  };
 }
 
 interface RecoverInput {

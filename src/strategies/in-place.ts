@@ -1,12 +1,13 @@
 /**
- * The in-place strategy (database part): lock → banner on → baseline → migrate → analyze →
- * integrity checks → banner off. It only builds the list; the engine runs it. The fleet roll
- * (a later issue) slots in after the checks, before the banner goes off.
+ * The in-place strategy (database part): lock → banner on → baseline → operations before the
+ * migrations → migrate → operations after them → analyze → integrity checks → banner off. It only
+ * builds the list; the engine runs it. The fleet roll (a later issue) slots in after the checks,
+ * before the banner goes off.
  */
 import type { Step } from '../engine/step.js';
 import type { Migrator } from '../migrations/migrator.js';
 import { bannerConfigs } from '../notify/banner.js';
-import type { Plan } from '../plan/schema.js';
+import type { OperationConfig, Plan } from '../plan/schema.js';
 import type { WindowInstance } from '../window/window.js';
 import { analyzeOptions, analyzeStep } from './steps/analyze-step.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
@@ -14,6 +15,7 @@ import { baselineStep } from './steps/baseline-step.js';
 import { checksStep } from './steps/checks-step.js';
 import { lockStep } from './steps/lock-step.js';
 import { migrateStep } from './steps/migrate-step.js';
+import { operationStep } from './steps/operation-step.js';
 
 export interface StrategyInput {
   plan: Plan;
@@ -24,6 +26,10 @@ export interface StrategyInput {
   pendingCount: number;
   /** The window the banner announces (for an emergency run, the run's expected span). */
   window: WindowInstance;
+  /** The plan's operations still to run, in plan order. @default none */
+  operations?: readonly OperationConfig[];
+  /** The plan has operations and no migrations folder: no migrate step. */
+  migrationsAbsent?: boolean;
 }
 
 export function inPlaceSteps(input: StrategyInput): Step[] {
@@ -34,8 +40,22 @@ export function inPlaceSteps(input: StrategyInput): Step[] {
   // The lock comes first so a second runner refused with exit 4 never touches the banner.
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));
+  const operations = (when: OperationConfig['when']) =>
+    (input.operations ?? [])
+      .filter((op) => op.when === when)
+      .map((op) =>
+        operationStep(op, {
+          planDir: input.planDir,
+          planPath: input.planPath,
+          planName: plan.name,
+          databaseUrl: plan.database.url,
+        }),
+      );
   steps.push(baselineStep({ migrator: input.migrator, checks: plan.checks }));
-  steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
+  steps.push(...operations('before-migrations'));
+  if (!input.migrationsAbsent)
+    steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
+  steps.push(...operations('after-migrations'));
   if (analyze) steps.push(analyzeStep(analyze));
   if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks, planPath: input.planPath }));
   if (banner) steps.push(bannerOffStep(banner));

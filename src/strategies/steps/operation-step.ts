@@ -1,0 +1,189 @@
+import { evaluateCheck, readCheck } from '../../engine/checks.js';
+import type { Step, StepContext, StepDetail } from '../../engine/step.js';
+import { RolledBackError } from '../../errors.js';
+import { runCommand } from '../../operations/command.js';
+import { operationChecksum, operationStepName } from '../../operations/pending.js';
+import { runSql, SqlOperationError } from '../../operations/sql.js';
+import { formatDuration } from '../../plan/duration.js';
+import type { OperationConfig } from '../../plan/schema.js';
+import type { CommandOperationConfig } from '../../plan/schema-operations.js';
+
+/** Without an `estimate` (and before the journal knows better). */
+const DEFAULT_ESTIMATE_MS = 5000;
+
+export interface OperationStepOptions {
+  /** Commands run in the plan's folder. */
+  planDir: string;
+  /** Plan path as the user wrote it, for hints. */
+  planPath: string;
+  planName: string;
+  /** The plan's database URL, given to commands as MAINT_DATABASE_URL. */
+  databaseUrl: string;
+  /** MAINT_RELEASE; empty until plans name a release. */
+  release?: string;
+}
+
+/** An operation failed; `stepDetail` (a command's redacted output) is journaled with the failure. */
+export class OperationError extends RolledBackError {
+  constructor(
+    code: string,
+    message: string,
+    readonly stepDetail: StepDetail,
+    options: { cause?: unknown; hint?: string } = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A plan operation as a step named `operation:<name>`: `run`, then `verify` when the operation
+ * has one. Without `rollback` the step has no rollback method: it is a point of no return.
+ */
+export function operationStep(op: OperationConfig, options: OperationStepOptions): Step {
+  const checksum = operationChecksum(op);
+  const estimate = op.estimate ?? DEFAULT_ESTIMATE_MS;
+  const hint = `Fix the operation "${op.name}" (or what it acts on), then run \`maint run ${options.planPath}\` again; \`maint status ${options.planPath}\` shows the journal.`;
+  // What this process saw: whether a failed run left nothing to undo, the verify's before-value.
+  let nothingToUndo = false;
+  let before: string | null = null;
+  let ran: StepDetail = {};
+
+  const execute = async (text: string, ctx: StepContext, what: 'run' | 'rollback'): Promise<StepDetail> => {
+    if (op.kind === 'sql') {
+      if (!ctx.db) throw new Error(`operation "${op.name}" needs a database`);
+      const r = await runSql(ctx.db, { sql: text, transaction: op.transaction, signal: ctx.signal });
+      const s = r.statements === 1 ? '' : 's';
+      return {
+        summary: `${r.statements} statement${s}${op.transaction ? ' in one transaction' : ''}`,
+        statements: r.statements,
+      };
+    }
+    return command(op, text, ctx, options, what);
+  };
+
+  const step: Step = {
+    name: operationStepName(op),
+    defaultEstimateMs: estimate,
+    defaultRollbackMs: estimate,
+    async run(ctx) {
+      nothingToUndo = false;
+      if (op.verify?.expect === 'unchanged') {
+        if (!ctx.db) throw new Error(`operation "${op.name}" needs a database`);
+        before = await readCheck(ctx.db, { name: op.name, ...op.verify }, ctx.signal);
+      }
+      const base = { kind: op.kind, checksum };
+      try {
+        ran = { ...(await execute(op.run, ctx, 'run')), ...base };
+      } catch (error) {
+        if (error instanceof SqlOperationError) {
+          nothingToUndo = error.nothingCommitted;
+          throw new OperationError('OPERATION_FAILED', `operation "${op.name}": ${error.message}`, base, {
+            cause: error.cause,
+            hint,
+          });
+        }
+        if (error instanceof OperationError) Object.assign(error.stepDetail, base);
+        throw error;
+      }
+      return ran;
+    },
+  };
+  if (op.verify) {
+    const verify = op.verify;
+    step.verify = async (ctx) => {
+      if (!ctx.db) throw new Error(`operation "${op.name}" needs a database`);
+      const actual = await readCheck(ctx.db, { name: op.name, ...verify }, ctx.signal);
+      const { ok, expected } = evaluateCheck(verify.expect, actual, before);
+      if (!ok)
+        throw new OperationError(
+          'OPERATION_VERIFY_FAILED',
+          `operation "${op.name}": verify expected ${expected}, got ${actual ?? 'null'}`,
+          { ...ran, verify: { sql: verify.sql, expected, actual } },
+          { hint },
+        );
+    };
+  }
+  if (op.rollback) {
+    const rollback = op.rollback;
+    step.rollback = async (ctx) => {
+      if (nothingToUndo)
+        return { rollback: { summary: 'nothing to undo: the operation changed nothing before it failed' } };
+      try {
+        return { rollback: await execute(rollback, ctx, 'rollback') };
+      } catch (error) {
+        if (error instanceof OperationError)
+          throw new OperationError(
+            error.code,
+            error.message,
+            { rollback: error.stepDetail },
+            { cause: error },
+          );
+        if (error instanceof SqlOperationError)
+          throw new OperationError(
+            'OPERATION_FAILED',
+            `operation "${op.name}" (rollback): ${error.message}`,
+            {
+              rollback: { summary: 'failed' },
+            },
+          );
+        throw error;
+      }
+    };
+  }
+  return step;
+}
+
+async function command(
+  op: CommandOperationConfig,
+  text: string,
+  ctx: StepContext,
+  options: OperationStepOptions,
+  what: 'run' | 'rollback',
+): Promise<StepDetail> {
+  const r = await runCommand({
+    command: text,
+    cwd: options.planDir,
+    // maint's own facts win over the operation's env, which wins over the inherited environment.
+    env: {
+      ...process.env,
+      ...op.env,
+      MAINT_PLAN: options.planName,
+      MAINT_RUN_ID: ctx.runId,
+      MAINT_DATABASE_URL: options.databaseUrl,
+      MAINT_RELEASE: options.release ?? '',
+    },
+    timeoutMs: op.timeout,
+    signal: ctx.signal,
+  });
+  const detail: StepDetail = {
+    summary: `exit ${r.exitCode ?? r.signal} in ${formatDuration(r.durationMs)}`,
+    exitCode: r.exitCode,
+    ...(r.signal ? { signal: r.signal } : {}),
+    durationMs: r.durationMs,
+    output: r.output,
+    ...(r.truncatedBytes > 0 ? { outputTruncatedBytes: r.truncatedBytes } : {}),
+  };
+  if (r.exitCode === 0 && !r.timedOut && !r.aborted) return detail;
+  const subject = `operation "${op.name}"${what === 'rollback' ? ' (rollback)' : ''}`;
+  const message = r.timedOut
+    ? `${subject}: the command did not finish within ${formatDuration(op.timeout)}; it was killed with every process it started`
+    : r.aborted
+      ? `${subject}: the command was stopped`
+      : `${subject}: the command ${r.exitCode === null ? `was ended by ${r.signal}` : `exited with code ${r.exitCode}`}`;
+  const last = lastLines(r.output);
+  throw new OperationError(
+    r.timedOut ? 'OPERATION_TIMEOUT' : 'OPERATION_FAILED',
+    `${message}${last ? `; last output: ${last}` : ''}`,
+    { ...detail, summary: message },
+  );
+}
+
+/** The end of a command's output for a one-line message: its last 3 non-empty lines. */
+function lastLines(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('[… '));
+  const text = lines.slice(-3).join(' | ');
+  return text.length > 300 ? `…${text.slice(-300)}` : text;
+}

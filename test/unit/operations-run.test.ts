@@ -1,0 +1,232 @@
+/**
+ * Plan operations through `runPlan` with fakes (the database, migrator and journal are fakes;
+ * commands are real /bin/sh processes): placement in the step list, pending semantics, the
+ * point of no return, and what a failing command leaves in the result and the journal.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/engine/clock.js';
+import { FileJournal } from '../../src/engine/journal-file.js';
+import { runPlan, type RunResult } from '../../src/engine/run.js';
+import { MaintError } from '../../src/errors.js';
+import { clearSecrets } from '../../src/output/redact.js';
+import { createMemoryLogger } from '../../src/output/logger.js';
+import type { LoadedPlan } from '../../src/plan/loader.js';
+import { registerPlanSecrets } from '../../src/plan/secrets.js';
+import { PlanSchema, type PlanInput } from '../../src/plan/schema.js';
+import { FakeDatabase, FakeMigrator, fakeNotify } from '../helpers/fakes.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'maint-ops-'));
+});
+afterEach(async () => {
+  clearSecrets();
+  await rm(dir, { recursive: true, force: true });
+});
+
+type Ops = NonNullable<PlanInput['operations']>;
+
+function loaded(operations: Ops, overrides: Partial<PlanInput> = {}): LoadedPlan {
+  const input = {
+    version: 1,
+    name: 'ops',
+    window: { timezone: 'UTC', days: ['daily'], start: '00:00', duration: '24h' },
+    database: { engine: 'postgres', url: 'postgres://app:db-pass-1234@localhost/db' },
+    post: { analyze: true },
+    checks: [{ name: 'rows', sql: 'select count(*) from t', expect: 3 }],
+    operations,
+    ...overrides,
+  };
+  registerPlanSecrets(input);
+  const plan = PlanSchema.parse(input);
+  return { plan, file: path.join(dir, 'plan.yaml'), dir, displayPath: 'plan.yaml' };
+}
+
+function harness(now = '2026-11-29T10:00:00Z') {
+  const clock = new FakeClock(now);
+  const db = new FakeDatabase(() => clock.now());
+  const rows = { count: 3 };
+  db.answers.set('select count(*) from t', () => [{ count: String(rows.count) }]);
+  const journal = new FileJournal(null);
+  const migrator = new FakeMigrator([{ name: '001_a' }]);
+  const run = (plan: LoadedPlan) =>
+    runPlan(plan, {
+      clock,
+      logger: createMemoryLogger(),
+      deps: {
+        openDatabase: async () => db,
+        createMigrator: async () => migrator,
+        notify: fakeNotify(),
+        journal: () => journal,
+      },
+    });
+  return { clock, db, rows, journal, migrator, run };
+}
+
+async function failure(p: Promise<unknown>): Promise<MaintError & { result: RunResult }> {
+  try {
+    await p;
+  } catch (error) {
+    if (error instanceof MaintError)
+      return Object.assign(error, { result: error.details?.result as RunResult });
+    throw error;
+  }
+  throw new Error('expected the run to fail');
+}
+
+const names = (r: RunResult) => r.steps.map((s) => s.name);
+
+describe('operations in maint run (fakes)', () => {
+  it('without a migrations folder: runs the operations in place of migrate, then nothing is pending', async () => {
+    const h = harness();
+    const plan = loaded([
+      { name: 'make-t', kind: 'sql', run: 'create table t (id int); insert into t values (1)' },
+      {
+        name: 'marker',
+        kind: 'command',
+        run: 'echo "$MAINT_PLAN $MAINT_RUN_ID" > marker',
+        when: 'before-migrations',
+      },
+    ]);
+    const result = await h.run(plan);
+    expect(result.status).toBe('completed');
+    expect(names(result)).toEqual([
+      'lock',
+      'baseline',
+      'operation:marker',
+      'operation:make-t',
+      'analyze',
+      'checks',
+    ]);
+    expect(h.db.queries).toEqual(
+      expect.arrayContaining(['create table t (id int)', 'insert into t values (1)']),
+    );
+    expect(await readFile(path.join(dir, 'marker'), 'utf8')).toBe(`ops ${result.runId}\n`);
+    expect(h.migrator.upCalls).toBe(0);
+    const marker = result.steps.find((s) => s.name === 'operation:marker')!;
+    expect(marker.detail).toMatchObject({
+      exitCode: 0,
+      output: '',
+      kind: 'command',
+      checksum: expect.any(String),
+    });
+
+    const again = await h.run(plan);
+    expect(again.status).toBe('nothing_pending');
+  });
+
+  it('with a migrations folder: before-migrations after baseline, the rest after migrate; a changed operation is pending again', async () => {
+    await mkdir(path.join(dir, 'migrations'));
+    const h = harness();
+    const ops: Ops = [
+      { name: 'first', kind: 'sql', run: 'select 1', when: 'before-migrations' },
+      { name: 'second', kind: 'sql', run: 'select 2' },
+    ];
+    const result = await h.run(loaded(ops));
+    expect(names(result)).toEqual([
+      'lock',
+      'baseline',
+      'operation:first',
+      'migrate',
+      'operation:second',
+      'analyze',
+      'checks',
+    ]);
+    expect((await h.run(loaded(ops))).status).toBe('nothing_pending');
+
+    const changed = await h.run(loaded([ops[0]!, { ...ops[1]!, run: 'select 3' }]));
+    expect(changed.status).toBe('completed');
+    expect(names(changed)).toEqual(['lock', 'baseline', 'migrate', 'operation:second', 'analyze', 'checks']);
+  });
+
+  it('keeps the redacted output of a failing command in the result and the journal', async () => {
+    const h = harness();
+    const plan = loaded([
+      {
+        name: 'leaky',
+        kind: 'command',
+        run: 'echo "url $MAINT_DATABASE_URL token $TOKEN"; echo boom >&2; exit 4',
+        env: { TOKEN: 'tok-Canary-42' },
+      },
+    ]);
+    const error = await failure(h.run(plan));
+    expect(error.exitCode).toBe(5);
+    expect(error.message).toContain('operation "leaky": the command exited with code 4; last output:');
+    const step = error.result.steps.find((s) => s.name === 'operation:leaky')!;
+    expect(step.status).toBe('failed');
+    expect(step.detail).toMatchObject({
+      exitCode: 4,
+      output: 'url postgres://app:***@localhost/db token ***\nboom\n',
+      error: { code: 'OPERATION_FAILED' },
+    });
+    const journaled = await h.journal.steps(error.result.runId!);
+    const row = journaled.find((s) => s.name === 'operation:leaky')!;
+    expect(row.detail).toMatchObject({ exitCode: 4, output: step.detail!.output });
+    expect(JSON.stringify(journaled)).not.toMatch(/tok-Canary-42|db-pass-1234/);
+  });
+
+  it('fails a step whose verify does not hold, saying expected and got, and rolls it back', async () => {
+    const h = harness();
+    h.db.answers.set('show password_encryption', () => [{ password_encryption: 'md5' }]);
+    const plan = loaded([
+      {
+        name: 'scram',
+        kind: 'sql',
+        run: "alter system set password_encryption = 'scram-sha-256'",
+        rollback: 'alter system reset password_encryption',
+        transaction: false,
+        verify: { sql: 'show password_encryption', expect: 'scram-sha-256' },
+      },
+    ]);
+    const error = await failure(h.run(plan));
+    expect(error.exitCode).toBe(5);
+    expect(error.code).toBe('OPERATION_VERIFY_FAILED');
+    expect(error.message).toContain('operation "scram": verify expected scram-sha-256, got md5');
+    expect(error.result.steps.find((s) => s.name === 'operation:scram')!.status).toBe('rolled_back');
+    expect(h.db.queries).toContain('alter system reset password_encryption');
+  });
+
+  it('a failure after an operation without rollback ends in exit 6 naming what is left to do', async () => {
+    const h = harness();
+    h.rows.count = 2;
+    const plan = loaded([
+      { name: 'undoable', kind: 'sql', run: 'select 1', rollback: 'select 0' },
+      { name: 'upgrade', kind: 'sql', run: 'select 2' },
+    ]);
+    const error = await failure(h.run(plan));
+    expect(error.exitCode).toBe(6);
+    expect(error.code).toBe('POINT_OF_NO_RETURN');
+    expect(error.message).toContain('step "operation:upgrade" cannot be undone');
+    expect(error.message).toContain('Left to do: analyze, checks');
+    expect(error.details).toMatchObject({ leftToDo: ['analyze', 'checks'] });
+    expect(h.db.queries).not.toContain('select 0');
+  });
+
+  it('does not start a point of no return when the rest of the run would not fit after it', async () => {
+    // 30 minutes left: the whole estimate (about 21m) fits at the start.
+    const h = harness('2026-11-29T23:30:00Z');
+    // The first operation takes 15 minutes instead of 1: 15 are left, the upgrade and the rest need 20.
+    h.db.answers.set('select 1', () => {
+      h.clock.advance(15 * 60_000);
+      return [];
+    });
+    const plan = loaded(
+      [
+        { name: 'slow', kind: 'sql', run: 'select 1', rollback: 'select 0', estimate: '1m' },
+        { name: 'upgrade', kind: 'sql', run: 'select 2', estimate: '10m' },
+        { name: 'after', kind: 'sql', run: 'select 3', rollback: 'select 4', estimate: '10m' },
+      ],
+      { checks: [] },
+    );
+    const error = await failure(h.run(plan));
+    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('WINDOW_TOO_SHORT');
+    expect(error.message).toContain('stopped before "operation:upgrade"');
+    expect(error.message).toContain('(a point of no return) and the steps after it');
+    expect(h.db.queries).not.toContain('select 2');
+    expect(h.db.queries).toContain('select 0');
+  });
+});
