@@ -58,7 +58,7 @@ export function operationStep(op: OperationConfig, options: OperationStepOptions
         statements: r.statements,
       };
     }
-    return command(op, text, ctx, options, what);
+    return command(op, text, ctx, options, what, hint);
   };
 
   const step: Step = {
@@ -139,6 +139,7 @@ async function command(
   ctx: StepContext,
   options: OperationStepOptions,
   what: 'run' | 'rollback',
+  hint: string,
 ): Promise<StepDetail> {
   const r = await runCommand({
     command: text,
@@ -175,6 +176,7 @@ async function command(
     r.timedOut ? 'OPERATION_TIMEOUT' : 'OPERATION_FAILED',
     `${message}${last ? `; last output: ${last}` : ''}`,
     { ...detail, summary: message },
+    { hint },
   );
 }
 
