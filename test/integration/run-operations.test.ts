@@ -196,7 +196,7 @@ ${undoableOps(engine)}`,
       noCanary(`${name} stdout`, res.stdout);
       noCanary(`${name} stderr`, res.stderr);
     }
-    expect(human.stderr).toContain('operation "leak": the command exited with code 7; last output:');
+    expect(human.stderr).toContain('operation "leak" failed: the command exited with code 7; last output:');
     expect(human.stderr).toContain('upgrade failed hard');
 
     const out = json<RunJson>(machine);

@@ -11,7 +11,7 @@ import { FakeClock } from '../../src/engine/clock.js';
 import { FileJournal } from '../../src/engine/journal-file.js';
 import { runPlan, type RunResult } from '../../src/engine/run.js';
 import { MaintError } from '../../src/errors.js';
-import { clearSecrets } from '../../src/output/redact.js';
+import { clearSecrets, redact } from '../../src/output/redact.js';
 import { createMemoryLogger } from '../../src/output/logger.js';
 import type { LoadedPlan } from '../../src/plan/loader.js';
 import { registerPlanSecrets } from '../../src/plan/secrets.js';
@@ -154,7 +154,7 @@ describe('operations in maint run (fakes)', () => {
     ]);
     const error = await failure(h.run(plan));
     expect(error.exitCode).toBe(5);
-    expect(error.message).toContain('operation "leaky": the command exited with code 4; last output:');
+    expect(error.message).toContain('operation "leaky" failed: the command exited with code 4; last output:');
     const step = error.result.steps.find((s) => s.name === 'operation:leaky')!;
     expect(step.status).toBe('failed');
     expect(step.detail).toMatchObject({
@@ -166,6 +166,19 @@ describe('operations in maint run (fakes)', () => {
     const row = journaled.find((s) => s.name === 'operation:leaky')!;
     expect(row.detail).toMatchObject({ exitCode: 4, output: step.detail!.output });
     expect(JSON.stringify(journaled)).not.toMatch(/tok-Canary-42|db-pass-1234/);
+  });
+
+  it('a failing SQL operation whose name looks like a secret key keeps its message readable', async () => {
+    const h = harness();
+    h.db.answers.set('alter role app password $$x$$', () => {
+      throw new Error('role "app" does not exist');
+    });
+    const plan = loaded([{ name: 'rotate-password', kind: 'sql', run: 'alter role app password $$x$$' }]);
+    const error = await failure(h.run(plan));
+    expect(error.exitCode).toBe(5);
+    expect(redact(error.message)).toContain('operation "rotate-password" failed: role "app" does not exist');
+    const step = error.result.steps.find((s) => s.name === 'operation:rotate-password')!;
+    expect(step.detail).toMatchObject({ kind: 'sql', error: { code: 'OPERATION_FAILED' } });
   });
 
   it('fails a step whose verify does not hold, saying expected and got, and rolls it back', async () => {
@@ -184,7 +197,7 @@ describe('operations in maint run (fakes)', () => {
     const error = await failure(h.run(plan));
     expect(error.exitCode).toBe(5);
     expect(error.code).toBe('OPERATION_VERIFY_FAILED');
-    expect(error.message).toContain('operation "scram": verify expected scram-sha-256, got md5');
+    expect(error.message).toContain('operation "scram" failed its verify: expected scram-sha-256, got md5');
     expect(error.result.steps.find((s) => s.name === 'operation:scram')!.status).toBe('rolled_back');
     expect(h.db.queries).toContain('alter system reset password_encryption');
   });

@@ -77,10 +77,15 @@ export function operationStep(op: OperationConfig, options: OperationStepOptions
       } catch (error) {
         if (error instanceof SqlOperationError) {
           nothingToUndo = error.nothingCommitted;
-          throw new OperationError('OPERATION_FAILED', `operation "${op.name}": ${error.message}`, base, {
-            cause: error.cause,
-            hint,
-          });
+          throw new OperationError(
+            'OPERATION_FAILED',
+            `operation "${op.name}" failed: ${error.message}`,
+            base,
+            {
+              cause: error.cause,
+              hint,
+            },
+          );
         }
         if (error instanceof OperationError) Object.assign(error.stepDetail, base);
         throw error;
@@ -97,7 +102,7 @@ export function operationStep(op: OperationConfig, options: OperationStepOptions
       if (!ok)
         throw new OperationError(
           'OPERATION_VERIFY_FAILED',
-          `operation "${op.name}": verify expected ${expected}, got ${actual ?? 'null'}`,
+          `operation "${op.name}" failed its verify: expected ${expected}, got ${actual ?? 'null'}`,
           { ...ran, verify: { sql: verify.sql, expected, actual } },
           { hint },
         );
@@ -121,7 +126,7 @@ export function operationStep(op: OperationConfig, options: OperationStepOptions
         if (error instanceof SqlOperationError)
           throw new OperationError(
             'OPERATION_FAILED',
-            `operation "${op.name}" (rollback): ${error.message}`,
+            `the rollback of operation "${op.name}" failed: ${error.message}`,
             {
               rollback: { summary: 'failed' },
             },
@@ -165,7 +170,8 @@ async function command(
     ...(r.truncatedBytes > 0 ? { outputTruncatedBytes: r.truncatedBytes } : {}),
   };
   if (r.exitCode === 0 && !r.timedOut && !r.aborted) return detail;
-  const subject = `operation "${op.name}"${what === 'rollback' ? ' (rollback)' : ''}`;
+  // Never `"name": …`: redaction reads `"db-password": value` as a secret assignment.
+  const subject = `${what === 'rollback' ? 'the rollback of ' : ''}operation "${op.name}" failed`;
   const message = r.timedOut
     ? `${subject}: the command did not finish within ${formatDuration(op.timeout)}; it was killed with every process it started`
     : r.aborted
