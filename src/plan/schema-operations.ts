@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { durationMs, expectValue } from './schema-common.js';
 
-export const OPERATION_KINDS = ['sql', 'command'] as const;
 export const OPERATION_WHEN = ['before-migrations', 'after-migrations'] as const;
 
 const name = z

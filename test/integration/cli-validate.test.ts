@@ -54,14 +54,15 @@ let results: Map<string, { human: Run; json: Run }>;
 beforeAll(async () => {
   if (!existsSync(path.join(repo, 'dist/commands/validate.js')))
     throw new Error('dist/ is not built: run `npm run build` first');
-  // Four processes at a time: enough to finish quickly, few enough for two shared cores.
+  // Four processes at a time: enough to finish quickly, few enough for two shared cores. Two
+  // processes per fixture (80 fixtures): up to 10 minutes on a loaded machine.
   const runs = await pool(invalidCases, 4, async (c) => ({
     name: c.name,
     human: await maint(['validate', rel(c)]),
     json: await maint(['validate', rel(c), '--json']),
   }));
   results = new Map(runs.map((r) => [r.name, r]));
-}, 300_000);
+}, 600_000);
 
 describe('maint validate <invalid fixture>', () => {
   it.each(invalidCases)('$name: exit 2, position on stderr, no stack', (c) => {

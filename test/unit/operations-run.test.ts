@@ -202,6 +202,27 @@ describe('operations in maint run (fakes)', () => {
     expect(h.db.queries).toContain('alter system reset password_encryption');
   });
 
+  it('verify `unchanged` compares with the value read just before the operation', async () => {
+    const h = harness();
+    const kept = { n: 3 };
+    h.db.answers.set('select count(*) from kept', () => [{ n: String(kept.n) }]);
+    h.db.answers.set('delete from kept where id = 1', () => {
+      kept.n -= 1;
+      return [];
+    });
+    const verify = { sql: 'select count(*) from kept', expect: 'unchanged' };
+    const harmless = loaded([
+      { name: 'harmless', kind: 'sql', run: 'select 1', rollback: 'select 0', verify },
+    ]);
+    expect((await h.run(harmless)).status).toBe('completed');
+
+    const lossy = loaded([
+      { name: 'lossy', kind: 'sql', run: 'delete from kept where id = 1', rollback: 'select 0', verify },
+    ]);
+    const error = await failure(h.run(lossy));
+    expect(error.message).toContain('operation "lossy" failed its verify: expected unchanged (3), got 2');
+  });
+
   it('a failure after an operation without rollback ends in exit 6 naming what is left to do', async () => {
     const h = harness();
     h.rows.count = 2;

@@ -66,11 +66,13 @@ export function operationStep(op: OperationConfig, options: OperationStepOptions
     defaultEstimateMs: estimate,
     defaultRollbackMs: estimate,
     async run(ctx) {
-      nothingToUndo = false;
+      // Until the operation itself starts, nothing is changed (reading the verify's value first).
+      nothingToUndo = true;
       if (op.verify?.expect === 'unchanged') {
         if (!ctx.db) throw new Error(`operation "${op.name}" needs a database`);
         before = await readCheck(ctx.db, { name: op.name, ...op.verify }, ctx.signal);
       }
+      nothingToUndo = false;
       const base = { kind: op.kind, checksum };
       try {
         ran = { ...(await execute(op.run, ctx, 'run')), ...base };
