@@ -44,6 +44,10 @@ export default class Plan extends MaintCommand<PlanPreview> {
         ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}`
         : 'pending migrations: none',
     );
+    if (r.operations.length > 0)
+      lines.push(
+        `operations: ${r.operations.map((o) => `${o.name} (${o.kind}, ${o.when}${o.pending ? ', pending' : ', done'})`).join(', ')}`,
+      );
     if (r.interruptedRun)
       lines.push(
         yellow(
@@ -51,9 +55,10 @@ export default class Plan extends MaintCommand<PlanPreview> {
         ),
       );
     lines.push('steps:');
+    const width = Math.max(14, ...r.steps.map((s) => s.name.length));
     for (const s of r.steps)
       lines.push(
-        `  ${s.name.padEnd(14)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`,
+        `  ${s.name.padEnd(width)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`,
       );
     for (const c of r.checks) lines.push(dim(`  check "${c.name}" expects ${c.expect}`));
     if (r.error) lines.push(yellow(`would not run: ${r.error.message}`));

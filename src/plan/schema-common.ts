@@ -21,3 +21,22 @@ export const durationMs = z
     ctx.addIssue({ code: 'custom', message: parsed.error, input: text });
     return z.NEVER;
   });
+
+const COMPARISON = /^(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?$/;
+
+/** What a check (or an operation's verify) expects of its query's value. */
+export const expectValue = z
+  .union([
+    z.literal('unchanged'),
+    z.number(),
+    // A value that starts like a comparison but is not one is a typo, not an exact value.
+    z
+      .string()
+      .min(1)
+      .refine((s) => !/^(>=|<=|==|!=|>|<)/.test(s) || COMPARISON.test(s), {
+        message: 'a comparison is an operator (>=, <=, ==, !=, >, <) followed by a number, like ">= 1"',
+      }),
+  ])
+  .meta({
+    description: '`unchanged` (same as before the run), an exact value, or a comparison like ">= 1".',
+  });

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { formatDuration } from './duration.js';
-import { durationMs } from './schema-common.js';
+import { durationMs, expectValue } from './schema-common.js';
+import { OperationsSchema } from './schema-operations.js';
 import { NotifySchema } from './schema-notify.js';
 
 /**
@@ -197,28 +198,13 @@ export const PostSchema = z.strictObject({
   analyze: AnalyzeSchema.default(false).meta({ description: 'Refresh planner statistics after migrating.' }),
 });
 
-const COMPARISON = /^(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?$/;
 export const CheckSchema = z.strictObject({
   name: z.string().min(1),
   sql: z
     .string()
     .min(1)
     .meta({ description: 'A query returning one value (first column of the first row).' }),
-  expect: z
-    .union([
-      z.literal('unchanged'),
-      z.number(),
-      // A value that starts like a comparison but is not one is a typo, not an exact value.
-      z
-        .string()
-        .min(1)
-        .refine((s) => !/^(>=|<=|==|!=|>|<)/.test(s) || COMPARISON.test(s), {
-          message: 'a comparison is an operator (>=, <=, ==, !=, >, <) followed by a number, like ">= 1"',
-        }),
-    ])
-    .meta({
-      description: '`unchanged` (same as before the run), an exact value, or a comparison like ">= 1".',
-    }),
+  expect: expectValue,
 });
 
 export const PlanSchema = z
@@ -235,6 +221,7 @@ export const PlanSchema = z
     estimate: durationMs.optional().meta({ description: 'Expected duration; else learned from past runs.' }),
     database: DatabaseSchema,
     migrations: MigrationsSchema.prefault({}),
+    operations: OperationsSchema.default([]),
     strategy: StrategySchema,
     fleet: FleetSchema.optional(),
     post: PostSchema.prefault({}),
@@ -255,6 +242,7 @@ export type CheckConfig = z.output<typeof CheckSchema>;
 export type FleetConfig = z.output<typeof FleetSchema>;
 export type AnalyzeConfig = z.output<typeof AnalyzeSchema>;
 export type CloneFreezeConfig = z.output<typeof CloneFreezeSchema>;
+export type { OperationConfig } from './schema-operations.js';
 
 /** The JSON Schema (draft-07) editors and CI read. */
 export function planJsonSchema(): Record<string, unknown> {

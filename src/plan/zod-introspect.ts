@@ -14,6 +14,8 @@ interface Def {
   type: string;
   shape?: Record<string, SchemaNode>;
   element?: SchemaNode;
+  /** Records (`env: { KEY: value }`). */
+  valueType?: SchemaNode;
   options?: SchemaNode[];
   innerType?: SchemaNode;
   in?: SchemaNode;
@@ -63,6 +65,7 @@ export function schemaAt(
     const key = path[i]!;
     if (d.type === 'object' && d.shape) cur = d.shape[String(key)];
     else if (d.type === 'array' && d.element) cur = d.element;
+    else if (d.type === 'record' && d.valueType) cur = d.valueType;
     else cur = undefined;
     if (cur) cur = unwrap(cur);
   }
@@ -168,6 +171,9 @@ export function walkSchema(
     if (d.type === 'object' && d.shape && typeof value === 'object' && !Array.isArray(value)) {
       for (const [key, child] of Object.entries(d.shape))
         walk(child, (value as Record<string, unknown>)[key], depth + 1);
+    } else if (d.type === 'record' && d.valueType && typeof value === 'object' && !Array.isArray(value)) {
+      for (const child of Object.values(value as Record<string, unknown>))
+        walk(d.valueType, child, depth + 1);
     } else if (d.type === 'array' && d.element && Array.isArray(value)) {
       for (const item of value) walk(d.element, item, depth + 1);
     } else if (d.type === 'union' && d.options) {

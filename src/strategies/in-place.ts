@@ -1,12 +1,14 @@
 /**
- * The in-place strategy (database part): lock → banner on → baseline → migrate → analyze →
- * integrity checks → banner off. It only builds the list; the engine runs it. The fleet roll
- * (a later issue) slots in after the checks, before the banner goes off.
+ * The in-place strategy (database part): lock → banner on → baseline → operations before the
+ * migrations → migrate → operations after them → analyze → integrity checks → banner off. It only
+ * builds the list; the engine runs it. The fleet roll (a later issue) slots in after the checks,
+ * before the banner goes off.
  */
 import type { Step } from '../core/engine/step.js';
 import type { Migrator } from '../migrations/migrator.js';
 import { bannerConfigs } from '../notify/banner.js';
 import type { LoadedPlan } from '../plan/loader.js';
+import type { OperationConfig } from '../plan/schema.js';
 import type { WindowInstance } from '../window/window.js';
 import { analyzeOptions, analyzeStep } from './steps/analyze-step.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
@@ -14,6 +16,7 @@ import { baselineStep } from './steps/baseline-step.js';
 import { checksStep } from './steps/checks-step.js';
 import { lockStep } from './steps/lock-step.js';
 import { migrateStep } from './steps/migrate-step.js';
+import { operationStep } from './steps/operation-step.js';
 
 export interface StrategyInput {
   loaded: LoadedPlan;
@@ -21,6 +24,10 @@ export interface StrategyInput {
   pendingCount: number;
   /** The window the banner announces (for an emergency run, the run's expected span). */
   window: WindowInstance;
+  /** The plan's operations still to run, in plan order. @default none */
+  operations?: readonly OperationConfig[];
+  /** The plan has operations and no migrations folder: no migrate step. */
+  migrationsAbsent?: boolean;
 }
 
 export function inPlaceSteps(input: StrategyInput): Step[] {
@@ -28,11 +35,16 @@ export function inPlaceSteps(input: StrategyInput): Step[] {
   const banner =
     bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const analyze = analyzeOptions(plan.post.analyze);
+  const operations = (when: OperationConfig['when']) =>
+    (input.operations ?? []).filter((op) => op.when === when).map((op) => operationStep(op, input.loaded));
   // The lock comes first so a second runner refused with exit 4 never touches the banner.
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));
   steps.push(baselineStep({ migrator: input.migrator, checks: plan.checks }));
-  steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
+  steps.push(...operations('before-migrations'));
+  if (!input.migrationsAbsent)
+    steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
+  steps.push(...operations('after-migrations'));
   if (analyze) steps.push(analyzeStep(analyze));
   if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks }));
   if (banner) steps.push(bannerOffStep(banner));

@@ -60,6 +60,8 @@ const PATTERNS: Array<[RegExp, string]> = [
   // key=value pairs whose key names a secret (query strings, DSNs, libpq strings)
   // (also JSON: "password": "…", where a quote closes the key before the colon), but not a key
   // path in a message such as `notify.channels[0].secret: must start with whsec_`
+  // SQL that sets a password: ALTER ROLE app PASSWORD '…', CREATE USER … IDENTIFIED BY '…'
+  [/(\b(?:password|identified\s+by)\s+)('(?:[^']|'')*')/gi, `$1'${MASK}'`],
   [
     /(?<!\.)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
     `$1${MASK}`,
@@ -74,6 +76,23 @@ export function redact(text: string): string {
   }
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
+}
+
+/**
+ * For text cut out of a longer stream (the tail of a command's output): a cut inside a secret
+ * leaves its end at the start of the text, which `redact` no longer recognises; mask it.
+ */
+export function redactCutStart(text: string): string {
+  let longest = 0;
+  for (const secret of known) {
+    for (let k = secret.length - 1; k >= 4 && k > longest; k--) {
+      if (text.startsWith(secret.slice(secret.length - k))) {
+        longest = k;
+        break;
+      }
+    }
+  }
+  return longest > 0 ? MASK + text.slice(longest) : text;
 }
 
 /** Deeply redact every string in a JSON-like value (objects are copied, never mutated). */

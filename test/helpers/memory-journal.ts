@@ -90,4 +90,16 @@ export class MemoryJournal implements Journal {
         .slice(0, limit),
     );
   }
+
+  async completedSteps(plan: string, namePrefix: string): Promise<StepRecord[]> {
+    const data = await this.load();
+    const ids = new Set(
+      data.runs.filter((r) => r.plan === plan && r.status === 'completed').map((r) => r.runId),
+    );
+    return structuredClone(
+      data.steps
+        .filter((s) => ids.has(s.runId) && s.status === 'done' && s.name.startsWith(namePrefix))
+        .sort((a, b) => ((a.finishedAt ?? '') < (b.finishedAt ?? '') ? 1 : -1)),
+    );
+  }
 }

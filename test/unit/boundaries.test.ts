@@ -30,7 +30,10 @@ describe('import boundaries', { timeout: 60_000 }, () => {
 
   it('the core may import the rest of the tree', async () => {
     expect(
-      await restricted('src/core/run/run.ts', "import { act } from '../../hints.js';\nexport const y = act;\n"),
+      await restricted(
+        'src/core/run/run.ts',
+        "import { act } from '../../hints.js';\nexport const y = act;\n",
+      ),
     ).toEqual([]);
   });
 

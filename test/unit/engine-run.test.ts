@@ -484,8 +484,8 @@ describe('engine edge cases', () => {
     expect(result.error).toMatchObject({ code: 'POINT_OF_NO_RETURN', exitCode: 6 });
     expect(undone).toEqual(['c']);
     expect(result.steps.map((s) => s.status)).toEqual(['done', 'done', 'rolled_back']);
-    expect(result.error!.message).toMatch(/Left to undo by hand: irreversible, a/);
-    expect(result.error!.details).toMatchObject({ leftToUndo: ['irreversible', 'a'] });
+    expect(result.error!.message).toMatch(/Done and not undone: a, irreversible\. Left to do: c$/);
+    expect(result.error!.details).toMatchObject({ done: ['a', 'irreversible'], leftToDo: ['c'] });
   });
 });
 

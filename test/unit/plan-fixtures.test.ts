@@ -3,13 +3,24 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, PlanError } from '../../src/errors.js';
 import { loadPlan } from '../../src/plan/loader.js';
+import { clearSecrets, redact } from '../../src/support/redact.js';
 import { fixtureEnv, invalidCases, validCases } from '../fixtures/plans/cases.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/plans');
 const invalidDir = path.join(root, 'invalid');
+
+async function loadPlanText(text: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'maint-plan-ops-'));
+  try {
+    await writeFile(path.join(dir, 'plan.yaml'), text);
+    return await loadPlan(path.join(dir, 'plan.yaml'), { env: {} });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 async function loadError(file: string): Promise<PlanError> {
   const error = await loadPlan(file, { env: {} }).then(
@@ -91,6 +102,50 @@ describe('valid plan fixtures', () => {
     expect(plan.post.analyze).toBe(false);
     expect(plan.checks).toEqual([]);
     expect(plan.notify.channels).toEqual([]);
+  });
+});
+
+describe('operations', () => {
+  afterEach(() => clearSecrets());
+
+  it('fills the defaults of each kind and masks env values', async () => {
+    const { plan } = await loadPlan(path.join(root, 'valid', 'operations.yaml'), { env: fixtureEnv });
+    expect(plan.operations).toEqual([
+      {
+        name: 'scram-auth',
+        kind: 'sql',
+        run: "alter system set password_encryption = 'scram-sha-256'; select pg_reload_conf()",
+        rollback: 'alter system reset password_encryption; select pg_reload_conf()',
+        transaction: false,
+        verify: { sql: 'show password_encryption', expect: 'scram-sha-256' },
+        estimate: 60_000,
+        when: 'before-migrations',
+      },
+      {
+        name: 'major-upgrade',
+        kind: 'command',
+        run: './scripts/upgrade.sh',
+        timeout: 30 * 60_000,
+        env: { UPGRADE_TOKEN: fixtureEnv.MAINT_FIXTURE_UPGRADE_TOKEN },
+        when: 'after-migrations',
+      },
+    ]);
+    expect(redact(`token=${fixtureEnv.MAINT_FIXTURE_UPGRADE_TOKEN!} x`)).not.toContain('7c1d');
+  });
+
+  it('defaults a command timeout to 10m, an sql transaction to true, and operations to []', async () => {
+    const base = readFileSync(path.join(root, 'valid', 'minimal.yaml'), 'utf8');
+    const { plan } = await loadPlanText(
+      base +
+        'operations:\n  - { name: a, kind: sql, run: select 1 }\n  - { name: b, kind: command, run: "true" }\n',
+    );
+    expect(plan.operations.map((o) => (o.kind === 'sql' ? o.transaction : o.timeout))).toEqual([
+      true,
+      600_000,
+    ]);
+    expect((await loadPlan(path.join(root, 'valid', 'minimal.yaml'), { env: {} })).plan.operations).toEqual(
+      [],
+    );
   });
 });
 

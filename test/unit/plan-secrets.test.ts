@@ -40,6 +40,19 @@ describe('plan secrets', () => {
     ]);
   });
 
+  it("finds every value of a command operation's env, and nothing else of an operation", () => {
+    const found = findSecrets({
+      operations: [
+        { name: 'a', kind: 'sql', run: 'select 1' },
+        { name: 'b', kind: 'command', run: './b.sh', env: { TOKEN: CANARY, OTHER: 'other-secret' } },
+      ],
+    });
+    expect(found).toEqual([
+      { value: CANARY, kind: 'value' },
+      { value: 'other-secret', kind: 'value' },
+    ]);
+  });
+
   it('masks a secret in the very error that rejects it', () => {
     const text = `${head}database: { engine: pglite, url: "memory://" }
 notify:

@@ -1,5 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clearSecrets, redact, redactDeep, registerSecret } from '../../src/support/redact.js';
+import {
+  clearSecrets,
+  redact,
+  redactCutStart,
+  redactDeep,
+  registerSecret,
+} from '../../src/support/redact.js';
 
 beforeEach(() => clearSecrets());
 
@@ -23,6 +29,11 @@ describe('redact: patterns (secrets nobody registered)', () => {
     ["password='quoted secret' dbname=x", 'password=*** dbname=x'],
     ['https://api.example.com/hook?token=abcd1234&x=1', 'https://api.example.com/hook?token=***&x=1'],
     ['{"api_key": "k-123456"}', '{"api_key": ***}'],
+    [
+      "alter role app password 'it''s-s3cret' valid until 'infinity'",
+      "alter role app password '***' valid until 'infinity'",
+    ],
+    ["CREATE USER app IDENTIFIED BY 'hunter22'", "CREATE USER app IDENTIFIED BY '***'"],
   ])('%s', (input, expected) => {
     expect(redact(input)).toBe(expected);
   });
@@ -83,6 +94,15 @@ describe('redact: registered secrets', () => {
     registerSecret('');
     registerSecret(undefined);
     expect(redact('a b ab abc')).toBe('a b ab abc');
+  });
+
+  it('masks the end of a secret left at the start of a cut-out tail', () => {
+    registerSecret('Canary5ecret7q');
+    expect(redactCutStart('ecret7q and the rest')).toBe('*** and the rest');
+    expect(redactCutStart('Canary5ecret7q whole')).toBe('Canary5ecret7q whole');
+    expect(redactCutStart('unrelated text')).toBe('unrelated text');
+    // Shorter than a secret can be: left alone (like registerSecret does).
+    expect(redactCutStart('7q rest')).toBe('7q rest');
   });
 
   it('clearSecrets forgets them', () => {

@@ -46,6 +46,7 @@ describe('plan JSON Schema', () => {
       'estimate',
       'database',
       'migrations',
+      'operations',
       'strategy',
       'fleet',
       'post',

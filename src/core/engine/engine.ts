@@ -13,7 +13,7 @@ import type { StepRecord } from '../journal/journal.js';
 import { contextFor, stepRecord, type EngineInput, type EngineResult, type StepResult } from './context.js';
 import { checkTime } from './guard.js';
 import { rollbackSteps } from './rollback.js';
-import type { Step, StepDetail, StepStatus } from './step.js';
+import { failureDetail, type Step, type StepDetail, type StepStatus } from './step.js';
 
 export { stepRecord, type EngineInput, type EngineResult, type StepResult } from './context.js';
 
@@ -48,12 +48,17 @@ export async function runSteps(input: EngineInput): Promise<EngineResult> {
   for (const [seq, step] of input.steps.entries()) {
     // Safe point: the step has not started, and what is done can still be undone in time.
     const undoMs = touched.reduce((sum, i) => sum + (input.estimates[i]?.rollbackMs ?? 0), 0);
+    // A point of no return (no rollback) starts only when the rest of the run fits after it too:
+    // once it is done, stopping for the window can no longer put things back.
+    const restMs = results.slice(seq).reduce((sum, r) => sum + r.estimateMs, 0);
     const verdict = checkTime(
       input.windowSpec,
       input.window,
       input.clock.now(),
-      results[seq]!.estimateMs + undoMs,
-      `step "${step.name}" (and undoing what is done)`,
+      step.rollback ? results[seq]!.estimateMs + undoMs : restMs,
+      step.rollback
+        ? `step "${step.name}" (and undoing what is done)`
+        : `step "${step.name}" (a point of no return) and the steps after it`,
     );
     if (!verdict.ok) {
       const error = new WindowError(verdict.code, `stopped before "${step.name}": ${verdict.message}`, {
@@ -139,11 +144,8 @@ async function runOne(
     const status: StepStatus = controller.signal.aborted ? 'cancelled' : 'failed';
     const durationMs = Math.round(input.clock.monotonicMs() - t0);
     const message = redact(error.message);
-    // A failing step may say more than its message (a command's output), journaled with it.
-    const detail: StepDetail = {
-      ...(error.details?.step as StepDetail | undefined),
-      error: { code: error.code, message },
-    };
+    // What the step itself threw may carry facts to keep (a command's output), even when cancelled.
+    const detail: StepDetail = { ...failureDetail(thrown), error: { code: error.code, message } };
     results[seq] = { ...results[seq]!, status, durationMs, detail };
     for (const r of results.slice(seq + 1)) r.status = 'skipped';
     await input.events.emit(

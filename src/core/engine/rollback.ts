@@ -7,6 +7,7 @@ import { MaintError, OperatorActionError, toMaintError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { redact } from '../../support/redact.js';
 import { contextFor, stepRecord, type EngineInput, type StepResult } from './context.js';
+import { failureDetail } from './step.js';
 
 /**
  * Undo `touched` steps newest first. Returns null when everything was undone, or the
@@ -31,14 +32,22 @@ export async function rollbackSteps(
     const result = results[seq]!;
     if (!step.rollback) {
       if (result.status !== 'done') continue;
-      const left = [step.name, ...stillToUndo(seq)];
+      // Steps up to this one stay done; every step after it (undone or never run) is left to do.
+      const done = input.steps.filter((_, i) => i <= seq && results[i]!.status === 'done').map((s) => s.name);
+      const leftToDo = input.steps.slice(seq + 1).map((s) => s.name);
+      const todo = leftToDo.length > 0 ? leftToDo.join(', ') : 'nothing';
       return new OperatorActionError(
         'POINT_OF_NO_RETURN',
-        `step "${step.name}" cannot be undone, so the run could not be rolled back${cause ? ` after: ${cause.message}` : ''}. Left to undo by hand: ${left.join(', ')}`,
+        `step "${step.name}" cannot be undone, so the run could not be rolled back${cause ? ` after: ${cause.message}` : ''}. Done and not undone: ${done.join(', ')}. Left to do: ${todo}`,
         {
           cause,
-          hint: hint('Finish the maintenance by hand, then check {status}.', { status: act('status', plan) }),
-          details: { leftToUndo: left },
+          hint: hint(
+            `Finish the maintenance by hand (${leftToDo.length > 0 ? todo : 'check the result'}), then check {status}.`,
+            {
+              status: act('status', plan),
+            },
+          ),
+          details: { done, leftToDo },
         },
       );
     }
@@ -81,7 +90,7 @@ export async function rollbackSteps(
             status: 'rollback_failed',
             finishedAt: input.clock.now().toISOString(),
             rollbackMs,
-            detail: { error: { code: error.code, message } },
+            detail: { ...failureDetail(thrown), error: { code: error.code, message } },
           },
         },
         { message, bestEffort: true },

@@ -55,6 +55,20 @@ export type StepEventCode = Extract<EventCode, `migration.${string}` | 'step.pro
 /** Machine-readable facts a step reports; journaled with the step. */
 export type StepDetail = Record<string, unknown>;
 
+/**
+ * An error a step throws may carry facts to journal with the failure (a command's output); the
+ * engine keeps them in the failed step's detail, beside `error`.
+ */
+export interface StepFailure {
+  stepDetail?: StepDetail;
+}
+
+/** The facts a thrown error carries for the step's journaled detail (`{}` when none). */
+export function failureDetail(error: unknown): StepDetail {
+  const detail = (error as StepFailure | null | undefined)?.stepDetail;
+  return detail && typeof detail === 'object' && !Array.isArray(detail) ? detail : {};
+}
+
 export interface Step {
   /** Stable name: keys the journal and the learned estimates (`migrate`, `banner:active`). */
   name: string;

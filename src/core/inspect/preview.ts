@@ -7,6 +7,7 @@ import { describeHolder } from '../../db/identity.js';
 import { LockHeldError, WindowError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import type { MigrationInfo } from '../../migrations/migrator.js';
+import { hasWork } from '../../operations/pending.js';
 import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { buildSteps, strategyKind } from '../../strategies/index.js';
@@ -43,6 +44,8 @@ export interface PlanPreview {
   };
   pending: MigrationInfo[];
   checks: Array<{ name: string; expect: string | number }>;
+  /** Every operation of the plan; `pending`: `maint run` would run it (no completed run has). */
+  operations: Array<{ name: string; kind: string; when: string; pending: boolean }>;
   lock: LockHolder | null;
   /** An interrupted run `maint run` would resume or roll back first. */
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
@@ -54,9 +57,16 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ journal, migrator, pending, lock }) => {
+  return withSnapshot(ports, loaded, async ({ journal, migrator, pending, work, lock }) => {
     const span = status.current ?? next ?? { start: now, end: now };
-    const steps = buildSteps({ loaded, migrator, pendingCount: pending.length, window: span });
+    const steps = buildSteps({
+      loaded,
+      migrator,
+      pendingCount: pending.length,
+      window: span,
+      operations: work.operations,
+      migrationsAbsent: work.migrationsAbsent,
+    });
     const estimates = estimateSteps(steps, {
       planEstimateMs: plan.estimate,
       history: await journal.history(plan.name, 200),
@@ -103,6 +113,12 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
       },
       pending,
       checks: plan.checks.map((c) => ({ name: c.name, expect: c.expect })),
+      operations: plan.operations.map((op) => ({
+        name: op.name,
+        kind: op.kind,
+        when: op.when,
+        pending: work.operations.includes(op),
+      })),
       lock,
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
@@ -128,7 +144,7 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
           }),
         }),
       );
-    } else if (pending.length === 0 && !interrupted) {
+    } else if (!hasWork(work) && !interrupted) {
       preview.status = 'nothing_pending';
     }
     return preview;

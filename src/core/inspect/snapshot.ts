@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, LockHolder } from '../../db/database.js';
 import type { MigrationInfo, Migrator } from '../../migrations/migrator.js';
+import { readPlanWork, type PlanWork } from '../../operations/pending.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { Journal } from '../journal/journal.js';
 import type { Ports } from '../ports.js';
@@ -30,6 +31,8 @@ export interface Snapshot {
   journal: Journal;
   migrator: Migrator;
   pending: MigrationInfo[];
+  /** Pending migrations and operations; `migrator` above is the one it read them with. */
+  work: PlanWork;
   lock: LockHolder | null;
 }
 
@@ -41,9 +44,12 @@ export async function withSnapshot<T>(
 ): Promise<T> {
   const db = await ports.openDatabase(await readOnlyConfig(loaded), loaded.dir, ports.logger);
   try {
-    const migrator = await ports.createMigrator(db, loaded, ports.logger);
-    const [pending, lock] = await Promise.all([migrator.pending(), db.lockStatus(loaded.plan.name)]);
-    return await fn({ db, journal: ports.journal(db), migrator, pending, lock });
+    const journal = ports.journal(db);
+    const [work, lock] = await Promise.all([
+      readPlanWork(loaded, await ports.createMigrator(db, loaded, ports.logger), journal),
+      db.lockStatus(loaded.plan.name),
+    ]);
+    return await fn({ db, journal, migrator: work.migrator, pending: work.pending, work, lock });
   } finally {
     await db.close().catch(() => undefined);
   }

@@ -9,6 +9,7 @@ import {
   insertRunSql,
   RUNS_TABLE,
   runFromRow,
+  selectCompletedStepsSql,
   selectHistorySql,
   selectRunsSql,
   selectStepsSql,
@@ -90,6 +91,12 @@ export class DatabaseJournal implements Journal {
   async history(plan: string, limit: number): Promise<StepRecord[]> {
     if (!(await this.exists())) return [];
     const s = selectHistorySql(this.db.dialect, plan, limit);
+    return (await this.db.query(s.sql, s.params)).map(stepFromRow);
+  }
+
+  async completedSteps(plan: string, namePrefix: string): Promise<StepRecord[]> {
+    if (!(await this.exists())) return [];
+    const s = selectCompletedStepsSql(this.db.dialect, plan, namePrefix);
     return (await this.db.query(s.sql, s.params)).map(stepFromRow);
   }
 }

@@ -175,6 +175,20 @@ export function selectHistorySql(dialect: Dialect, plan: string, limit: number):
   };
 }
 
+/** Done steps named `namePrefix…` of the completed runs of `plan` (operations already run). */
+export function selectCompletedStepsSql(dialect: Dialect, plan: string, namePrefix: string): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const ph = placeholders(dialect, 4);
+  return {
+    sql:
+      `select s.* from ${q(STEPS_TABLE)} s join ${q(RUNS_TABLE)} r on r.${q('run_id')} = s.${q('run_id')} ` +
+      `where r.${q('plan')} = ${ph[0]} and r.${q('status')} = ${ph[1]} and s.${q('status')} = ${ph[2]} ` +
+      `and left(s.${q('name')}, ${namePrefix.length}) = ${ph[3]} ` +
+      `order by s.${q('finished_at')} desc`,
+    params: [plan, 'completed', 'done', namePrefix],
+  };
+}
+
 function parseJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'string') return value;

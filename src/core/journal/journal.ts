@@ -64,4 +64,6 @@ export interface Journal {
   steps(runId: string): Promise<StepRecord[]>;
   /** Finished step records of past runs of `plan` (for learned estimates), newest first. */
   history(plan: string, limit: number): Promise<StepRecord[]>;
+  /** Done steps named `namePrefix…` of the runs of `plan` that ended `completed`, newest first. */
+  completedSteps(plan: string, namePrefix: string): Promise<StepRecord[]>;
 }

@@ -6,6 +6,7 @@
  */
 import type { Database } from '../../db/database.js';
 import type { MigrationInfo, Migrator } from '../../migrations/migrator.js';
+import { hasWork as planHasWork, readPlanWork, type PlanWork } from '../../operations/pending.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { buildSteps } from '../../strategies/index.js';
 import type { WindowInstance } from '../../window/window.js';
@@ -17,6 +18,8 @@ import type { Ports } from '../ports.js';
 export interface Prepared {
   migrator: Migrator;
   pending: MigrationInfo[];
+  /** Pending migrations and operations (src/operations/pending.ts). */
+  work: PlanWork;
   steps: Step[];
   estimates: StepEstimate[];
   /** The window the banner and events name (for an emergency run, its expected span). */
@@ -38,47 +41,58 @@ interface PrepareInput {
 
 export async function prepare(input: PrepareInput): Promise<Prepared> {
   const migrator = await input.ports.createMigrator(input.db, input.loaded, input.ports.logger);
-  const [pending, history, unfinished] = await Promise.all([
-    migrator.pending(),
+  // Pending operations too; a plan of operations only may have no migrations folder.
+  const [work, history, unfinished] = await Promise.all([
+    readPlanWork(input.loaded, migrator, input.journal),
     input.journal.history(input.loaded.plan.name, 200),
     input.journal.unfinished(input.loaded.plan.name),
   ]);
-  return plan(input, migrator, pending, history, unfinished[0]);
+  return plan(input, work, history, unfinished[0]);
 }
 
 /** Read again under the lock: only now is the picture authoritative. */
 export async function refresh(input: PrepareInput, prepared: Prepared): Promise<Prepared> {
-  const [pending, unfinished] = await Promise.all([
-    prepared.migrator.pending(),
+  const [work, unfinished] = await Promise.all([
+    readPlanWork(input.loaded, prepared.migrator, input.journal),
     input.journal.unfinished(input.loaded.plan.name),
   ]);
   const interrupted = unfinished[0];
-  const same = (a: MigrationInfo[], b: MigrationInfo[]) =>
-    a.length === b.length && a.every((m, i) => m.name === b[i]!.name);
-  if (same(pending, prepared.pending)) return { ...prepared, interrupted };
+  const names = (w: PlanWork) => [
+    ...w.pending.map((m) => m.name),
+    ...w.operations.map((o) => `op:${o.name}`),
+  ];
+  if (names(work).join('\n') === names(prepared.work).join('\n')) return { ...prepared, interrupted };
   const history = await input.journal.history(input.loaded.plan.name, 200);
-  return plan(input, prepared.migrator, pending, history, interrupted);
+  return plan(input, work, history, interrupted);
 }
 
 function plan(
   input: PrepareInput,
-  migrator: Migrator,
-  pending: MigrationInfo[],
+  work: PlanWork,
   history: StepRecord[],
   interrupted: RunRecord | undefined,
 ): Prepared {
+  const { migrator, pending } = work;
   const { loaded, window } = input;
   const now = input.ports.clock.now();
   // An emergency run's banner announces its expected span, known only once the steps are
   // estimated: the steps hold this object, and its end is set below, before anything runs.
   const span: WindowInstance = window ?? { start: now, end: now };
-  const steps = buildSteps({ loaded, migrator, pendingCount: pending.length, window: span });
+  const steps = buildSteps({
+    loaded,
+    migrator,
+    pendingCount: pending.length,
+    window: span,
+    operations: work.operations,
+    migrationsAbsent: work.migrationsAbsent,
+  });
   const estimates = estimateSteps(steps, { planEstimateMs: loaded.plan.estimate, history });
   const totalMs = estimates.reduce((s, e) => s + e.runMs, 0);
   if (!window) span.end = new Date(now.getTime() + totalMs);
   return {
     migrator,
     pending,
+    work,
     steps,
     estimates,
     span,
@@ -90,5 +104,5 @@ function plan(
 
 /** Whether the run has anything to do (an interrupted run aside). */
 export function hasWork(prepared: Prepared): boolean {
-  return prepared.pending.length > 0;
+  return planHasWork(prepared.work);
 }
