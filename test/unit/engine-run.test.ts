@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,6 +160,52 @@ describe('maint run engine (fakes)', () => {
       code: 'run.finished',
       data: { status: 'completed', error: null },
     });
+  });
+
+  it('runs a whole plan with operations (lock, operations, migrate, analyze, checks, banner): coded events in order', async () => {
+    const h = harness('2026-11-29T10:00:00Z', undefined, {
+      operations: [
+        {
+          name: 'scram',
+          kind: 'sql',
+          run: "alter system set password_encryption = 'scram-sha-256'",
+          when: 'before-migrations',
+        },
+        { name: 'warm-cache', kind: 'command', run: 'echo warmed >> ops.log' },
+      ],
+    });
+    // With operations, a plan without a migrations folder has no migrate step: this one has one.
+    await mkdir(path.join(dir, 'migrations'));
+    const result = await h.run();
+    expect(result.status).toBe('completed');
+    const transitions = h.sink.events
+      .filter((e) => e.code === 'step.running' || e.code === 'step.done')
+      .map((e) => `${e.code} ${'step' in e.data ? e.data.step.name : ''}`);
+    expect(transitions).toEqual(
+      [
+        'lock',
+        'banner:active',
+        'baseline',
+        'operation:scram',
+        'migrate',
+        'operation:warm-cache',
+        'analyze',
+        'checks',
+        'banner:off',
+      ].flatMap((name) => [`step.running ${name}`, `step.done ${name}`]),
+    );
+    expect(h.sink.codes().slice(0, 2)).toEqual(['run.started', 'maintenance']);
+    expect(h.sink.codes().slice(-3)).toEqual(['maintenance', 'run.updated', 'run.finished']);
+    // The SQL went to the plan's database; the command ran in the plan's folder.
+    expect(h.db.queries.join('\n')).toContain("alter system set password_encryption = 'scram-sha-256'");
+    expect(await readFile(path.join(dir, 'ops.log'), 'utf8')).toBe('warmed\n');
+    // Journaled with their checksum, so the next run finds nothing pending.
+    const steps = await h.journal.steps(result.runId!);
+    expect(steps.find((s) => s.name === 'operation:warm-cache')).toMatchObject({
+      status: 'done',
+      detail: { kind: 'command', exitCode: 0, output: 'warmed\n' },
+    });
+    expect((await h.run()).status).toBe('nothing_pending');
   });
 
   it('says nothing is pending on a second run and touches nothing', async () => {
