@@ -171,7 +171,7 @@ describe('maint run engine (fakes)', () => {
           run: "alter system set password_encryption = 'scram-sha-256'",
           when: 'before-migrations',
         },
-        { name: 'warm-cache', kind: 'command', run: 'echo warmed >> ops.log' },
+        { name: 'warm-cache', kind: 'command', run: 'echo warmed | tee -a ops.log' },
       ],
     });
     // With operations, a plan without a migrations folder has no migrate step: this one has one.
