@@ -194,7 +194,8 @@ describe('maint run on PostgreSQL', () => {
     expect(r.code).toBe(3);
     const out = json<{ error: { code: string; message: string } }>(r);
     expect(out.error.code).toBe('WINDOW_TOO_SHORT');
-    expect(out.error.message).toContain('10m left');
+    // MAINT_NOW pins the start; a slow process start on a loaded machine may cost a second.
+    expect(out.error.message).toMatch(/\b(10m|9m5\ds) left/);
     expect(await tables(sql)).toEqual([]);
     await expect(readFile(plan.bannerYaml, 'utf8')).rejects.toThrow(/ENOENT/);
   });
