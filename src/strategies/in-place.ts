@@ -5,8 +5,8 @@
  * before the banner goes off.
  */
 import type { Step } from '../core/engine/step.js';
-import type { Migrator } from '../migrations/migrator.js';
 import { bannerConfigs } from '../notify/banner.js';
+import type { PlanWork } from '../operations/pending.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import type { OperationConfig } from '../plan/schema.js';
 import type { WindowInstance } from '../window/window.js';
@@ -20,14 +20,10 @@ import { operationStep } from './steps/operation-step.js';
 
 export interface StrategyInput {
   loaded: LoadedPlan;
-  migrator: Migrator;
-  pendingCount: number;
+  /** What is pending: migrations (through `migrator`) and operations, in plan order. */
+  work: PlanWork;
   /** The window the banner announces (for an emergency run, the run's expected span). */
   window: WindowInstance;
-  /** The plan's operations still to run, in plan order. @default none */
-  operations?: readonly OperationConfig[];
-  /** The plan has operations and no migrations folder: no migrate step. */
-  migrationsAbsent?: boolean;
 }
 
 export function inPlaceSteps(input: StrategyInput): Step[] {
@@ -36,14 +32,14 @@ export function inPlaceSteps(input: StrategyInput): Step[] {
     bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const analyze = analyzeOptions(plan.post.analyze);
   const operations = (when: OperationConfig['when']) =>
-    (input.operations ?? []).filter((op) => op.when === when).map((op) => operationStep(op, input.loaded));
+    input.work.operations.filter((op) => op.when === when).map((op) => operationStep(op, input.loaded));
   // The lock comes first so a second runner refused with exit 4 never touches the banner.
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));
-  steps.push(baselineStep({ migrator: input.migrator, checks: plan.checks }));
+  const { migrator, pending } = input.work;
+  steps.push(baselineStep({ migrator, checks: plan.checks }));
   steps.push(...operations('before-migrations'));
-  if (!input.migrationsAbsent)
-    steps.push(migrateStep({ migrator: input.migrator, pendingCount: input.pendingCount }));
+  if (!input.work.migrationsAbsent) steps.push(migrateStep({ migrator, pendingCount: pending.length }));
   steps.push(...operations('after-migrations'));
   if (analyze) steps.push(analyzeStep(analyze));
   if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks }));

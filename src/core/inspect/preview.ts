@@ -57,16 +57,9 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ journal, migrator, pending, work, lock }) => {
+  return withSnapshot(ports, loaded, async ({ journal, pending, work, lock }) => {
     const span = status.current ?? next ?? { start: now, end: now };
-    const steps = buildSteps({
-      loaded,
-      migrator,
-      pendingCount: pending.length,
-      window: span,
-      operations: work.operations,
-      migrationsAbsent: work.migrationsAbsent,
-    });
+    const steps = buildSteps({ loaded, work, window: span });
     const estimates = estimateSteps(steps, {
       planEstimateMs: plan.estimate,
       history: await journal.history(plan.name, 200),

@@ -13,7 +13,12 @@ import { describeHolder } from '../../db/identity.js';
 import { ExitCode, LockHeldError, UsageError, toMaintError, type MaintError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { listMigrationFiles, nextMigrationNames } from '../../migrations/files.js';
-import type { AppliedMigration, MigrationInfo, MigrationProgress } from '../../migrations/migrator.js';
+import type {
+  AppliedMigration,
+  MigrationInfo,
+  MigrationProgress,
+  Migrator,
+} from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { Emitter, type EventSink } from '../events.js';
 import type { Ports } from '../ports.js';
@@ -133,20 +138,57 @@ function progressTo(events: Emitter): (p: MigrationProgress) => void {
   };
 }
 
+interface MigrateSession {
+  db: Database;
+  migrator: Migrator;
+  result: MigrateResult;
+  /** Migration progress as coded events for the host's sink. */
+  report: (p: MigrationProgress) => void;
+  /** Something may have changed from now on (a failure is no longer a refusal). */
+  started: () => void;
+}
+
+/** The database and migrator for one `migrate` use case; a failure becomes the result's error. */
+async function withMigrator(
+  ports: Ports,
+  sink: EventSink,
+  loaded: LoadedPlan,
+  runId: string | undefined,
+  body: (s: MigrateSession) => Promise<void>,
+): Promise<MigrateResult> {
+  const result = emptyResult(loaded, runId);
+  const events = new Emitter(loaded.plan.name, sink, () => ports.clock.now());
+  events.runId = result.runId;
+  let started = false;
+  try {
+    await withDatabase(ports, loaded, async (db) =>
+      body({
+        db,
+        migrator: await ports.createMigrator(db, loaded, ports.logger),
+        result,
+        report: progressTo(events),
+        started: () => void (started = true),
+      }),
+    );
+    return result;
+  } catch (error) {
+    return failed(result, toMaintError(error), loaded, started);
+  }
+}
+
 /** Apply every pending migration under the lock. */
-export async function migrate(
+export function migrate(
   ports: Ports,
   sink: EventSink,
   loaded: LoadedPlan,
   options: MigrateOptions = {},
 ): Promise<MigrateResult> {
-  const result = emptyResult(loaded, options.runId);
-  const events = new Emitter(loaded.plan.name, sink, () => ports.clock.now());
-  events.runId = result.runId;
-  let started = false;
-  try {
-    return await withDatabase(ports, loaded, async (db) => {
-      const migrator = await ports.createMigrator(db, loaded, ports.logger);
+  return withMigrator(
+    ports,
+    sink,
+    loaded,
+    options.runId,
+    async ({ db, migrator, result, report, started }) => {
       // Bad files fail before waiting for the lock; a changed applied migration fails under the
       // lock, before anything is applied. (Reading the database before the lock would open an
       // embedded PGlite folder that another process owns.)
@@ -154,16 +196,15 @@ export async function migrate(
       const lock = options.wait
         ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending())
         : await takeLock(db, loaded, 'migrate', options);
-      if (!lock) return result;
+      if (!lock) return;
       try {
         // Pending again under the lock: a runner we waited for has usually applied everything.
         const pending = await migrator.pending();
         result.steps = pending.map((m) => ({ name: m.name, status: 'pending', durationMs: null }));
-        const report = progressTo(events);
         await migrator.up({
           ...(options.signal ? { signal: options.signal } : {}),
           beforeMigration: async () => {
-            started = true;
+            started();
             await lock.verify();
           },
           onProgress: (p) => {
@@ -173,18 +214,15 @@ export async function migrate(
             report(p);
           },
         });
-        return result;
       } catch (error) {
         const step = result.steps.find((s) => s.status === 'pending');
-        if (step && started) step.status = 'failed';
+        if (step) step.status = 'failed';
         throw error;
       } finally {
         await lock.release();
       }
-    });
-  } catch (error) {
-    return failed(result, toMaintError(error), loaded, started);
-  }
+    },
+  );
 }
 
 export interface MigrateDownOptions extends MigrateOptions {
@@ -193,27 +231,25 @@ export interface MigrateDownOptions extends MigrateOptions {
 }
 
 /** Revert applied migrations newest first, under the lock. */
-export async function migrateDown(
+export function migrateDown(
   ports: Ports,
   sink: EventSink,
   loaded: LoadedPlan,
   options: MigrateDownOptions,
 ): Promise<MigrateResult> {
-  const result = emptyResult(loaded, options.runId);
-  const events = new Emitter(loaded.plan.name, sink, () => ports.clock.now());
-  events.runId = result.runId;
-  let started = false;
-  try {
-    return await withDatabase(ports, loaded, async (db) => {
-      const migrator = await ports.createMigrator(db, loaded, ports.logger);
+  return withMigrator(
+    ports,
+    sink,
+    loaded,
+    options.runId,
+    async ({ db, migrator, result, report, started }) => {
       const lock = await takeLock(db, loaded, 'migrate down', options);
       try {
-        const report = progressTo(events);
         await migrator.down({
           to: options.to,
           ...(options.signal ? { signal: options.signal } : {}),
           beforeMigration: async () => {
-            started = true;
+            started();
             await lock.verify();
           },
           onProgress: (p) => {
@@ -227,14 +263,11 @@ export async function migrateDown(
             report(p);
           },
         });
-        return result;
       } finally {
         await lock.release();
       }
-    });
-  } catch (error) {
-    return failed(result, toMaintError(error), loaded, started || result.steps.length > 0);
-  }
+    },
+  );
 }
 
 export interface MigrationStatus {

@@ -78,14 +78,7 @@ function plan(
   // An emergency run's banner announces its expected span, known only once the steps are
   // estimated: the steps hold this object, and its end is set below, before anything runs.
   const span: WindowInstance = window ?? { start: now, end: now };
-  const steps = buildSteps({
-    loaded,
-    migrator,
-    pendingCount: pending.length,
-    window: span,
-    operations: work.operations,
-    migrationsAbsent: work.migrationsAbsent,
-  });
+  const steps = buildSteps({ loaded, work, window: span });
   const estimates = estimateSteps(steps, { planEstimateMs: loaded.plan.estimate, history });
   const totalMs = estimates.reduce((s, e) => s + e.runMs, 0);
   if (!window) span.end = new Date(now.getTime() + totalMs);
