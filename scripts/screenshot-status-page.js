@@ -20,7 +20,8 @@ const { parsePlanText } = await import(pathToFileURL(path.join(repo, 'dist/plan/
 const { createChannels } = await import(pathToFileURL(path.join(repo, 'dist/notify/registry.js')).href);
 const { deliver } = await import(pathToFileURL(path.join(repo, 'dist/notify/deliver.js')).href);
 const { makeEvent } = await import(pathToFileURL(path.join(repo, 'dist/notify/event-factory.js')).href);
-const { FakeClock } = await import(pathToFileURL(path.join(repo, 'dist/engine/clock.js')).href);
+/** A clock standing at one instant (the events' times on the page). */
+const clockAt = (iso) => ({ now: () => new Date(iso), monotonicMs: () => 0, sleep: async () => undefined });
 
 const work = await mkdtemp(path.join(tmpdir(), 'maint-status-shot-'));
 try {
@@ -50,7 +51,7 @@ notify:
   for (const [name, type, window, at, extra] of steps) {
     const plan = parsePlanText(planText(name), 'plan.yaml');
     const channels = await createChannels(plan, work);
-    const event = makeEvent({ plan, runId: `run_${name}`, type, window, ...extra }, new FakeClock(at));
+    const event = makeEvent({ plan, runId: `run_${name}`, type, window, ...extra }, clockAt(at));
     const [outcome] = await deliver(channels, event);
     if (!outcome.ok) throw new Error(`status page not written: ${outcome.error}`);
   }
