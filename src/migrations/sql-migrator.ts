@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Database, Queryable, Row } from '../db/database.js';
+import type { Database, QueryOptions, Queryable } from '../db/database.js';
 import { QueryError } from '../db/errors.js';
 import { InputError, MaintError, OperatorActionError, RolledBackError } from '../errors.js';
 import type { Logger } from '../output/logger.js';
@@ -20,23 +20,22 @@ import { LockTimeoutExhaustedError, retryOnLockTimeout } from './retry.js';
 import { concurrentIndexName, splitStatements, stripLeadingComments } from './split.js';
 import {
   dropIndexConcurrentlySql,
-  FIND_INVALID_INDEX_SQL,
-  insertAppliedLiteralSql,
+  findInvalidIndexSql,
   lockTimeoutSql,
+  mysqlCommitSql,
+  mysqlStartTransactionSql,
+  transactionalBatchSql,
+} from './exec-sql.js';
+import {
+  insertAppliedLiteralSql,
   stateSql,
+  type SqlStatement,
+  type StateRow,
+  type StateSql,
 } from './state-sql.js';
 
 export interface CreateMigratorOptions {
   logger?: Logger;
-}
-
-interface StateRow extends Row {
-  name: string;
-  checksum: string;
-  state: 'running' | 'applied';
-  statements_done: number;
-  applied_at: Date | string | null;
-  duration_ms: number | null;
 }
 
 /** What a JS/TS migration module receives. */
@@ -62,7 +61,7 @@ export async function createMigrator(
 }
 
 class SqlMigrator implements Migrator {
-  private readonly sql;
+  private readonly sql: StateSql;
   private readonly dir: string;
 
   constructor(
@@ -94,18 +93,10 @@ class SqlMigrator implements Migrator {
   }
 
   private async rows(): Promise<StateRow[]> {
-    const exists =
-      this.db.dialect === 'postgres'
-        ? await this.db.query<{ n: number }>(
-            'select count(*)::int as n from pg_tables where tablename = $1 and schemaname = any (current_schemas(false))',
-            [this.config.table],
-          )
-        : await this.db.query<{ n: number }>(
-            'select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?',
-            [this.config.table],
-          );
-    if (Number(exists[0]?.n) === 0) return [];
-    return this.db.query<StateRow>(this.sql.select);
+    const exists = this.sql.exists();
+    if (Number((await this.db.query<{ n: number }>(exists.sql, exists.params))[0]?.n) === 0) return [];
+    const select = this.sql.select();
+    return this.db.query<StateRow>(select.sql, select.params);
   }
 
   async applied(): Promise<AppliedMigration[]> {
@@ -231,7 +222,7 @@ class SqlMigrator implements Migrator {
 
   async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
     const files = await this.files();
-    await this.db.query(this.sql.create);
+    await execute(this.db, this.sql.create());
     await this.checkChecksums(files, await this.rows());
     const applied: AppliedMigration[] = [];
     const umzug = await this.umzug(files, options, applied);
@@ -305,17 +296,17 @@ class SqlMigrator implements Migrator {
       await this.withRetry(f, 'up()', options, async () => {
         if (inTx) {
           await this.db.transaction(async (tx) => {
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
+            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
             await mod.up!({ db: tx, name: f.name });
-            await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
+            await execute(tx, this.sql.insertApplied(f.name, f.checksum, elapsed()));
           });
         } else {
           await this.inSession(async (conn) => {
             for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-              await conn.query(s);
+              await execute(conn, s);
             await mod.up!({ db: conn, name: f.name });
           });
-          await this.db.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
+          await execute(this.db, this.sql.insertApplied(f.name, f.checksum, elapsed()));
         }
       });
       return;
@@ -335,16 +326,18 @@ class SqlMigrator implements Migrator {
           if (attempt === 1 && this.db.script) {
             // One round trip for the whole migration and its record: most migrations get their
             // locks at once, and round trips dominate the cost of many small migrations.
-            return this.db.script(transactionalBatchSql(this.config, f, statements), queryOptions);
+            const record = insertAppliedLiteralSql(this.config.table, f.name, f.checksum);
+            const batch = transactionalBatchSql(this.config.lockTimeout, statements, record);
+            return this.db.script(batch.sql, queryOptions);
           }
           return this.db.transaction(async (tx) => {
             // After a lock timeout, statement by statement, so a final failure names the statement.
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
+            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
             for (const statement of statements) {
               current = statement;
               await tx.query(statement, [], queryOptions);
             }
-            await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
+            await execute(tx, this.sql.insertApplied(f.name, f.checksum, elapsed()));
           });
         },
       );
@@ -359,14 +352,9 @@ class SqlMigrator implements Migrator {
     options: UpOptions,
     elapsed: () => number,
   ): Promise<void> {
-    const p = (i: number): string => (this.db.dialect === 'postgres' ? `$${i}` : '?');
-    await this.db.query(this.sql.begin, [f.name, prefixChecksum(statements, 0)]);
-    const row = (
-      await this.db.query<StateRow>(
-        `${this.sql.select.replace(/ order by .*$/, '')} where ${this.db.dialect === 'postgres' ? '"name"' : '`name`'} = ${p(1)}`,
-        [f.name],
-      )
-    )[0];
+    await execute(this.db, this.sql.begin(f.name, prefixChecksum(statements, 0)));
+    const one = this.sql.selectOne(f.name);
+    const row = (await this.db.query<StateRow>(one.sql, one.params))[0];
     const from = Number(row?.statements_done ?? 0);
     if (from > 0)
       this.options.logger?.info(`${f.name}: resuming at statement ${from + 1} of ${statements.length}`);
@@ -376,22 +364,24 @@ class SqlMigrator implements Migrator {
         await this.withRetry(f, statement, options, () =>
           this.inSession(async (conn) => {
             for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-              await conn.query(s);
+              await execute(conn, s);
             const index = this.db.dialect === 'postgres' ? concurrentIndexName(statement) : null;
             if (index) {
               // A CREATE INDEX CONCURRENTLY that failed or was killed leaves an INVALID index; rebuild it.
-              const invalid = await conn.query<{ name: string }>(FIND_INVALID_INDEX_SQL, [index]);
-              for (const r of invalid) await conn.query(dropIndexConcurrentlySql(r.name));
+              const find = findInvalidIndexSql(index);
+              const invalid = await conn.query<{ name: string }>(find.sql, find.params);
+              for (const r of invalid) await execute(conn, dropIndexConcurrentlySql(r.name));
             }
+            const progress = this.sql.progress(f.name, i + 1, prefixChecksum(statements, i + 1));
             if (this.db.dialect === 'mysql') {
               // DML and its progress record commit together; DDL commits implicitly before the record.
-              await conn.query('start transaction');
+              await execute(conn, mysqlStartTransactionSql());
               await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await conn.query(this.sql.progress, [i + 1, prefixChecksum(statements, i + 1), f.name]);
-              await conn.query('commit');
+              await execute(conn, progress);
+              await execute(conn, mysqlCommitSql());
             } else {
               await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await conn.query(this.sql.progress, [i + 1, prefixChecksum(statements, i + 1), f.name]);
+              await execute(conn, progress);
             }
           }),
         );
@@ -411,7 +401,7 @@ class SqlMigrator implements Migrator {
         );
       }
     }
-    await this.db.query(this.sql.finish, [f.checksum, elapsed(), f.name]);
+    await execute(this.db, this.sql.finish(f.name, f.checksum, elapsed()));
   }
 
   private async revertOne(f: MigrationFile, options: UpOptions): Promise<void> {
@@ -425,13 +415,13 @@ class SqlMigrator implements Migrator {
       await this.withRetry(f, 'down()', options, async () => {
         if (inTx) {
           await this.db.transaction(async (tx) => {
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
+            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
             await mod.down!({ db: tx, name: f.name });
-            await tx.query(this.sql.remove, [f.name]);
+            await execute(tx, this.sql.remove(f.name));
           });
         } else {
           await this.inSession(async (conn) => mod.down!({ db: conn, name: f.name }));
-          await this.db.query(this.sql.remove, [f.name]);
+          await execute(this.db, this.sql.remove(f.name));
         }
       });
       return;
@@ -441,10 +431,10 @@ class SqlMigrator implements Migrator {
     if (this.db.dialect === 'postgres' && f.transactional) {
       await this.withRetry(f, `${path.basename(f.downPath!)}`, options, () =>
         this.db.transaction(async (tx) => {
-          for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
+          for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
           for (const statement of statements)
             await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
-          await tx.query(this.sql.remove, [f.name]);
+          await execute(tx, this.sql.remove(f.name));
         }),
       );
       return;
@@ -453,12 +443,12 @@ class SqlMigrator implements Migrator {
       await this.withRetry(f, statement, options, () =>
         this.inSession(async (conn) => {
           for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-            await conn.query(s);
+            await execute(conn, s);
           await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
         }),
       );
     }
-    await this.db.query(this.sql.remove, [f.name]);
+    await execute(this.db, this.sql.remove(f.name));
   }
 
   private inSession<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
@@ -497,13 +487,8 @@ class SqlMigrator implements Migrator {
   }
 }
 
-/** A transactional migration and its record as one multi-statement text (postgres simple protocol). */
-function transactionalBatchSql(config: MigrationsConfig, f: MigrationFile, statements: string[]): string {
-  return [
-    ...lockTimeoutSql('postgres', config.lockTimeout, true),
-    ...statements,
-    insertAppliedLiteralSql(config.table, f.name, f.checksum),
-  ].join('\n;\n');
+function execute(q: Queryable, statement: SqlStatement, options?: QueryOptions): Promise<unknown> {
+  return q.query(statement.sql, statement.params, options);
 }
 
 /** Checksum of the first `n` statements of a migration: what a half-applied run has done. */
