@@ -8,16 +8,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Database, QueryOptions, Queryable } from '../db/database.js';
-import { QueryError } from '../db/errors.js';
-import { InputError, MaintError, OperatorActionError, RolledBackError } from '../errors.js';
+import { InputError } from '../errors.js';
 import type { Logger } from '../output/logger.js';
 import type { MigrationsConfig } from '../plan/schema.js';
-import { listMigrationFiles, sha256, type MigrationFile } from './files.js';
+import { listMigrationFiles, prefixChecksum, type MigrationFile } from './files.js';
+import { migrationFailure, partialFailure, unwrap } from './failure.js';
+import { loadModule } from './module.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
-import { LockTimeoutExhaustedError, retryOnLockTimeout } from './retry.js';
-import { concurrentIndexName, splitStatements, stripLeadingComments } from './split.js';
+import { retryMigrationStep } from './retry.js';
+import { concurrentIndexName, splitStatements } from './split.js';
 import {
   dropIndexConcurrentlySql,
   findInvalidIndexSql,
@@ -38,18 +38,8 @@ export interface CreateMigratorOptions {
   logger?: Logger;
 }
 
-/** What a JS/TS migration module receives. */
-export interface MigrationContext {
-  db: Queryable;
-  name: string;
-}
-
-interface MigrationModule {
-  up?: (ctx: MigrationContext) => Promise<unknown>;
-  down?: (ctx: MigrationContext) => Promise<unknown>;
-  /** `false` runs the module outside a transaction (postgres). @default true */
-  transaction?: boolean;
-}
+export type { MigrationContext } from './module.js';
+export { prefixChecksum } from './files.js';
 
 export async function createMigrator(
   db: Database,
@@ -386,19 +376,7 @@ class SqlMigrator implements Migrator {
           }),
         );
       } catch (error) {
-        const done = i;
-        // Out of lock retries is a clean stop (exit 5); so is a failure before anything ran.
-        if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0)
-          throw error;
-        throw new OperatorActionError(
-          'MIGRATION_PARTIAL',
-          `${f.file} stopped at statement ${i + 1} of ${statements.length}; statements 1-${done} are applied. ${(error as Error).message}`,
-          {
-            cause: error,
-            hint: `Fix the cause, then run \`maint migrate PLAN\` again: it resumes at statement ${i + 1}.`,
-            details: { migration: f.name, statement: i + 1 },
-          },
-        );
+        throw partialFailure(error, f, i, statements.length);
       }
     }
     await execute(this.db, this.sql.finish(f.name, f.checksum, elapsed()));
@@ -462,25 +440,20 @@ class SqlMigrator implements Migrator {
     attempt: () => Promise<unknown>,
   ): Promise<void> {
     try {
-      await retryOnLockTimeout(attempt, {
+      await retryMigrationStep(attempt, {
         dialect: this.db.dialect,
+        name: f.name,
+        lockTimeoutMs: this.config.lockTimeout,
         retries: this.config.retries,
         ...(options.signal ? { signal: options.signal } : {}),
-        onRetry: (n, delayMs) => {
-          options.onProgress?.({
-            type: 'retrying',
-            name: f.name,
-            attempt: n,
-            message: `lock not granted within ${this.config.lockTimeout} ms; retrying in ${delayMs} ms`,
-          });
-        },
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
     } catch (error) {
       throw migrationFailure(
         error,
         f,
         typeof statement === 'function' ? statement() : statement,
-        this.config,
+        this.config.lockTimeout,
         this.db.dialect === 'postgres' && f.transactional,
       );
     }
@@ -491,11 +464,6 @@ function execute(q: Queryable, statement: SqlStatement, options?: QueryOptions):
   return q.query(statement.sql, statement.params, options);
 }
 
-/** Checksum of the first `n` statements of a migration: what a half-applied run has done. */
-export function prefixChecksum(statements: string[], n: number): string {
-  return sha256(statements.slice(0, n).join('\n;\n'));
-}
-
 function info(f: MigrationFile): MigrationInfo {
   return {
     name: f.name,
@@ -503,80 +471,4 @@ function info(f: MigrationFile): MigrationInfo {
     hasDown: Boolean(f.downPath) || f.kind === 'module',
     transactional: f.transactional,
   };
-}
-
-async function loadModule(f: MigrationFile): Promise<MigrationModule> {
-  try {
-    if (f.path.endsWith('.ts')) {
-      let tsImport: (specifier: string, parent: string) => Promise<unknown>;
-      try {
-        ({ tsImport } = (await import('tsx/esm/api')) as { tsImport: typeof tsImport });
-      } catch (error) {
-        throw new InputError(
-          'MIGRATION_TS',
-          `${f.file} is TypeScript, and tsx is not installed`,
-          [{ file: f.file, message: 'needs tsx' }],
-          {
-            hint: 'Install tsx next to maint (`npm i -D tsx`), or compile the migration to .js.',
-            cause: error,
-          },
-        );
-      }
-      return (await tsImport(pathToFileURL(f.path).href, import.meta.url)) as MigrationModule;
-    }
-    return (await import(pathToFileURL(f.path).href)) as MigrationModule;
-  } catch (error) {
-    if (error instanceof MaintError) throw error;
-    throw new InputError(
-      'MIGRATION_MODULE',
-      `${f.file} cannot be loaded: ${(error as Error).message}`,
-      [{ file: f.file, message: 'cannot be loaded' }],
-      { cause: error },
-    );
-  }
-}
-
-function migrationFailure(
-  error: unknown,
-  f: MigrationFile,
-  statement: string,
-  config: MigrationsConfig,
-  atomic: boolean,
-): MaintError {
-  const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
-  if (error instanceof LockTimeoutExhaustedError) {
-    return new RolledBackError(
-      'MIGRATION_LOCK_TIMEOUT',
-      `${f.file}: could not get the lock for \`${short}\` within ${config.lockTimeout} ms after ${error.attempts} attempts; live traffic was never blocked longer than that.`,
-      {
-        cause: error.cause,
-        hint: 'A long transaction holds that table. Retry later with `maint migrate PLAN`, or raise `migrations.retries`.',
-        details: { migration: f.name, statement: short },
-      },
-    );
-  }
-  if (error instanceof MaintError && !(error instanceof QueryError)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (atomic) {
-    return new RolledBackError('MIGRATION_FAILED', `${f.file} failed and was rolled back: ${message}`, {
-      cause: error,
-      hint: 'Fix the migration (it never applied), then run `maint migrate PLAN` again.',
-      details: { migration: f.name },
-    });
-  }
-  return new RolledBackError('MIGRATION_FAILED', `${f.file} failed at \`${short}\`: ${message}`, {
-    cause: error,
-    hint: 'Fix the statement, then run `maint migrate PLAN` again: it resumes at that statement.',
-    details: { migration: f.name, statement: short },
-  });
-}
-
-/** umzug wraps what a migration throws; surface our own error. */
-function unwrap(error: unknown): unknown {
-  let current: unknown = error;
-  for (let i = 0; i < 5 && current; i++) {
-    if (current instanceof MaintError) return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return error;
 }
