@@ -5,41 +5,34 @@
  * progress counter, so a crash resumes at the statement that did not finish. Every statement
  * runs under a short lock timeout and is retried with backoff, so live queries never queue
  * behind DDL for longer than that timeout.
+ *
+ * This file decides what to run (pending files, checksums, down targets); applying and reverting
+ * one migration is one routine (`run`, with a Direction from direction.ts) handing it to the
+ * dialect's executor (executors.ts: exec-postgres.ts, exec-mysql.ts). SQL texts come from
+ * state-sql.ts and exec-sql.ts; retries from retry.ts.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Database, QueryOptions, Queryable } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../output/logger.js';
 import type { MigrationsConfig } from '../plan/schema.js';
+import { DOWN, UP, type Direction } from './direction.js';
+import { EXECUTORS } from './executors.js';
+import { unwrap } from './failure.js';
 import { listMigrationFiles, prefixChecksum, type MigrationFile } from './files.js';
-import { migrationFailure, partialFailure, unwrap } from './failure.js';
-import { loadModule } from './module.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
-import { retryMigrationStep } from './retry.js';
-import { concurrentIndexName, splitStatements } from './split.js';
-import {
-  dropIndexConcurrentlySql,
-  findInvalidIndexSql,
-  lockTimeoutSql,
-  mysqlCommitSql,
-  mysqlStartTransactionSql,
-  transactionalBatchSql,
-} from './exec-sql.js';
-import {
-  insertAppliedLiteralSql,
-  stateSql,
-  type SqlStatement,
-  type StateRow,
-  type StateSql,
-} from './state-sql.js';
+import { loadModule } from './module.js';
+import { splitStatements } from './split.js';
+import { stateSql, type StateRow, type StateSql } from './state-sql.js';
+import { execute, MigrationStep } from './step.js';
+
+export type { MigrationContext } from './module.js';
+export { prefixChecksum } from './files.js';
 
 export interface CreateMigratorOptions {
   logger?: Logger;
 }
-
-export type { MigrationContext } from './module.js';
-export { prefixChecksum } from './files.js';
 
 export async function createMigrator(
   db: Database,
@@ -160,7 +153,7 @@ class SqlMigrator implements Migrator {
       up: async () => {
         await options.beforeMigration?.(f.name);
         const started = performance.now();
-        await this.applyOne(f, options);
+        await this.run(f, UP, options);
         applied.push({
           ...info(f),
           appliedAt: new Date().toISOString(),
@@ -170,7 +163,7 @@ class SqlMigrator implements Migrator {
       },
       down: async () => {
         await options.beforeMigration?.(f.name);
-        await this.revertOne(f, options);
+        await this.run(f, DOWN, options);
       },
     }));
     const umzug = new Umzug<Record<string, never>>({
@@ -185,28 +178,22 @@ class SqlMigrator implements Migrator {
       },
     });
     const started = new Map<string, number>();
-    umzug.on('migrating', ({ name }) => {
-      started.set(name, performance.now());
-      options.onProgress?.({ type: 'migrating', name });
-    });
-    umzug.on('migrated', ({ name }) =>
-      options.onProgress?.({
-        type: 'migrated',
-        name,
-        durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
-      }),
-    );
-    umzug.on('reverting', ({ name }) => {
-      started.set(name, performance.now());
-      options.onProgress?.({ type: 'reverting', name });
-    });
-    umzug.on('reverted', ({ name }) =>
-      options.onProgress?.({
-        type: 'reverted',
-        name,
-        durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
-      }),
-    );
+    for (const [begin, end] of [
+      ['migrating', 'migrated'],
+      ['reverting', 'reverted'],
+    ] as const) {
+      umzug.on(begin, ({ name }) => {
+        started.set(name, performance.now());
+        options.onProgress?.({ type: begin, name });
+      });
+      umzug.on(end, ({ name }) =>
+        options.onProgress?.({
+          type: end,
+          name,
+          durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
+        }),
+      );
+    }
     return umzug;
   }
 
@@ -273,195 +260,26 @@ class SqlMigrator implements Migrator {
     return targets.map((n) => info(byName.get(n)!));
   }
 
-  private async applyOne(f: MigrationFile, options: UpOptions): Promise<void> {
-    const started = performance.now();
-    const elapsed = (): number => Math.round(performance.now() - started);
+  /** Applying and reverting alike: load the module or split the SQL, then the dialect's executor runs it. */
+  private async run(f: MigrationFile, direction: Direction, options: UpOptions): Promise<void> {
+    const step = new MigrationStep(
+      this.db,
+      this.config,
+      this.sql,
+      f,
+      direction,
+      options,
+      this.options.logger,
+    );
+    const executor = EXECUTORS[this.db.dialect];
     if (f.kind === 'module') {
       const mod = await loadModule(f);
-      if (!mod.up)
-        throw new InputError('MIGRATION_MODULE', `${f.file} exports no up() function`, [
-          { file: f.file, message: 'exports no up()' },
-        ]);
-      const inTx = this.db.dialect === 'postgres' && mod.transaction !== false;
-      await this.withRetry(f, 'up()', options, async () => {
-        if (inTx) {
-          await this.db.transaction(async (tx) => {
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
-            await mod.up!({ db: tx, name: f.name });
-            await execute(tx, this.sql.insertApplied(f.name, f.checksum, elapsed()));
-          });
-        } else {
-          await this.inSession(async (conn) => {
-            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-              await execute(conn, s);
-            await mod.up!({ db: conn, name: f.name });
-          });
-          await execute(this.db, this.sql.insertApplied(f.name, f.checksum, elapsed()));
-        }
-      });
+      const fn = direction.moduleFunction(f, mod);
+      await executor.module(step, (db) => fn({ db, name: f.name }), mod.transaction !== false);
       return;
     }
-    const text = f.text ?? (await readFile(f.path, 'utf8'));
-    const statements = splitStatements(text, { dialect: this.db.dialect });
-    if (this.db.dialect === 'postgres' && f.transactional) {
-      const queryOptions = options.signal ? { signal: options.signal } : {};
-      let attempt = 0;
-      let current = statements.length === 1 ? statements[0]! : `${statements.length} statements`;
-      await this.withRetry(
-        f,
-        () => current,
-        options,
-        () => {
-          attempt++;
-          if (attempt === 1 && this.db.script) {
-            // One round trip for the whole migration and its record: most migrations get their
-            // locks at once, and round trips dominate the cost of many small migrations.
-            const record = insertAppliedLiteralSql(this.config.table, f.name, f.checksum);
-            const batch = transactionalBatchSql(this.config.lockTimeout, statements, record);
-            return this.db.script(batch.sql, queryOptions);
-          }
-          return this.db.transaction(async (tx) => {
-            // After a lock timeout, statement by statement, so a final failure names the statement.
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
-            for (const statement of statements) {
-              current = statement;
-              await tx.query(statement, [], queryOptions);
-            }
-            await execute(tx, this.sql.insertApplied(f.name, f.checksum, elapsed()));
-          });
-        },
-      );
-      return;
-    }
-    await this.applyStatementwise(f, statements, options, elapsed);
+    await executor.sql(step, splitStatements(await direction.text(f), { dialect: this.db.dialect }));
   }
-
-  private async applyStatementwise(
-    f: MigrationFile,
-    statements: string[],
-    options: UpOptions,
-    elapsed: () => number,
-  ): Promise<void> {
-    await execute(this.db, this.sql.begin(f.name, prefixChecksum(statements, 0)));
-    const one = this.sql.selectOne(f.name);
-    const row = (await this.db.query<StateRow>(one.sql, one.params))[0];
-    const from = Number(row?.statements_done ?? 0);
-    if (from > 0)
-      this.options.logger?.info(`${f.name}: resuming at statement ${from + 1} of ${statements.length}`);
-    for (let i = from; i < statements.length; i++) {
-      const statement = statements[i]!;
-      try {
-        await this.withRetry(f, statement, options, () =>
-          this.inSession(async (conn) => {
-            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-              await execute(conn, s);
-            const index = this.db.dialect === 'postgres' ? concurrentIndexName(statement) : null;
-            if (index) {
-              // A CREATE INDEX CONCURRENTLY that failed or was killed leaves an INVALID index; rebuild it.
-              const find = findInvalidIndexSql(index);
-              const invalid = await conn.query<{ name: string }>(find.sql, find.params);
-              for (const r of invalid) await execute(conn, dropIndexConcurrentlySql(r.name));
-            }
-            const progress = this.sql.progress(f.name, i + 1, prefixChecksum(statements, i + 1));
-            if (this.db.dialect === 'mysql') {
-              // DML and its progress record commit together; DDL commits implicitly before the record.
-              await execute(conn, mysqlStartTransactionSql());
-              await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await execute(conn, progress);
-              await execute(conn, mysqlCommitSql());
-            } else {
-              await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await execute(conn, progress);
-            }
-          }),
-        );
-      } catch (error) {
-        throw partialFailure(error, f, i, statements.length);
-      }
-    }
-    await execute(this.db, this.sql.finish(f.name, f.checksum, elapsed()));
-  }
-
-  private async revertOne(f: MigrationFile, options: UpOptions): Promise<void> {
-    if (f.kind === 'module') {
-      const mod = await loadModule(f);
-      if (!mod.down)
-        throw new InputError('MIGRATION_NO_DOWN', `${f.file} exports no down() function`, [
-          { file: f.file, message: 'exports no down()' },
-        ]);
-      const inTx = this.db.dialect === 'postgres' && mod.transaction !== false;
-      await this.withRetry(f, 'down()', options, async () => {
-        if (inTx) {
-          await this.db.transaction(async (tx) => {
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
-            await mod.down!({ db: tx, name: f.name });
-            await execute(tx, this.sql.remove(f.name));
-          });
-        } else {
-          await this.inSession(async (conn) => mod.down!({ db: conn, name: f.name }));
-          await execute(this.db, this.sql.remove(f.name));
-        }
-      });
-      return;
-    }
-    const text = await readFile(f.downPath!, 'utf8');
-    const statements = splitStatements(text, { dialect: this.db.dialect });
-    if (this.db.dialect === 'postgres' && f.transactional) {
-      await this.withRetry(f, `${path.basename(f.downPath!)}`, options, () =>
-        this.db.transaction(async (tx) => {
-          for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await execute(tx, s);
-          for (const statement of statements)
-            await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
-          await execute(tx, this.sql.remove(f.name));
-        }),
-      );
-      return;
-    }
-    for (const statement of statements) {
-      await this.withRetry(f, statement, options, () =>
-        this.inSession(async (conn) => {
-          for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-            await execute(conn, s);
-          await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-        }),
-      );
-    }
-    await execute(this.db, this.sql.remove(f.name));
-  }
-
-  private inSession<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
-    return this.db.session ? this.db.session(fn) : fn(this.db);
-  }
-
-  private async withRetry(
-    f: MigrationFile,
-    statement: string | (() => string),
-    options: UpOptions,
-    attempt: () => Promise<unknown>,
-  ): Promise<void> {
-    try {
-      await retryMigrationStep(attempt, {
-        dialect: this.db.dialect,
-        name: f.name,
-        lockTimeoutMs: this.config.lockTimeout,
-        retries: this.config.retries,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-    } catch (error) {
-      throw migrationFailure(
-        error,
-        f,
-        typeof statement === 'function' ? statement() : statement,
-        this.config.lockTimeout,
-        this.db.dialect === 'postgres' && f.transactional,
-      );
-    }
-  }
-}
-
-function execute(q: Queryable, statement: SqlStatement, options?: QueryOptions): Promise<unknown> {
-  return q.query(statement.sql, statement.params, options);
 }
 
 function info(f: MigrationFile): MigrationInfo {
