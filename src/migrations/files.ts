@@ -34,6 +34,11 @@ export function sha256(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
+/** Checksum of the first `n` statements of a migration: what a half-applied run has done. */
+export function prefixChecksum(statements: string[], n: number): string {
+  return sha256(statements.slice(0, n).join('\n;\n'));
+}
+
 export async function listMigrationFiles(dir: string, planDir: string): Promise<MigrationFile[]> {
   const rel = (p: string): string => path.relative(planDir, p) || p;
   let entries: string[];

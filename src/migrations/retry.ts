@@ -5,6 +5,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Dialect } from '../db/database.js';
 import { QueryError } from '../db/errors.js';
+import type { MigrationProgress } from './migrator.js';
 
 /** Every attempt timed out waiting for its lock. */
 export class LockTimeoutExhaustedError extends Error {
@@ -79,4 +80,35 @@ export async function retryOnLockTimeout<T>(fn: () => Promise<T>, options: Retry
     const original = (error as { originalError?: unknown }).originalError;
     throw original ?? error;
   }
+}
+
+export interface MigrationRetryOptions {
+  dialect: Dialect;
+  /** The migration, named in `retrying` progress events. */
+  name: string;
+  /** `migrations.lockTimeout`, in ms, for the progress message. */
+  lockTimeoutMs: number;
+  retries: number;
+  signal?: AbortSignal;
+  onProgress?: (p: MigrationProgress) => void;
+}
+
+/**
+ * The one way migrations retry: `fn` is attempted again after each lock timeout, with backoff,
+ * reporting each retry as a `retrying` progress event; aborting `signal` stops the retries.
+ */
+export function retryMigrationStep<T>(fn: () => Promise<T>, options: MigrationRetryOptions): Promise<T> {
+  return retryOnLockTimeout(fn, {
+    dialect: options.dialect,
+    retries: options.retries,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onRetry: (attempt, delayMs) => {
+      options.onProgress?.({
+        type: 'retrying',
+        name: options.name,
+        attempt,
+        message: `lock not granted within ${options.lockTimeoutMs} ms; retrying in ${delayMs} ms`,
+      });
+    },
+  });
 }

@@ -5,51 +5,34 @@
  * progress counter, so a crash resumes at the statement that did not finish. Every statement
  * runs under a short lock timeout and is retried with backoff, so live queries never queue
  * behind DDL for longer than that timeout.
+ *
+ * This file decides what to run (pending files, checksums, down targets); applying and reverting
+ * one migration is one routine (`run`, with a Direction from direction.ts) handing it to the
+ * dialect's executor (executors.ts: exec-postgres.ts, exec-mysql.ts). SQL texts come from
+ * state-sql.ts and exec-sql.ts; retries from retry.ts.
  */
+import { act, hint } from '../hints.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Database, Queryable, Row } from '../db/database.js';
-import { QueryError } from '../db/errors.js';
-import { InputError, MaintError, OperatorActionError, RolledBackError } from '../errors.js';
+import type { Database } from '../db/database.js';
+import { InputError } from '../errors.js';
 import type { Logger } from '../support/logger.js';
 import type { MigrationsConfig } from '../plan/schema.js';
-import { listMigrationFiles, sha256, type MigrationFile } from './files.js';
+import { DOWN, UP, type Direction } from './direction.js';
+import { EXECUTORS } from './executors.js';
+import { unwrap } from './failure.js';
+import { listMigrationFiles, prefixChecksum, type MigrationFile } from './files.js';
 import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
-import { LockTimeoutExhaustedError, retryOnLockTimeout } from './retry.js';
-import { concurrentIndexName, splitStatements, stripLeadingComments } from './split.js';
-import {
-  dropIndexConcurrentlySql,
-  FIND_INVALID_INDEX_SQL,
-  insertAppliedLiteralSql,
-  lockTimeoutSql,
-  stateSql,
-} from './state-sql.js';
+import { loadModule } from './module.js';
+import { splitStatements } from './split.js';
+import { stateSql, type StateRow, type StateSql } from './state-sql.js';
+import { execute, MigrationStep } from './step.js';
+
+export type { MigrationContext } from './module.js';
+export { prefixChecksum } from './files.js';
 
 export interface CreateMigratorOptions {
   logger?: Logger;
-}
-
-interface StateRow extends Row {
-  name: string;
-  checksum: string;
-  state: 'running' | 'applied';
-  statements_done: number;
-  applied_at: Date | string | null;
-  duration_ms: number | null;
-}
-
-/** What a JS/TS migration module receives. */
-export interface MigrationContext {
-  db: Queryable;
-  name: string;
-}
-
-interface MigrationModule {
-  up?: (ctx: MigrationContext) => Promise<unknown>;
-  down?: (ctx: MigrationContext) => Promise<unknown>;
-  /** `false` runs the module outside a transaction (postgres). @default true */
-  transaction?: boolean;
 }
 
 export async function createMigrator(
@@ -62,7 +45,7 @@ export async function createMigrator(
 }
 
 class SqlMigrator implements Migrator {
-  private readonly sql;
+  private readonly sql: StateSql;
   private readonly dir: string;
 
   constructor(
@@ -94,18 +77,10 @@ class SqlMigrator implements Migrator {
   }
 
   private async rows(): Promise<StateRow[]> {
-    const exists =
-      this.db.dialect === 'postgres'
-        ? await this.db.query<{ n: number }>(
-            'select count(*)::int as n from pg_tables where tablename = $1 and schemaname = any (current_schemas(false))',
-            [this.config.table],
-          )
-        : await this.db.query<{ n: number }>(
-            'select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?',
-            [this.config.table],
-          );
-    if (Number(exists[0]?.n) === 0) return [];
-    return this.db.query<StateRow>(this.sql.select);
+    const exists = this.sql.exists();
+    if (Number((await this.db.query<{ n: number }>(exists.sql, exists.params))[0]?.n) === 0) return [];
+    const select = this.sql.select();
+    return this.db.query<StateRow>(select.sql, select.params);
   }
 
   async applied(): Promise<AppliedMigration[]> {
@@ -158,7 +133,10 @@ class SqlMigrator implements Migrator {
       `Migration file${issues.length > 1 ? 's' : ''} changed after being applied: ${issues.map((i) => i.file).join(', ')}`,
       issues,
       {
-        hint: 'Restore the original file (git checkout it) and put the change in a new migration: `maint migrate create PLAN NAME`.',
+        hint: hint(
+          'Restore the original file (git checkout it) and put the change in a new migration: {create}.',
+          { create: act('migrate create', undefined, undefined, ['NAME']) },
+        ),
       },
     );
   }
@@ -179,7 +157,7 @@ class SqlMigrator implements Migrator {
       up: async () => {
         await options.beforeMigration?.(f.name);
         const started = performance.now();
-        await this.applyOne(f, options);
+        await this.run(f, UP, options);
         applied.push({
           ...info(f),
           appliedAt: new Date().toISOString(),
@@ -189,7 +167,7 @@ class SqlMigrator implements Migrator {
       },
       down: async () => {
         await options.beforeMigration?.(f.name);
-        await this.revertOne(f, options);
+        await this.run(f, DOWN, options);
       },
     }));
     const umzug = new Umzug<Record<string, never>>({
@@ -204,34 +182,28 @@ class SqlMigrator implements Migrator {
       },
     });
     const started = new Map<string, number>();
-    umzug.on('migrating', ({ name }) => {
-      started.set(name, performance.now());
-      options.onProgress?.({ type: 'migrating', name });
-    });
-    umzug.on('migrated', ({ name }) =>
-      options.onProgress?.({
-        type: 'migrated',
-        name,
-        durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
-      }),
-    );
-    umzug.on('reverting', ({ name }) => {
-      started.set(name, performance.now());
-      options.onProgress?.({ type: 'reverting', name });
-    });
-    umzug.on('reverted', ({ name }) =>
-      options.onProgress?.({
-        type: 'reverted',
-        name,
-        durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
-      }),
-    );
+    for (const [begin, end] of [
+      ['migrating', 'migrated'],
+      ['reverting', 'reverted'],
+    ] as const) {
+      umzug.on(begin, ({ name }) => {
+        started.set(name, performance.now());
+        options.onProgress?.({ type: begin, name });
+      });
+      umzug.on(end, ({ name }) =>
+        options.onProgress?.({
+          type: end,
+          name,
+          durationMs: Math.round(performance.now() - (started.get(name) ?? 0)),
+        }),
+      );
+    }
     return umzug;
   }
 
   async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
     const files = await this.files();
-    await this.db.query(this.sql.create);
+    await execute(this.db, this.sql.create());
     await this.checkChecksums(files, await this.rows());
     const applied: AppliedMigration[] = [];
     const umzug = await this.umzug(files, options, applied);
@@ -260,7 +232,9 @@ class SqlMigrator implements Migrator {
           `"${options.to}" is not an applied migration.`,
           [{ path: '--to', message: 'not an applied migration' }],
           {
-            hint: 'See applied migrations with `maint migrate status PLAN`; `--to 0` reverts all.',
+            hint: hint('See applied migrations with {status}; `--to 0` reverts all.', {
+              status: act('migrate status'),
+            }),
           },
         );
       }
@@ -292,223 +266,26 @@ class SqlMigrator implements Migrator {
     return targets.map((n) => info(byName.get(n)!));
   }
 
-  private async applyOne(f: MigrationFile, options: UpOptions): Promise<void> {
-    const started = performance.now();
-    const elapsed = (): number => Math.round(performance.now() - started);
+  /** Applying and reverting alike: load the module or split the SQL, then the dialect's executor runs it. */
+  private async run(f: MigrationFile, direction: Direction, options: UpOptions): Promise<void> {
+    const step = new MigrationStep(
+      this.db,
+      this.config,
+      this.sql,
+      f,
+      direction,
+      options,
+      this.options.logger,
+    );
+    const executor = EXECUTORS[this.db.dialect];
     if (f.kind === 'module') {
       const mod = await loadModule(f);
-      if (!mod.up)
-        throw new InputError('MIGRATION_MODULE', `${f.file} exports no up() function`, [
-          { file: f.file, message: 'exports no up()' },
-        ]);
-      const inTx = this.db.dialect === 'postgres' && mod.transaction !== false;
-      await this.withRetry(f, 'up()', options, async () => {
-        if (inTx) {
-          await this.db.transaction(async (tx) => {
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-            await mod.up!({ db: tx, name: f.name });
-            await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
-          });
-        } else {
-          await this.inSession(async (conn) => {
-            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-              await conn.query(s);
-            await mod.up!({ db: conn, name: f.name });
-          });
-          await this.db.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
-        }
-      });
+      const fn = direction.moduleFunction(f, mod);
+      await executor.module(step, (db) => fn({ db, name: f.name }), mod.transaction !== false);
       return;
     }
-    const text = f.text ?? (await readFile(f.path, 'utf8'));
-    const statements = splitStatements(text, { dialect: this.db.dialect });
-    if (this.db.dialect === 'postgres' && f.transactional) {
-      const queryOptions = options.signal ? { signal: options.signal } : {};
-      let attempt = 0;
-      let current = statements.length === 1 ? statements[0]! : `${statements.length} statements`;
-      await this.withRetry(
-        f,
-        () => current,
-        options,
-        () => {
-          attempt++;
-          if (attempt === 1 && this.db.script) {
-            // One round trip for the whole migration and its record: most migrations get their
-            // locks at once, and round trips dominate the cost of many small migrations.
-            return this.db.script(transactionalBatchSql(this.config, f, statements), queryOptions);
-          }
-          return this.db.transaction(async (tx) => {
-            // After a lock timeout, statement by statement, so a final failure names the statement.
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-            for (const statement of statements) {
-              current = statement;
-              await tx.query(statement, [], queryOptions);
-            }
-            await tx.query(this.sql.insertApplied, [f.name, f.checksum, elapsed()]);
-          });
-        },
-      );
-      return;
-    }
-    await this.applyStatementwise(f, statements, options, elapsed);
+    await executor.sql(step, splitStatements(await direction.text(f), { dialect: this.db.dialect }));
   }
-
-  private async applyStatementwise(
-    f: MigrationFile,
-    statements: string[],
-    options: UpOptions,
-    elapsed: () => number,
-  ): Promise<void> {
-    const p = (i: number): string => (this.db.dialect === 'postgres' ? `$${i}` : '?');
-    await this.db.query(this.sql.begin, [f.name, prefixChecksum(statements, 0)]);
-    const row = (
-      await this.db.query<StateRow>(
-        `${this.sql.select.replace(/ order by .*$/, '')} where ${this.db.dialect === 'postgres' ? '"name"' : '`name`'} = ${p(1)}`,
-        [f.name],
-      )
-    )[0];
-    const from = Number(row?.statements_done ?? 0);
-    if (from > 0)
-      this.options.logger?.info(`${f.name}: resuming at statement ${from + 1} of ${statements.length}`);
-    for (let i = from; i < statements.length; i++) {
-      const statement = statements[i]!;
-      try {
-        await this.withRetry(f, statement, options, () =>
-          this.inSession(async (conn) => {
-            for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-              await conn.query(s);
-            const index = this.db.dialect === 'postgres' ? concurrentIndexName(statement) : null;
-            if (index) {
-              // A CREATE INDEX CONCURRENTLY that failed or was killed leaves an INVALID index; rebuild it.
-              const invalid = await conn.query<{ name: string }>(FIND_INVALID_INDEX_SQL, [index]);
-              for (const r of invalid) await conn.query(dropIndexConcurrentlySql(r.name));
-            }
-            if (this.db.dialect === 'mysql') {
-              // DML and its progress record commit together; DDL commits implicitly before the record.
-              await conn.query('start transaction');
-              await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await conn.query(this.sql.progress, [i + 1, prefixChecksum(statements, i + 1), f.name]);
-              await conn.query('commit');
-            } else {
-              await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-              await conn.query(this.sql.progress, [i + 1, prefixChecksum(statements, i + 1), f.name]);
-            }
-          }),
-        );
-      } catch (error) {
-        const done = i;
-        // Out of lock retries is a clean stop (exit 5); so is a failure before anything ran.
-        if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0)
-          throw error;
-        throw new OperatorActionError(
-          'MIGRATION_PARTIAL',
-          `${f.file} stopped at statement ${i + 1} of ${statements.length}; statements 1-${done} are applied. ${(error as Error).message}`,
-          {
-            cause: error,
-            hint: `Fix the cause, then run \`maint migrate PLAN\` again: it resumes at statement ${i + 1}.`,
-            details: { migration: f.name, statement: i + 1 },
-          },
-        );
-      }
-    }
-    await this.db.query(this.sql.finish, [f.checksum, elapsed(), f.name]);
-  }
-
-  private async revertOne(f: MigrationFile, options: UpOptions): Promise<void> {
-    if (f.kind === 'module') {
-      const mod = await loadModule(f);
-      if (!mod.down)
-        throw new InputError('MIGRATION_NO_DOWN', `${f.file} exports no down() function`, [
-          { file: f.file, message: 'exports no down()' },
-        ]);
-      const inTx = this.db.dialect === 'postgres' && mod.transaction !== false;
-      await this.withRetry(f, 'down()', options, async () => {
-        if (inTx) {
-          await this.db.transaction(async (tx) => {
-            for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-            await mod.down!({ db: tx, name: f.name });
-            await tx.query(this.sql.remove, [f.name]);
-          });
-        } else {
-          await this.inSession(async (conn) => mod.down!({ db: conn, name: f.name }));
-          await this.db.query(this.sql.remove, [f.name]);
-        }
-      });
-      return;
-    }
-    const text = await readFile(f.downPath!, 'utf8');
-    const statements = splitStatements(text, { dialect: this.db.dialect });
-    if (this.db.dialect === 'postgres' && f.transactional) {
-      await this.withRetry(f, `${path.basename(f.downPath!)}`, options, () =>
-        this.db.transaction(async (tx) => {
-          for (const s of lockTimeoutSql('postgres', this.config.lockTimeout, true)) await tx.query(s);
-          for (const statement of statements)
-            await tx.query(statement, [], options.signal ? { signal: options.signal } : {});
-          await tx.query(this.sql.remove, [f.name]);
-        }),
-      );
-      return;
-    }
-    for (const statement of statements) {
-      await this.withRetry(f, statement, options, () =>
-        this.inSession(async (conn) => {
-          for (const s of lockTimeoutSql(this.db.dialect, this.config.lockTimeout, false))
-            await conn.query(s);
-          await conn.query(statement, [], options.signal ? { signal: options.signal } : {});
-        }),
-      );
-    }
-    await this.db.query(this.sql.remove, [f.name]);
-  }
-
-  private inSession<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
-    return this.db.session ? this.db.session(fn) : fn(this.db);
-  }
-
-  private async withRetry(
-    f: MigrationFile,
-    statement: string | (() => string),
-    options: UpOptions,
-    attempt: () => Promise<unknown>,
-  ): Promise<void> {
-    try {
-      await retryOnLockTimeout(attempt, {
-        dialect: this.db.dialect,
-        retries: this.config.retries,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onRetry: (n, delayMs) => {
-          options.onProgress?.({
-            type: 'retrying',
-            name: f.name,
-            attempt: n,
-            message: `lock not granted within ${this.config.lockTimeout} ms; retrying in ${delayMs} ms`,
-          });
-        },
-      });
-    } catch (error) {
-      throw migrationFailure(
-        error,
-        f,
-        typeof statement === 'function' ? statement() : statement,
-        this.config,
-        this.db.dialect === 'postgres' && f.transactional,
-      );
-    }
-  }
-}
-
-/** A transactional migration and its record as one multi-statement text (postgres simple protocol). */
-function transactionalBatchSql(config: MigrationsConfig, f: MigrationFile, statements: string[]): string {
-  return [
-    ...lockTimeoutSql('postgres', config.lockTimeout, true),
-    ...statements,
-    insertAppliedLiteralSql(config.table, f.name, f.checksum),
-  ].join('\n;\n');
-}
-
-/** Checksum of the first `n` statements of a migration: what a half-applied run has done. */
-export function prefixChecksum(statements: string[], n: number): string {
-  return sha256(statements.slice(0, n).join('\n;\n'));
 }
 
 function info(f: MigrationFile): MigrationInfo {
@@ -518,80 +295,4 @@ function info(f: MigrationFile): MigrationInfo {
     hasDown: Boolean(f.downPath) || f.kind === 'module',
     transactional: f.transactional,
   };
-}
-
-async function loadModule(f: MigrationFile): Promise<MigrationModule> {
-  try {
-    if (f.path.endsWith('.ts')) {
-      let tsImport: (specifier: string, parent: string) => Promise<unknown>;
-      try {
-        ({ tsImport } = (await import('tsx/esm/api')) as { tsImport: typeof tsImport });
-      } catch (error) {
-        throw new InputError(
-          'MIGRATION_TS',
-          `${f.file} is TypeScript, and tsx is not installed`,
-          [{ file: f.file, message: 'needs tsx' }],
-          {
-            hint: 'Install tsx next to maint (`npm i -D tsx`), or compile the migration to .js.',
-            cause: error,
-          },
-        );
-      }
-      return (await tsImport(pathToFileURL(f.path).href, import.meta.url)) as MigrationModule;
-    }
-    return (await import(pathToFileURL(f.path).href)) as MigrationModule;
-  } catch (error) {
-    if (error instanceof MaintError) throw error;
-    throw new InputError(
-      'MIGRATION_MODULE',
-      `${f.file} cannot be loaded: ${(error as Error).message}`,
-      [{ file: f.file, message: 'cannot be loaded' }],
-      { cause: error },
-    );
-  }
-}
-
-function migrationFailure(
-  error: unknown,
-  f: MigrationFile,
-  statement: string,
-  config: MigrationsConfig,
-  atomic: boolean,
-): MaintError {
-  const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
-  if (error instanceof LockTimeoutExhaustedError) {
-    return new RolledBackError(
-      'MIGRATION_LOCK_TIMEOUT',
-      `${f.file}: could not get the lock for \`${short}\` within ${config.lockTimeout} ms after ${error.attempts} attempts; live traffic was never blocked longer than that.`,
-      {
-        cause: error.cause,
-        hint: 'A long transaction holds that table. Retry later with `maint migrate PLAN`, or raise `migrations.retries`.',
-        details: { migration: f.name, statement: short },
-      },
-    );
-  }
-  if (error instanceof MaintError && !(error instanceof QueryError)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (atomic) {
-    return new RolledBackError('MIGRATION_FAILED', `${f.file} failed and was rolled back: ${message}`, {
-      cause: error,
-      hint: 'Fix the migration (it never applied), then run `maint migrate PLAN` again.',
-      details: { migration: f.name },
-    });
-  }
-  return new RolledBackError('MIGRATION_FAILED', `${f.file} failed at \`${short}\`: ${message}`, {
-    cause: error,
-    hint: 'Fix the statement, then run `maint migrate PLAN` again: it resumes at that statement.',
-    details: { migration: f.name, statement: short },
-  });
-}
-
-/** umzug wraps what a migration throws; surface our own error. */
-function unwrap(error: unknown): unknown {
-  let current: unknown = error;
-  for (let i = 0; i < 5 && current; i++) {
-    if (current instanceof MaintError) return current;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return error;
 }

@@ -10,38 +10,143 @@ import {
   LockTimeoutExhaustedError,
   retryOnLockTimeout,
 } from '../../src/migrations/retry.js';
-import { dropIndexConcurrentlySql, lockTimeoutSql, stateSql } from '../../src/migrations/state-sql.js';
+import {
+  dropIndexConcurrentlySql,
+  findInvalidIndexSql,
+  lockTimeoutSql,
+  mysqlCommitSql,
+  mysqlStartTransactionSql,
+  transactionalBatchSql,
+} from '../../src/migrations/exec-sql.js';
+import { insertAppliedLiteralSql, stateSql } from '../../src/migrations/state-sql.js';
+
+const PG_COLUMNS = '"name", "checksum", "state", "statements_done", "applied_at", "duration_ms"';
+const MY_COLUMNS = '`name`, `checksum`, `state`, `statements_done`, `applied_at`, `duration_ms`';
 
 describe('state table SQL', () => {
   it('builds postgres statements with quoted identifiers and $n parameters', () => {
     const sql = stateSql('postgres', 'maint_migrations');
-    expect(sql.insertApplied).toBe(
-      'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") values ($1, $2, \'applied\', clock_timestamp(), $3)',
-    );
-    expect(sql.begin).toBe(
-      'insert into "maint_migrations" ("name", "checksum", "state") values ($1, $2, \'running\') on conflict ("name") do nothing',
-    );
-    expect(sql.progress).toBe(
-      'update "maint_migrations" set "statements_done" = $1, "checksum" = $2 where "name" = $3',
-    );
+    expect(sql.create()).toEqual({
+      sql:
+        'create table if not exists "maint_migrations" ("name" text primary key, "checksum" text not null, "state" text not null, ' +
+        '"statements_done" integer not null default 0, "applied_at" timestamptz, "duration_ms" integer)',
+      params: [],
+    });
+    expect(sql.exists()).toEqual({
+      sql: 'select count(*)::int as n from pg_tables where tablename = $1 and schemaname = any (current_schemas(false))',
+      params: ['maint_migrations'],
+    });
+    expect(sql.select()).toEqual({
+      sql: `select ${PG_COLUMNS} from "maint_migrations" order by "name"`,
+      params: [],
+    });
+    expect(sql.selectOne('001_a')).toEqual({
+      sql: `select ${PG_COLUMNS} from "maint_migrations" where "name" = $1`,
+      params: ['001_a'],
+    });
+    expect(sql.begin('001_a', 'c0')).toEqual({
+      sql: 'insert into "maint_migrations" ("name", "checksum", "state") values ($1, $2, \'running\') on conflict ("name") do nothing',
+      params: ['001_a', 'c0'],
+    });
+    expect(sql.progress('001_a', 2, 'c2')).toEqual({
+      sql: 'update "maint_migrations" set "statements_done" = $1, "checksum" = $2 where "name" = $3',
+      params: [2, 'c2', '001_a'],
+    });
+    expect(sql.finish('001_a', 'c', 15)).toEqual({
+      sql: 'update "maint_migrations" set "state" = \'applied\', "checksum" = $1, "applied_at" = clock_timestamp(), "duration_ms" = $2 where "name" = $3',
+      params: ['c', 15, '001_a'],
+    });
+    expect(sql.insertApplied('001_a', 'c', 15)).toEqual({
+      sql: 'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") values ($1, $2, \'applied\', clock_timestamp(), $3)',
+      params: ['001_a', 'c', 15],
+    });
+    expect(sql.remove('001_a')).toEqual({
+      sql: 'delete from "maint_migrations" where "name" = $1',
+      params: ['001_a'],
+    });
   });
 
   it('builds mysql statements with backticks and ? parameters', () => {
     const sql = stateSql('mysql', 'my_migs');
-    expect(sql.finish).toBe(
-      "update `my_migs` set `state` = 'applied', `checksum` = ?, `applied_at` = utc_timestamp(3), `duration_ms` = ? where `name` = ?",
-    );
-    expect(sql.remove).toBe('delete from `my_migs` where `name` = ?');
+    expect(sql.create()).toEqual({
+      sql:
+        'create table if not exists `my_migs` (`name` varchar(255) not null primary key, `checksum` char(64) not null, `state` varchar(16) not null, ' +
+        '`statements_done` int not null default 0, `applied_at` datetime(3) null, `duration_ms` int null)',
+      params: [],
+    });
+    expect(sql.exists()).toEqual({
+      sql: 'select count(*) as n from information_schema.tables where table_schema = database() and table_name = ?',
+      params: ['my_migs'],
+    });
+    expect(sql.select()).toEqual({
+      sql: `select ${MY_COLUMNS} from \`my_migs\` order by \`name\``,
+      params: [],
+    });
+    expect(sql.selectOne('001_a')).toEqual({
+      sql: `select ${MY_COLUMNS} from \`my_migs\` where \`name\` = ?`,
+      params: ['001_a'],
+    });
+    expect(sql.begin('001_a', 'c0')).toEqual({
+      sql: "insert ignore into `my_migs` (`name`, `checksum`, `state`) values (?, ?, 'running')",
+      params: ['001_a', 'c0'],
+    });
+    expect(sql.progress('001_a', 2, 'c2')).toEqual({
+      sql: 'update `my_migs` set `statements_done` = ?, `checksum` = ? where `name` = ?',
+      params: [2, 'c2', '001_a'],
+    });
+    expect(sql.finish('001_a', 'c', 15)).toEqual({
+      sql: "update `my_migs` set `state` = 'applied', `checksum` = ?, `applied_at` = utc_timestamp(3), `duration_ms` = ? where `name` = ?",
+      params: ['c', 15, '001_a'],
+    });
+    expect(sql.insertApplied('001_a', 'c', 15)).toEqual({
+      sql: "insert into `my_migs` (`name`, `checksum`, `state`, `applied_at`, `duration_ms`) values (?, ?, 'applied', utc_timestamp(3), ?)",
+      params: ['001_a', 'c', 15],
+    });
+    expect(sql.remove('001_a')).toEqual({ sql: 'delete from `my_migs` where `name` = ?', params: ['001_a'] });
   });
 
+  it('quotes odd table names', () => {
+    expect(stateSql('postgres', 'we"ird').remove('x').sql).toBe('delete from "we""ird" where "name" = $1');
+    expect(stateSql('mysql', 'we`ird').remove('x').sql).toBe('delete from `we``ird` where `name` = ?');
+    expect(stateSql('postgres', 'we"ird').exists().params).toEqual(['we"ird']);
+  });
+});
+
+describe('executor SQL', () => {
   it('sets lock timeouts per dialect', () => {
-    expect(lockTimeoutSql('postgres', 2000, true)).toEqual(["set local lock_timeout = '2000ms'"]);
-    expect(lockTimeoutSql('postgres', 250, false)).toEqual(["set lock_timeout = '250ms'"]);
-    expect(lockTimeoutSql('mysql', 1500, false)).toEqual([
-      'set session lock_wait_timeout = 2',
-      'set session innodb_lock_wait_timeout = 2',
+    expect(lockTimeoutSql('postgres', 2000, true)).toEqual([
+      { sql: "set local lock_timeout = '2000ms'", params: [] },
     ]);
-    expect(dropIndexConcurrentlySql('public."Odd"')).toBe('drop index concurrently if exists public."Odd"');
+    expect(lockTimeoutSql('postgres', 250, false)).toEqual([
+      { sql: "set lock_timeout = '250ms'", params: [] },
+    ]);
+    expect(lockTimeoutSql('postgres', 0.2, false)).toEqual([{ sql: "set lock_timeout = '1ms'", params: [] }]);
+    expect(lockTimeoutSql('mysql', 1500, false)).toEqual([
+      { sql: 'set session lock_wait_timeout = 2', params: [] },
+      { sql: 'set session innodb_lock_wait_timeout = 2', params: [] },
+    ]);
+    expect(lockTimeoutSql('mysql', 300, true).map((s) => s.sql)).toEqual([
+      'set session lock_wait_timeout = 1',
+      'set session innodb_lock_wait_timeout = 1',
+    ]);
+  });
+
+  it('finds and drops INVALID indexes (postgres)', () => {
+    expect(findInvalidIndexSql('Odd')).toEqual({
+      sql:
+        'select i.indexrelid::regclass::text as name from pg_index i join pg_class c on c.oid = i.indexrelid ' +
+        'join pg_namespace n on n.oid = c.relnamespace where not i.indisvalid and c.relname = $1 and n.nspname = any (current_schemas(false))',
+      params: ['Odd'],
+    });
+    expect(dropIndexConcurrentlySql('public."Odd"')).toEqual({
+      sql: 'drop index concurrently if exists public."Odd"',
+      params: [],
+    });
+  });
+
+  it('wraps a mysql statement and its progress in a transaction', () => {
+    expect(mysqlStartTransactionSql()).toEqual({ sql: 'start transaction', params: [] });
+    expect(mysqlCommitSql()).toEqual({ sql: 'commit', params: [] });
   });
 });
 
@@ -135,11 +240,27 @@ describe('migration files', () => {
 });
 
 describe('batched record', () => {
-  it('inserts the applied record with literals and the server-measured duration', async () => {
-    const { insertAppliedLiteralSql } = await import('../../src/migrations/state-sql.js');
-    expect(insertAppliedLiteralSql('maint_migrations', "001_it's", 'ab12')).toBe(
-      'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") ' +
+  it('inserts the applied record with literals and the server-measured duration', () => {
+    expect(insertAppliedLiteralSql('maint_migrations', "001_it's", 'ab12')).toEqual({
+      sql:
+        'insert into "maint_migrations" ("name", "checksum", "state", "applied_at", "duration_ms") ' +
         "values ('001_it''s', 'ab12', 'applied', clock_timestamp(), (extract(epoch from clock_timestamp() - now()) * 1000)::int)",
-    );
+      params: [],
+    });
+  });
+
+  it('sends the lock timeout, the statements and the record as one script', () => {
+    const record = insertAppliedLiteralSql('m', '001_a', 'ab');
+    expect(
+      transactionalBatchSql(300, ['create table a (id int)', 'insert into a values (1)'], record),
+    ).toEqual({
+      sql: [
+        "set local lock_timeout = '300ms'",
+        'create table a (id int)',
+        'insert into a values (1)',
+        record.sql,
+      ].join('\n;\n'),
+      params: [],
+    });
   });
 });

@@ -1,0 +1,32 @@
+/**
+ * MySQL/MariaDB: DDL commits implicitly, so nothing is atomic. SQL migrations run statement by
+ * statement, each followed by its progress record (committed together with DML), so a killed run
+ * resumes at the statement that did not finish; modules run on a session.
+ */
+import type { Queryable } from '../db/database.js';
+import { moduleInSession, statementwise } from './exec-common.js';
+import { mysqlCommitSql, mysqlStartTransactionSql } from './exec-sql.js';
+import type { SqlStatement } from './state-sql.js';
+import { execute, type Executor, type MigrationStep } from './step.js';
+
+export const mysqlExecutor: Executor = {
+  module: (step, run) => moduleInSession(step, run, false),
+  sql: (step, statements) => statementwise(step, statements, runStatement),
+};
+
+async function runStatement(
+  step: MigrationStep,
+  conn: Queryable,
+  statement: string,
+  progress: SqlStatement | undefined,
+): Promise<void> {
+  if (!progress) {
+    await conn.query(statement, [], step.queryOptions);
+    return;
+  }
+  // DML and its progress record commit together; DDL commits implicitly before the record.
+  await execute(conn, mysqlStartTransactionSql());
+  await conn.query(statement, [], step.queryOptions);
+  await execute(conn, progress);
+  await execute(conn, mysqlCommitSql());
+}

@@ -1,0 +1,82 @@
+/**
+ * PostgreSQL (server and PGlite): DDL is transactional, so a migration and its record commit
+ * together. Applying first sends the whole migration and its record as one script (one round
+ * trip, when the adapter has `script`); after a lock timeout it goes statement by statement in a
+ * transaction, so a final failure names the statement. `-- maint:no-transaction` files (CREATE
+ * INDEX CONCURRENTLY) and `transaction = false` modules run outside a transaction.
+ */
+import type { Queryable } from '../db/database.js';
+import { moduleInSession, statementwise } from './exec-common.js';
+import { dropIndexConcurrentlySql, findInvalidIndexSql, transactionalBatchSql } from './exec-sql.js';
+import { insertAppliedLiteralSql, type SqlStatement } from './state-sql.js';
+import { concurrentIndexName } from './split.js';
+import { execute, type Executor, type MigrationStep } from './step.js';
+
+export const postgresExecutor: Executor = {
+  async module(step, run, transactional) {
+    // Module files count as transactional (files.ts), so failures outside a transaction too are
+    // worded as rolled back.
+    const atomic = step.file.transactional;
+    if (!transactional) return moduleInSession(step, run, atomic);
+    await step.attempt(step.direction.moduleLabel, atomic, () =>
+      inTransaction(step, async (tx) => {
+        await run(tx);
+        await execute(tx, step.record());
+      }),
+    );
+  },
+
+  async sql(step, statements) {
+    if (!step.file.transactional) return statementwise(step, statements, runStatement);
+    let attempt = 0;
+    let current = statements.length === 1 ? statements[0]! : `${statements.length} statements`;
+    const label = step.direction.atomicLabel(step.file);
+    await step.attempt(
+      () => label ?? current,
+      true,
+      () => {
+        attempt++;
+        if (attempt === 1 && step.direction.oneRoundTrip && step.db.script) {
+          // Most migrations get their locks at once, and round trips dominate the cost of many
+          // small migrations.
+          const record = insertAppliedLiteralSql(step.config.table, step.file.name, step.file.checksum);
+          const batch = transactionalBatchSql(step.config.lockTimeout, statements, record);
+          return step.db.script(batch.sql, step.queryOptions);
+        }
+        return inTransaction(step, async (tx) => {
+          for (const statement of statements) {
+            current = statement;
+            await tx.query(statement, [], step.queryOptions);
+          }
+          await execute(tx, step.record());
+        });
+      },
+    );
+  },
+};
+
+/** `fn` in a transaction whose lock timeout is set. */
+function inTransaction(step: MigrationStep, fn: (tx: Queryable) => Promise<void>): Promise<void> {
+  return step.db.transaction(async (tx) => {
+    await step.setLockTimeout(tx, true);
+    await fn(tx);
+  });
+}
+
+/** A statement of a `-- maint:no-transaction` file, on its session. */
+async function runStatement(
+  step: MigrationStep,
+  conn: Queryable,
+  statement: string,
+  progress: SqlStatement | undefined,
+): Promise<void> {
+  const index = step.direction.journaled ? concurrentIndexName(statement) : null;
+  if (index) {
+    // A CREATE INDEX CONCURRENTLY that failed or was killed leaves an INVALID index; rebuild it.
+    const find = findInvalidIndexSql(index);
+    const invalid = await conn.query<{ name: string }>(find.sql, find.params);
+    for (const r of invalid) await execute(conn, dropIndexConcurrentlySql(r.name));
+  }
+  await conn.query(statement, [], step.queryOptions);
+  if (progress) await execute(conn, progress);
+}

@@ -1,0 +1,89 @@
+/**
+ * What a failed migration throws: the lock never came (exit 5), a statement failed (exit 5), or a
+ * migration run statement by statement stopped half-way (exit 6: resume after a fix).
+ */
+import { act, hint } from '../hints.js';
+import { QueryError } from '../db/errors.js';
+import { MaintError, OperatorActionError, RolledBackError } from '../errors.js';
+import type { MigrationFile } from './files.js';
+import { LockTimeoutExhaustedError } from './retry.js';
+import { stripLeadingComments } from './split.js';
+
+/**
+ * `statement`: what was running (or what the failure names); `atomic`: the migration ran in one
+ * transaction, so nothing of it remains.
+ */
+export function migrationFailure(
+  error: unknown,
+  f: MigrationFile,
+  statement: string,
+  lockTimeoutMs: number,
+  atomic: boolean,
+): MaintError {
+  const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
+  if (error instanceof LockTimeoutExhaustedError) {
+    return new RolledBackError(
+      'MIGRATION_LOCK_TIMEOUT',
+      `${f.file}: could not get the lock for \`${short}\` within ${lockTimeoutMs} ms after ${error.attempts} attempts; live traffic was never blocked longer than that.`,
+      {
+        cause: error.cause,
+        hint: hint(
+          'A long transaction holds that table. Retry later with {migrate}, or raise `migrations.retries`.',
+          {
+            migrate: act('migrate'),
+          },
+        ),
+        details: { migration: f.name, statement: short },
+      },
+    );
+  }
+  if (error instanceof MaintError && !(error instanceof QueryError)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (atomic) {
+    return new RolledBackError('MIGRATION_FAILED', `${f.file} failed and was rolled back: ${message}`, {
+      cause: error,
+      hint: hint('Fix the migration (it never applied), then run {migrate} again.', {
+        migrate: act('migrate'),
+      }),
+      details: { migration: f.name },
+    });
+  }
+  return new RolledBackError('MIGRATION_FAILED', `${f.file} failed at \`${short}\`: ${message}`, {
+    cause: error,
+    hint: hint('Fix the statement, then run {migrate} again: it resumes at that statement.', {
+      migrate: act('migrate'),
+    }),
+    details: { migration: f.name, statement: short },
+  });
+}
+
+/**
+ * A journaled migration that failed at statement `index` (0-based) of `total`. Out of lock
+ * retries is a clean stop (exit 5), and so is a failure before anything of the file ran;
+ * otherwise the applied statements remain and a re-run resumes (exit 6).
+ */
+export function partialFailure(error: unknown, f: MigrationFile, index: number, total: number): unknown {
+  const done = index;
+  if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0) return error;
+  return new OperatorActionError(
+    'MIGRATION_PARTIAL',
+    `${f.file} stopped at statement ${index + 1} of ${total}; statements 1-${done} are applied. ${(error as Error).message}`,
+    {
+      cause: error,
+      hint: hint(`Fix the cause, then run {migrate} again: it resumes at statement ${index + 1}.`, {
+        migrate: act('migrate'),
+      }),
+      details: { migration: f.name, statement: index + 1 },
+    },
+  );
+}
+
+/** umzug wraps what a migration throws; surface our own error. */
+export function unwrap(error: unknown): unknown {
+  let current: unknown = error;
+  for (let i = 0; i < 5 && current; i++) {
+    if (current instanceof MaintError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return error;
+}
