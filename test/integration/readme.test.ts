@@ -68,5 +68,7 @@ describe('README set-up commands', () => {
 
     const second = await run('bash', ['-c', demo], { cwd: scratch, env });
     expect(second.stdout).toMatch(/nothing is pending/);
-  });
+    // Two whole runs on the embedded (WebAssembly) database: beside migrate-concurrency's 20
+    // processes on a 2-core runner, this took over the default 120 s once.
+  }, 300_000);
 });
