@@ -4,7 +4,7 @@
  * heartbeat, and a holder whose pid is gone (same host) is stale and replaced.
  */
 import { hostname } from 'node:os';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AcquireLockOptions, LockHolder, LockSession } from './database.js';
 import { abortableSleep } from './common.js';
@@ -14,6 +14,9 @@ import { lockIdentity, staleAfterMs } from './identity.js';
 interface LockFileContent extends LockHolder {
   heartbeatMs: number;
 }
+
+/** Names each staged copy this process writes (several locks may be taken at once). */
+let stagedFiles = 0;
 
 export function lockFilePath(dir: string, name: string): string {
   return path.join(dir, `maint-${name}.lock`);
@@ -34,7 +37,8 @@ async function readHolder(file: string): Promise<LockFileContent | null> {
     return JSON.parse(await readFile(file, 'utf8')) as LockFileContent;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    // A half-written file cannot happen (we write then rename), so unreadable means foreign: treat as held.
+    // A half-written file cannot happen (created by link, replaced by rename, always whole): an
+    // unreadable one was not written by maint, and is treated as no holder.
     return null;
   }
 }
@@ -81,14 +85,24 @@ export async function acquireFileLock(
   const identity = lockIdentity(options.purpose);
   const now = new Date().toISOString();
   const content: LockFileContent = { ...identity, since: now, lastHeartbeat: now, heartbeatMs };
+  // Every version of the file is written whole under a name of its own, then put in place: a
+  // reader never sees an empty or half-written lock file (O_EXCL then write would show one, and a
+  // rival would take the empty file for a dead holder's and remove it).
+  const staged = async (): Promise<string> => {
+    const tmp = `${file}.${process.pid}.${++stagedFiles}.tmp`;
+    await writeFile(tmp, JSON.stringify(content));
+    return tmp;
+  };
   for (;;) {
+    const tmp = await staged();
     try {
-      const handle = await open(file, 'wx');
-      await handle.writeFile(JSON.stringify(content));
-      await handle.close();
+      // link() fails with EEXIST when the lock file exists: exactly one process wins.
+      await link(tmp, file);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(tmp, { force: true });
     }
     const holder = await fileLockStatus(dir, name);
     if (holder === null) {
@@ -101,18 +115,25 @@ export async function acquireFileLock(
   }
   const write = async (): Promise<void> => {
     content.lastHeartbeat = new Date().toISOString();
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(content));
-    await rename(tmp, file);
+    await rename(await staged(), file);
   };
   let lost: unknown;
+  // One heartbeat write at a time: when the event loop was busy (PGlite runs in this thread), a
+  // tick that finds the last write still under way skips instead of racing it.
+  let writing = false;
+  let released = false;
   const timer = setInterval(() => {
-    write().catch((error: unknown) => {
-      lost ??= error;
-    });
+    if (writing || released) return;
+    writing = true;
+    write()
+      .catch((error: unknown) => {
+        lost ??= error;
+      })
+      .finally(() => {
+        writing = false;
+      });
   }, heartbeatMs);
   timer.unref();
-  let released = false;
   const holder: LockHolder = content;
   return {
     holder,
