@@ -10,6 +10,7 @@ import type { LoadedPlan } from '../plan/loader.js';
 import type { WindowReport } from '../window/report.js';
 import { nullSink, type EventSink } from './events.js';
 import type { GateResult } from './inspect/gate.js';
+import type { LintOptions, LintResult } from './inspect/lint.js';
 import type { LockReport, ReleaseReport } from './inspect/lock.js';
 import type { PlanPreview } from './inspect/preview.js';
 import type { StatusReport } from './inspect/status.js';
@@ -30,6 +31,8 @@ export interface Core {
   preview(loaded: LoadedPlan): Promise<PlanPreview>;
   /** `maint gate`: may a deploy proceed now? */
   gate(loaded: LoadedPlan): Promise<GateResult>;
+  /** `maint lint`: findings and expand/contract classification of the migrations. */
+  lint(loaded: LoadedPlan, options?: LintOptions): Promise<LintResult>;
   /** `maint status`: the journal and the lock holder. */
   status(loaded: LoadedPlan, options?: { limit?: number }): Promise<StatusReport>;
   /** `maint window`: open or closed, time left, the next windows. */
@@ -51,6 +54,7 @@ export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
     run: async (loaded, options) => (await import('./run/run.js')).runPlan(ports, sink, loaded, options),
     preview: async (loaded) => (await import('./inspect/preview.js')).previewPlan(ports, loaded),
     gate: async (loaded) => (await import('./inspect/gate.js')).gate(ports, loaded),
+    lint: async (loaded, options) => (await import('./inspect/lint.js')).lintPlan(ports, loaded, options),
     status: async (loaded, options) =>
       (await import('./inspect/status.js')).planStatus(ports, loaded, options),
     window: async (loaded, count) =>

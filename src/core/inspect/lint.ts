@@ -1,0 +1,92 @@
+/**
+ * `maint lint`: lints the plan's pending migrations (or all of them) with table sizes read from
+ * the database, or every migration offline. Also what `maint plan` and `maint gate` show.
+ * Read-only: no lock, no journal writes.
+ */
+import path from 'node:path';
+import type { Database, Dialect } from '../../db/database.js';
+import { listMigrationFiles, type MigrationFile } from '../../migrations/files.js';
+import type { LoadedPlan } from '../../plan/loader.js';
+import type { LintReport } from '../../lint/lint.js';
+import { sizeMap, tableSizesSql } from '../../lint/size-sql.js';
+import type { Ports } from '../ports.js';
+import { withSnapshot } from './snapshot.js';
+
+/** 10 MiB: above it, locking or rewriting a table is an error (`--threshold`). */
+export const DEFAULT_THRESHOLD_BYTES = 10 * 1024 * 1024;
+
+export interface LintOptions {
+  /** Lint every migration, applied or not. @default false */
+  all?: boolean;
+  /** Do not connect: lint every migration, severity without table sizes. @default false */
+  offline?: boolean;
+  /** @default DEFAULT_THRESHOLD_BYTES */
+  thresholdBytes?: number;
+}
+
+export interface LintResult extends LintReport {
+  plan: string;
+  scope: 'pending' | 'all';
+  dialect: Dialect;
+  thresholdBytes: number;
+  /** Migration files not linted (JavaScript/TypeScript modules). */
+  skipped: Array<{ file: string; reason: string }>;
+  error: null;
+}
+
+function dialectOf(loaded: LoadedPlan): Dialect {
+  return loaded.plan.database.engine === 'mysql' ? 'mysql' : 'postgres';
+}
+
+async function migrationFiles(loaded: LoadedPlan): Promise<MigrationFile[]> {
+  return listMigrationFiles(path.resolve(loaded.dir, loaded.plan.migrations.dir), loaded.dir);
+}
+
+/** Lint `names` (or every file) of the plan, with sizes from `db` when given. */
+export async function lintSelected(
+  loaded: LoadedPlan,
+  names: ReadonlySet<string> | null,
+  db: Database | null,
+  thresholdBytes = DEFAULT_THRESHOLD_BYTES,
+): Promise<Omit<LintResult, 'plan' | 'scope' | 'error'>> {
+  const { lintFiles } = await import('../../lint/lint.js');
+  const files = (await migrationFiles(loaded)).filter((f) => names === null || names.has(f.name));
+  const dialect = db?.dialect ?? dialectOf(loaded);
+  const sizes = db
+    ? { bytes: sizeMap(await db.query(tableSizesSql(db.dialect))), thresholdBytes }
+    : undefined;
+  const report = await lintFiles(
+    files
+      .filter((f) => f.kind === 'sql')
+      .map((f) => ({ file: f.file, text: f.text ?? '', dialect, transactional: f.transactional })),
+    sizes,
+  );
+  return {
+    ...report,
+    dialect,
+    thresholdBytes,
+    skipped: files
+      .filter((f) => f.kind !== 'sql')
+      .map((f) => ({ file: f.file, reason: 'a JavaScript/TypeScript migration: only SQL files are linted' })),
+  };
+}
+
+export async function lintPlan(
+  ports: Ports,
+  loaded: LoadedPlan,
+  options: LintOptions = {},
+): Promise<LintResult> {
+  const base = { plan: loaded.plan.name, error: null } as const;
+  if (options.offline)
+    return { ...base, scope: 'all', ...(await lintSelected(loaded, null, null, options.thresholdBytes)) };
+  return withSnapshot(ports, loaded, async ({ db, pending }) => ({
+    ...base,
+    scope: options.all ? 'all' : 'pending',
+    ...(await lintSelected(
+      loaded,
+      options.all ? null : new Set(pending.map((p) => p.name)),
+      db,
+      options.thresholdBytes,
+    )),
+  }));
+}
