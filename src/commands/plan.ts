@@ -4,7 +4,7 @@ import type { PlanPreview } from '../core/inspect/preview.js';
 import { ExitCode } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/loader.js';
-import { bold, dim, green, yellow } from '../output/style.js';
+import { bold, dim, green, red, yellow } from '../output/style.js';
 
 export default class Plan extends MaintCommand<PlanPreview> {
   static override summary = 'Dry run: what `maint run` would do now, with estimates against the time left.';
@@ -44,6 +44,13 @@ export default class Plan extends MaintCommand<PlanPreview> {
         ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}`
         : 'pending migrations: none',
     );
+    for (const m of r.lint.migrations) {
+      lines.push(`  ${m.file}: ${m.classification}${m.classifiedBy === 'override' ? ' (marked)' : ''}`);
+      for (const f of r.lint.findings.filter((x) => x.file === m.file))
+        lines.push(
+          `    ${f.file}:${f.line}:${f.col} ${f.severity === 'error' ? red(f.severity) : yellow(f.severity)} ${f.rule}: ${f.message}`,
+        );
+    }
     if (r.operations.length > 0)
       lines.push(
         `operations: ${r.operations.map((o) => `${o.name} (${o.kind}, ${o.when}${o.pending ? ', pending' : ', done'})`).join(', ')}`,

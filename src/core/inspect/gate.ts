@@ -5,11 +5,13 @@
  * with nothing pending changes only the application.
  */
 import type { LockHolder } from '../../db/database.js';
+import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { windowStatus } from '../../window/window.js';
 import { nextWindowAfter } from '../engine/guard.js';
 import type { Ports } from '../ports.js';
+import { lintSelected } from './lint.js';
 import { withSnapshot } from './snapshot.js';
 
 export const GATE_REASONS = [
@@ -18,6 +20,7 @@ export const GATE_REASONS = [
   'RUN_INTERRUPTED',
   'LOCK_HELD',
   'MIGRATIONS_OUTSIDE_WINDOW',
+  'UNSAFE_MIGRATION',
 ] as const;
 export type GateReason = (typeof GATE_REASONS)[number];
 
@@ -30,6 +33,8 @@ export interface GateResult {
   pending: string[];
   lock: LockHolder | null;
   run: { runId: string; status: string; startedAt: string } | null;
+  /** Error-level lint findings of the pending migrations (with table sizes read from the database). */
+  findings: Finding[];
   error: null;
 }
 
@@ -38,8 +43,12 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ journal, pending, lock }) => {
+  return withSnapshot(ports, loaded, async ({ db, journal, pending, lock }) => {
     const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
+    // The parser loads only when something is pending.
+    const lint =
+      pending.length > 0 ? await lintSelected(loaded, new Set(pending.map((p) => p.name)), db) : null;
+    const errors = lint?.findings.filter((f) => f.severity === 'error') ?? [];
     const base = {
       plan: plan.name,
       window: {
@@ -52,6 +61,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       run: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
+      findings: errors,
       error: null,
     } as const;
     const refuse = (reason: GateReason, message: string): GateResult => ({
@@ -69,6 +79,13 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       );
     }
     if (lock) return refuse('LOCK_HELD', `the lock is held by ${describeHolder(lock)}`);
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      return refuse(
+        'UNSAFE_MIGRATION',
+        `${errors.length} error-level lint finding${errors.length === 1 ? '' : 's'} in pending migrations; first: ${first.file}:${first.line}:${first.col} ${first.rule}: ${first.message} (\`maint lint ${loaded.path}\` lists them)`,
+      );
+    }
     if (pending.length > 0 && !status.open) {
       return refuse(
         'MIGRATIONS_OUTSIDE_WINDOW',

@@ -3,6 +3,7 @@
  * ordered steps with their estimates against the time left — without changing anything.
  */
 import type { LockHolder } from '../../db/database.js';
+import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
 import { LockHeldError, WindowError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
@@ -17,6 +18,7 @@ import { checkTime, describeNext, nextWindowAfter } from '../engine/guard.js';
 import type { Ports } from '../ports.js';
 import { preflight } from '../preflight.js';
 import { errorJson, type ErrorJson } from '../result.js';
+import { lintSelected } from './lint.js';
 import { withSnapshot } from './snapshot.js';
 
 export interface PlanPreview {
@@ -43,6 +45,17 @@ export interface PlanPreview {
     next: { start: string; end: string; startLocal: string } | null;
   };
   pending: MigrationInfo[];
+  /** `maint lint` on the pending migrations: each one's expand/contract classification and the findings. */
+  lint: {
+    migrations: Array<{
+      file: string;
+      classification: 'expand' | 'contract';
+      classifiedBy: 'parse' | 'override';
+    }>;
+    findings: Finding[];
+    errors: number;
+    warnings: number;
+  };
   checks: Array<{ name: string; expect: string | number }>;
   /** Every operation of the plan; `pending`: `maint run` would run it (no completed run has). */
   operations: Array<{ name: string; kind: string; when: string; pending: boolean }>;
@@ -57,7 +70,11 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ journal, pending, work, lock }) => {
+  return withSnapshot(ports, loaded, async ({ db, journal, pending, work, lock }) => {
+    const lint =
+      pending.length > 0
+        ? await lintSelected(loaded, new Set(pending.map((p) => p.name)), db)
+        : { files: [], findings: [], errors: 0, warnings: 0 };
     const span = status.current ?? next ?? { start: now, end: now };
     const steps = buildSteps({ loaded, work, window: span });
     const estimates = estimateSteps(steps, {
@@ -105,6 +122,16 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
           : null,
       },
       pending,
+      lint: {
+        migrations: lint.files.map((f) => ({
+          file: f.file,
+          classification: f.classification,
+          classifiedBy: f.classifiedBy,
+        })),
+        findings: lint.findings,
+        errors: lint.errors,
+        warnings: lint.warnings,
+      },
       checks: plan.checks.map((c) => ({ name: c.name, expect: c.expect })),
       operations: plan.operations.map((op) => ({
         name: op.name,

@@ -1,0 +1,69 @@
+/**
+ * Acceptance 5: `maint --version` and `maint window` never load the PostgreSQL parser (nor the
+ * lint rules); `maint lint` does. A preload records every module the real process loads.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, runCli, writePlan, type WrittenPlan } from '../helpers/run-cli.js';
+
+const REGISTER = path.join(REPO, 'test/fixtures/module-log/register.mjs');
+const PARSER = /node_modules\/libpg-query\//;
+const LINT = /\/dist\/lint\//;
+
+describe('start-up does not load the parser', () => {
+  let dir: string;
+  let plan: WrittenPlan;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'maint-modules-'));
+    plan = await writePlan(
+      {
+        engine: 'postgres',
+        url: 'postgres://nobody@127.0.0.1:1/none',
+        migrations: { '001_index.sql': 'CREATE INDEX i ON orders (c);\n' },
+        banner: false,
+      },
+      path.join(dir, 'plan'),
+    );
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function modulesOf(
+    name: string,
+    args: string[],
+  ): Promise<{ code: number | null; modules: string[] }> {
+    const log = path.join(dir, `${name}.log`);
+    const r = await runCli(args, { MAINT_MODULE_LOG: log, NODE_OPTIONS: `--import=${REGISTER}` });
+    const modules = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    return { code: r.code, modules };
+  }
+
+  it('maint --version and maint window load neither libpg-query nor the lint modules', async () => {
+    for (const [name, args] of [
+      ['version', ['--version']],
+      ['window', ['window', plan.file, '--json']],
+    ] as const) {
+      const { code, modules } = await modulesOf(name, [...args]);
+      expect(code, name).toBe(0);
+      // The log is real: it saw the CLI's own modules.
+      expect(
+        modules.some((m) => m.includes('/dist/')),
+        name,
+      ).toBe(true);
+      expect(
+        modules.filter((m) => PARSER.test(m) || LINT.test(m)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
+  it('maint lint loads libpg-query (the check can fail)', async () => {
+    const { code, modules } = await modulesOf('lint', ['lint', plan.file, '--offline', '--json']);
+    expect(code).toBe(7);
+    expect(modules.some((m) => PARSER.test(m))).toBe(true);
+  });
+});
