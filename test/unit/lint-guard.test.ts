@@ -108,3 +108,37 @@ describe('guardRollback', () => {
     }
   });
 });
+
+describe('acceptance 3: the linter classifies, the guard decides', () => {
+  it('rolling v1 → v2 with a DROP COLUMN pending is refused; with the fleet on v2 it passes; back to v1 after is refused', async () => {
+    const { lintFile } = await import('../../src/lint/lint-file.js');
+    const files = {
+      '004_add_state.sql': "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN state text;\n",
+      '005_drop_status.sql': "SET lock_timeout = '2s';\nALTER TABLE orders DROP COLUMN status;\n",
+    };
+    const pending = await Promise.all(
+      Object.entries(files).map(async ([file, text]) => ({
+        name: file.replace(/\.sql$/, ''),
+        classification: (await lintFile({ file, text, dialect: 'postgres', transactional: true }))
+          .classification,
+      })),
+    );
+    expect(pending.map((p) => p.classification)).toEqual(['expand', 'contract']);
+
+    const roll = guardRoll({ caller: 'run', pending, serving: ['v1'], target: 'v2' });
+    expect(roll.allowed).toBe(false);
+    if (!roll.allowed) expect(roll.error.exitCode).toBe(ExitCode.invalidInput);
+
+    // The expand migration ran with the roll; the contract one waits for a run with v2 alone serving.
+    const later = guardRoll({ caller: 'run', pending: pending.slice(1), serving: ['v2'], target: 'v2' });
+    expect(later.allowed).toBe(true);
+
+    const history: ReleaseRecord[] = [
+      { release: 'v1', lastContractMigration: null },
+      { release: 'v2', lastContractMigration: '005_drop_status' },
+    ];
+    const back = guardRollback({ caller: 'run', to: 'v1', history });
+    expect(back.allowed).toBe(false);
+    if (!back.allowed) expect(back.error.code).toBe('ROLLBACK_PAST_CONTRACT');
+  });
+});
