@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Database, Dialect } from '../../db/database.js';
 import { listMigrationFiles, type MigrationFile } from '../../migrations/files.js';
 import type { LoadedPlan } from '../../plan/loader.js';
+import type { ClassifiedMigration } from '../../lint/guard.js';
 import type { LintReport } from '../../lint/lint.js';
 import { sizeMap, tableSizesSql } from '../../lint/size-sql.js';
 import type { Ports } from '../ports.js';
@@ -89,4 +90,25 @@ export async function lintPlan(
       options.thresholdBytes,
     )),
   }));
+}
+
+/**
+ * Expand or contract, for each named SQL migration in plan order: what the expand/contract guard
+ * (`src/lint/guard.ts`, `guardRoll`) takes as `pending`. JavaScript/TypeScript migrations are
+ * not parsed, so they are not classified and not listed.
+ */
+export async function classifyMigrations(
+  loaded: LoadedPlan,
+  names: readonly string[],
+): Promise<ClassifiedMigration[]> {
+  const { lintFile } = await import('../../lint/lint-file.js');
+  const wanted = new Set(names);
+  const files = (await migrationFiles(loaded)).filter((f) => wanted.has(f.name) && f.kind === 'sql');
+  const dialect = dialectOf(loaded);
+  const out: ClassifiedMigration[] = [];
+  for (const f of files) {
+    const r = await lintFile({ file: f.file, text: f.text ?? '', dialect, transactional: f.transactional });
+    out.push({ name: f.name, classification: r.classification });
+  }
+  return out;
 }
