@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyMigrations } from '../../src/core/inspect/lint.js';
+import { classifyMigrations, lintSelected } from '../../src/core/inspect/lint.js';
 import { guardRoll } from '../../src/lint/guard.js';
 import { loadPlan, type LoadedPlan } from '../../src/plan/loader.js';
 
@@ -48,5 +48,31 @@ describe('classifyMigrations', () => {
     const v = guardRoll({ caller: 'gate', pending, serving: ['v1'], target: 'v2' });
     expect(v.allowed).toBe(false);
     if (!v.allowed) expect(v.error.details).toMatchObject({ contract: ['003_drop_status'] });
+  });
+});
+
+describe('lintSelected', () => {
+  it('lints nothing (rather than failing) for a plan made only of operations, without a migrations folder', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'maint-ops-only-'));
+    try {
+      const yaml =
+        'version: 1\nname: ops\nwindow:\n  timezone: UTC\n  days: [daily]\n  start: "00:00"\n  duration: 1h\n' +
+        'database:\n  engine: postgres\n  url: postgres://127.0.0.1:1/none\n' +
+        'operations:\n  - name: analyze\n    kind: sql\n    run: analyze\n';
+      await writeFile(path.join(dir, 'plan.yaml'), yaml);
+      const r = await lintSelected(await loadPlan(path.join(dir, 'plan.yaml')), null, null);
+      expect(r.files).toEqual([]);
+      expect(r.errors).toBe(0);
+      // Without operations the missing folder stays an input error.
+      await writeFile(path.join(dir, 'plan.yaml'), yaml.replace(/operations:[\s\S]*$/, ''));
+      await expect(
+        lintSelected(await loadPlan(path.join(dir, 'plan.yaml')), null, null),
+      ).rejects.toMatchObject({
+        code: 'MIGRATIONS_DIR',
+        exitCode: 2,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { Database, Dialect } from '../../db/database.js';
+import { InputError } from '../../errors.js';
 import { listMigrationFiles, type MigrationFile } from '../../migrations/files.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { ClassifiedMigration } from '../../lint/guard.js';
@@ -40,7 +41,14 @@ function dialectOf(loaded: LoadedPlan): Dialect {
 }
 
 async function migrationFiles(loaded: LoadedPlan): Promise<MigrationFile[]> {
-  return listMigrationFiles(path.resolve(loaded.dir, loaded.plan.migrations.dir), loaded.dir);
+  try {
+    return await listMigrationFiles(path.resolve(loaded.dir, loaded.plan.migrations.dir), loaded.dir);
+  } catch (error) {
+    // A plan made only of operations may have no migrations folder (as `maint run` allows).
+    const absent = error instanceof InputError && error.code === 'MIGRATIONS_DIR';
+    if (absent && loaded.plan.operations.length > 0) return [];
+    throw error;
+  }
 }
 
 /** Lint `names` (or every file) of the plan, with sizes from `db` when given. */
