@@ -59,9 +59,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/commands/**', '**/cli/**', '**/output/**'],
+              group: ['**/commands/**', '**/cli/**', '**/output/**', '**/agent/**'],
               message:
-                'src/core must not import a host (commands, cli, output): emit a coded event or return data, and let the host render it.',
+                'src/core must not import a host (commands, cli, output, agent): emit a coded event or return data, and let the host render it.',
             },
           ],
         },
