@@ -69,6 +69,24 @@ export default tseslint.config(
     },
   },
   {
+    // maint/browser runs in web pages: no Node built-ins, nothing of the CLI.
+    files: ['src/browser/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', '../*', 'fs', 'path', 'os', 'crypto', 'http', 'child_process'],
+              message:
+                'src/browser is browser code: no Node built-ins and no imports from the rest of maint.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: PORT_FILES,
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -133,7 +133,7 @@ describe('agent tick (fake clock)', () => {
     };
     const tick = await h.core().tick(loaded());
     expect(tick.action).toBe('elsewhere');
-    expect(tick.message).toContain('agent-b (pid 777)');
+    expect(tick.message).toContain('running elsewhere: agent-b pid 777, run since');
     expect(h.types()).toEqual([]);
     const status = new AgentStatus({ host: 'me', pid: 1 }, () => h.clock.now());
     status.ticking('orders.yaml', 'orders');

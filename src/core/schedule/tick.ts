@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LockHolder } from '../../db/database.js';
+import { describeHolder } from '../../db/identity.js';
 import { toMaintError } from '../../errors.js';
 import type { DeliveryOutcome } from '../../notify/channel.js';
 import type { LoadedPlan } from '../../plan/loader.js';
@@ -181,9 +182,7 @@ function instance(w: { start: string; end: string }): WindowInstance {
 function elsewhere(result: TickResult, events: Emitter): TickResult {
   result.action = 'elsewhere';
   const h = result.holder;
-  result.message = h
-    ? `running elsewhere: ${h.purpose} on ${h.host} (pid ${h.pid}${h.job ? `, ${h.job}` : ''}) since ${h.since}`
-    : 'another agent is handling it';
+  result.message = h ? `running elsewhere: ${describeHolder(h)}` : 'another agent is handling it';
   events.tell('schedule.elsewhere', { holder: h }, { message: `${result.plan}: ${result.message}` });
   return result;
 }
