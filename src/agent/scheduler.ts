@@ -62,7 +62,16 @@ export class Scheduler {
         status.failed(file, errorJson(toMaintError(error)));
         continue;
       }
-      status.ticking(file, loaded.plan.name);
+      // The window is known before the tick ends (a run may take the whole tick).
+      const w = await core.window(loaded, 1);
+      status.ticking(file, loaded.plan.name, {
+        open: w.open,
+        remainingSeconds: w.remainingSeconds,
+        current: w.current ? { start: w.current.start, end: w.current.end } : null,
+        next: w.next[0]
+          ? { start: w.next[0].start, end: w.next[0].end, startLocal: w.next[0].startLocal }
+          : null,
+      });
       try {
         const result = await core.tick(loaded, { signal: this.cancel.signal });
         status.ticked(file, result);

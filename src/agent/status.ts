@@ -127,9 +127,10 @@ export class AgentStatus {
   }
 
   /** Before a plan's tick: it is known by name (so its events find it). */
-  ticking(file: string, plan: string): void {
+  ticking(file: string, plan: string, window: PlanStatus['window']): void {
     const previous = this.plans.get(file);
-    if (!previous || previous.plan !== plan) this.plans.set(file, blank(file, plan));
+    const status = previous && previous.plan === plan ? previous : blank(file, plan);
+    this.plans.set(file, { ...status, window });
   }
 
   ticked(file: string, result: TickResult): void {

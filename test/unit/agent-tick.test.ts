@@ -136,7 +136,7 @@ describe('agent tick (fake clock)', () => {
     expect(tick.message).toContain('running elsewhere: agent-b pid 777, run since');
     expect(h.types()).toEqual([]);
     const status = new AgentStatus({ host: 'me', pid: 1 }, () => h.clock.now());
-    status.ticking('orders.yaml', 'orders');
+    status.ticking('orders.yaml', 'orders', tick.window);
     status.ticked('orders.yaml', tick);
     expect(status.document().plans[0]).toMatchObject({
       elsewhere: { holder: { host: 'agent-b', pid: 777 } },
