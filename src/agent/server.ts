@@ -5,9 +5,10 @@
  * it is compared in constant time and never logged. CORS answers only the origins allowed.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UsageError } from '../errors.js';
+import { redactDeep } from '../support/redact.js';
 import type { AgentMetrics } from './metrics.js';
 import { statusDocument, statusPageHtml } from './page.js';
 import type { AgentStatus } from './status.js';
@@ -36,12 +37,19 @@ export async function startServer(options: ServerOptions): Promise<AgentServer> 
     });
   });
   server.listen(options.port, options.host);
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([error]) => {
-      throw error as Error;
-    }),
-  ]);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL')
+        reject(
+          new UsageError(`cannot listen on ${options.host}:${options.port}: ${error.code}`, {
+            hint: 'Choose another --port (or --host), or stop what listens there.',
+            cause: error,
+          }),
+        );
+      else reject(error);
+    });
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -87,9 +95,15 @@ async function handle(options: ServerOptions, req: http.IncomingMessage, res: ht
   }
   switch (url.pathname) {
     case '/status':
-      send(res, 200, 'application/json', JSON.stringify(options.status.document(), null, 2) + '\n', {
-        'cache-control': 'no-store',
-      });
+      send(
+        res,
+        200,
+        'application/json',
+        JSON.stringify(redactDeep(options.status.document()), null, 2) + '\n',
+        {
+          'cache-control': 'no-store',
+        },
+      );
       return;
     case '/metrics': {
       const { contentType, body } = await options.metrics.render();

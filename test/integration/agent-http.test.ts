@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentStatusDocument } from '../../src/agent/status.js';
 import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
 import { WINDOW, plansDir, startAgent, writeAgentPlan, type AgentProcess } from '../helpers/agent.js';
-import { waitFor } from '../helpers/run-cli.js';
+import { runCli, waitFor } from '../helpers/run-cli.js';
 
 interface Family {
   name: string;
@@ -170,5 +170,29 @@ describe('maint agent over HTTP', () => {
     const banner = JSON.parse(await readFile(path.join(dir, 'site/slow.json'), 'utf8')) as { state: string };
     expect(banner.state).toBe('off');
     expect(WINDOW).toBe('2026-12-03T21:00:00.000Z');
+  });
+
+  it('bad input: a missing plans folder, a bad duration, a port in use: exit 2 with a hint, no stack', async () => {
+    const missing = await runCli(['agent', '--plans', '/nonexistent/maint-plans', '--once']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--plans /nonexistent/maint-plans is not a folder');
+    expect(missing.stderr).toMatch(/hint: Point --plans at the folder/);
+    const dir = await plansDir();
+    dirs.push(dir);
+    const tick = await runCli(['agent', '--plans', dir, '--tick', '5x']);
+    expect(tick.code).toBe(2);
+    expect(tick.stderr).toContain('"5x" is not a duration');
+    const other = await startAgent(dir, [], {});
+    agents.push(other);
+    const port = new URL(other.url).port;
+    const busy = await runCli(['agent', '--plans', dir, '--port', port, '--json']);
+    expect(busy.code).toBe(2);
+    expect(JSON.parse(busy.stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: `cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
+    });
+    for (const r of [missing, tick, busy]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    other.child.kill('SIGTERM');
+    expect((await other.done).code).toBe(0);
   });
 });

@@ -143,4 +143,15 @@ describe('agent tick (fake clock)', () => {
       notice: { state: 'active' },
     });
   });
+
+  it('closes a row left running by an agent that died after its run ended, from the journal', async () => {
+    const h = harness('2026-12-03T21:30:00Z');
+    const first = await h.core().tick(loaded());
+    expect(first.run?.status).toBe('completed');
+    // As if the agent died before closing the row.
+    await h.ports.memoryJournal.putSchedule({ ...first.scheduled!, status: 'running' });
+    const tick = await h.core().tick(loaded());
+    expect(tick.scheduled).toMatchObject({ status: 'completed', runId: first.run?.runId });
+    expect(h.ports.migrator.applyCount.get('001_orders')).toBe(1);
+  });
 });

@@ -135,6 +135,7 @@ export async function tickPlan(
         result.scheduled = record;
         if (!hasWork) {
           if (record?.status === 'scheduled') await act.cancel(record, 'nothing is pending any more');
+          else if (record?.status === 'running') await act.settle(record);
           else result.message = 'nothing is pending';
         } else if (preview.lock) {
           result.holder = preview.lock;
@@ -248,6 +249,14 @@ class Acts {
       { message: `${record.plan}: ${this.result.message}` },
     );
     return record;
+  }
+
+  /** An agent died after its run ended but before it closed the row: the journal says how it ended. */
+  async settle(record: ScheduleRecord): Promise<void> {
+    const last = (await this.journal.runs(this.loaded.plan.name, 1))[0];
+    const status = (last && STATUS_OF_RUN[last.status as RunResult['status']]) ?? 'completed';
+    await this.put(record, { status, runId: last?.runId ?? record.runId, note: 'closed from the journal' });
+    this.result.message = `the run of ${record.windowStart} had ended ${status}; its schedule row is closed`;
   }
 
   async cancel(record: ScheduleRecord, reason: string): Promise<void> {
