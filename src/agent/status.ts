@@ -89,6 +89,17 @@ export class AgentStatus {
         if (status) status.running = { runId: e.runId, step: null, since: e.time };
         if (status) status.notice = { ...status.notice, state: 'active' };
         break;
+      case 'schedule.planned':
+        // Shown at once, before the tick ends (a run may follow in the same tick).
+        if (status) {
+          status.scheduled = e.data.schedule;
+          status.notice = {
+            state: 'planned',
+            startsAt: e.data.schedule.windowStart,
+            endsAt: e.data.schedule.windowEnd,
+          };
+        }
+        break;
       case 'step.running':
         if (status?.running) status.running.step = e.data.step.name;
         break;
