@@ -93,77 +93,81 @@ describe('three agents on the same plans', () => {
     console.log(`ha trials: ${JSON.stringify(countBy(actions))}`);
   }, 480_000);
 
-  it('kill -9 of the executing agent: the survivor recovers the run; the lock never stays with the dead', async () => {
-    const name = 'crash';
-    const dir = await plansDir();
-    dirs.push(dir);
-    await writeAgentPlan(dir, {
-      name,
-      engine: 'postgres',
-      url: db.url,
-      hookUrl: hook.url,
-      migrations: { '001_slow.sql': 'create table crash (id int); select pg_sleep(6);' },
-    });
-    const env = { MAINT_NOW: WINDOW.replace('.000Z', 'Z') };
-    const a = await startAgent(dir, ['--tick', '1s'], env);
-    agents.push(a);
-    const b = await startAgent(dir, ['--tick', '1s'], env);
-    agents.push(b);
-    const status = async (agent: AgentProcess) =>
-      (await (await fetch(`${agent.url}/status`)).json()) as {
-        agent: { pid: number };
-        plans: Array<{
-          running: { runId: string; step: string | null } | null;
-          scheduled: { status: string } | null;
-        }>;
-      };
-    // Whichever took it: its /status shows the run and the step in progress.
-    const executor = await waitFor('an agent to be running the migration', async () => {
-      for (const agent of [a, b]) {
-        const s = await status(agent);
-        if (s.plans[0]?.running?.step === 'migrate') return { agent, runId: s.plans[0].running.runId };
-      }
-      return undefined;
-    });
-    const survivor = executor.agent === a ? b : a;
-    const deadPid = executor.agent.child.pid!;
-    executor.agent.child.kill('SIGKILL');
-    await executor.agent.done;
+  it(
+    'kill -9 of the executing agent: the survivor recovers the run; the lock never stays with the dead',
+    { timeout: 240_000 },
+    async () => {
+      const name = 'crash';
+      const dir = await plansDir();
+      dirs.push(dir);
+      await writeAgentPlan(dir, {
+        name,
+        engine: 'postgres',
+        url: db.url,
+        hookUrl: hook.url,
+        migrations: { '001_slow.sql': 'create table crash (id int); select pg_sleep(6);' },
+      });
+      const env = { MAINT_NOW: WINDOW.replace('.000Z', 'Z') };
+      const a = await startAgent(dir, ['--tick', '1s'], env);
+      agents.push(a);
+      const b = await startAgent(dir, ['--tick', '1s'], env);
+      agents.push(b);
+      const status = async (agent: AgentProcess) =>
+        (await (await fetch(`${agent.url}/status`)).json()) as {
+          agent: { pid: number };
+          plans: Array<{
+            running: { runId: string; step: string | null } | null;
+            scheduled: { status: string } | null;
+          }>;
+        };
+      // Whichever took it: its /status shows the run and the step in progress.
+      const executor = await waitFor('an agent to be running the migration', async () => {
+        for (const agent of [a, b]) {
+          const s = await status(agent);
+          if (s.plans[0]?.running?.step === 'migrate') return { agent, runId: s.plans[0].running.runId };
+        }
+        return undefined;
+      });
+      const survivor = executor.agent === a ? b : a;
+      const deadPid = executor.agent.child.pid!;
+      executor.agent.child.kill('SIGKILL');
+      await executor.agent.done;
 
-    const lockHolder = async () =>
-      json<{ holder: { pid: number } | null }>(await runCli(['lock', `${dir}/${name}.yaml`, '--json'], env))
-        .holder;
-    // The server notices the closed socket at once; bounded poll, then it must never come back.
-    await waitFor('the dead agent to lose the lock', async () =>
-      (await lockHolder())?.pid === deadPid ? undefined : true,
-    );
-    const done = await waitFor(
-      'the survivor to recover and complete the run',
-      async () => {
-        expect((await lockHolder())?.pid).not.toBe(deadPid);
-        const s = await status(survivor);
-        return s.plans[0]?.scheduled?.status === 'completed' ? s : undefined;
-      },
-      60_000,
-    );
-    expect(done.agent.pid).toBe(survivor.child.pid);
-    // By id, not by time: each agent's clock was pinned by MAINT_NOW when it started.
-    const runs = await query<{ run_id: string; status: string }>(
-      'select run_id, status from maint_runs where plan = $1',
-      [name],
-    );
-    const killed = runs.find((r) => r.run_id === executor.runId);
-    expect(killed?.status).toMatch(/^(resumed|rolled_back)$/);
-    expect(runs.filter((r) => r.status === 'completed')).toHaveLength(1);
-    expect(runs.filter((r) => r.status === 'running')).toEqual([]);
-    expect(await query('select * from crash')).toEqual([]);
-    const types = hook
-      .hooks()
-      .filter((h) => h.plan === name)
-      .map((h) => h.type);
-    expect(types.filter((t) => t === 'maintenance_planned')).toHaveLength(1);
-    expect(types.at(-1)).toBe('maintenance_completed');
-  });
+      const lockHolder = async () =>
+        json<{ holder: { pid: number } | null }>(await runCli(['lock', `${dir}/${name}.yaml`, '--json'], env))
+          .holder;
+      // The server notices the closed socket at once; bounded poll, then it must never come back.
+      await waitFor('the dead agent to lose the lock', async () =>
+        (await lockHolder())?.pid === deadPid ? undefined : true,
+      );
+      const done = await waitFor(
+        'the survivor to recover and complete the run',
+        async () => {
+          expect((await lockHolder())?.pid).not.toBe(deadPid);
+          const s = await status(survivor);
+          return s.plans[0]?.scheduled?.status === 'completed' ? s : undefined;
+        },
+        60_000,
+      );
+      expect(done.agent.pid).toBe(survivor.child.pid);
+      // By id, not by time: each agent's clock was pinned by MAINT_NOW when it started.
+      const runs = await query<{ run_id: string; status: string }>(
+        'select run_id, status from maint_runs where plan = $1',
+        [name],
+      );
+      const killed = runs.find((r) => r.run_id === executor.runId);
+      expect(killed?.status).toMatch(/^(resumed|rolled_back)$/);
+      expect(runs.filter((r) => r.status === 'completed')).toHaveLength(1);
+      expect(runs.filter((r) => r.status === 'running')).toEqual([]);
+      expect(await query('select * from crash')).toEqual([]);
+      const types = hook
+        .hooks()
+        .filter((h) => h.plan === name)
+        .map((h) => h.type);
+      expect(types.filter((t) => t === 'maintenance_planned')).toHaveLength(1);
+      expect(types.at(-1)).toBe('maintenance_completed');
+    },
+  );
 });
 
 function countBy(values: string[]): Record<string, number> {
