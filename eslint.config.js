@@ -59,9 +59,27 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/commands/**', '**/cli/**', '**/output/**'],
+              group: ['**/commands/**', '**/cli/**', '**/output/**', '**/agent/**'],
               message:
-                'src/core must not import a host (commands, cli, output): emit a coded event or return data, and let the host render it.',
+                'src/core must not import a host (commands, cli, output, agent): emit a coded event or return data, and let the host render it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // maint/browser runs in web pages: no Node built-ins, nothing of the CLI.
+    files: ['src/browser/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', '../*', 'fs', 'path', 'os', 'crypto', 'http', 'child_process'],
+              message:
+                'src/browser is browser code: no Node built-ins and no imports from the rest of maint.',
             },
           ],
         },

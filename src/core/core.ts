@@ -23,6 +23,7 @@ import type {
 } from './migrate/migrate.js';
 import type { Ports } from './ports.js';
 import type { RunOptions, RunResult } from './run/run.js';
+import type { TickOptions, TickResult } from './schedule/tick.js';
 
 export interface Core {
   /** `maint run`: the whole maintenance, inside the window, journaled. */
@@ -47,6 +48,8 @@ export interface Core {
   banner(loaded: LoadedPlan, state: BannerState): Promise<BannerResult>;
   lock(loaded: LoadedPlan): Promise<LockReport>;
   releaseLock(loaded: LoadedPlan, lockId: string): Promise<ReleaseReport>;
+  /** The agent's tick for one plan: announce ahead, run in the window, reschedule, cancel. */
+  tick(loaded: LoadedPlan, options?: TickOptions): Promise<TickResult>;
 }
 
 export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
@@ -73,5 +76,7 @@ export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
     lock: async (loaded) => (await import('./inspect/lock.js')).lockReport(ports, loaded),
     releaseLock: async (loaded, lockId) =>
       (await import('./inspect/lock.js')).releaseLockById(ports, loaded, lockId),
+    tick: async (loaded, options) =>
+      (await import('./schedule/tick.js')).tickPlan(ports, sink, loaded, options),
   };
 }

@@ -8,7 +8,7 @@
 import type { LockHolder } from '../db/database.js';
 import type { MigrationProgress } from '../migrations/migrator.js';
 import type { EventType, MaintenanceEvent } from './maintenance-event.js';
-import type { StepRecord, RunPatch, RunRecord } from './journal/journal.js';
+import type { StepRecord, RunPatch, RunRecord, ScheduleRecord } from './journal/journal.js';
 import type { RunOutcome } from './status.js';
 import type { ErrorJson } from './result.js';
 
@@ -48,6 +48,14 @@ export interface EventData {
   maintenance: { event: MaintenanceEvent };
   /** A delivery to a channel failed after its retries (the run goes on). */
   'notification.failed': { channel: string; eventType: EventType; error: string };
+  /** The agent recorded an operation as scheduled into a window (once per plan and window). */
+  'schedule.planned': { schedule: ScheduleRecord };
+  /** The agent moved a scheduled operation to the next window: not enough time left. */
+  'schedule.rescheduled': { schedule: ScheduleRecord; next: ScheduleRecord };
+  /** A scheduled operation's work vanished (someone ran it by hand): cancelled, not run. */
+  'schedule.cancelled': { schedule: ScheduleRecord; reason: string };
+  /** Another agent or run is handling this plan now (it is named). */
+  'schedule.elsewhere': { holder: LockHolder | null };
 }
 
 export type EventCode = keyof EventData;
@@ -101,6 +109,22 @@ export const EVENTS = {
   'notification.failed': {
     level: 'warn',
     description: 'A channel did not take an event after its retries; the maintenance goes on.',
+  },
+  'schedule.planned': {
+    level: 'info',
+    description: 'The agent recorded an operation as scheduled into a window and announced it.',
+  },
+  'schedule.rescheduled': {
+    level: 'warn',
+    description: 'The agent moved a scheduled operation to the next window: not enough time left.',
+  },
+  'schedule.cancelled': {
+    level: 'warn',
+    description: "A scheduled operation's work vanished before its window: cancelled, not run.",
+  },
+  'schedule.elsewhere': {
+    level: 'info',
+    description: 'Another agent or run is handling this plan now.',
   },
 } as const satisfies Record<EventCode, EventSpec>;
 

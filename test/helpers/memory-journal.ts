@@ -3,7 +3,13 @@
  * way in and out like the database journal, so tests see what a real journal would keep.
  */
 import { redactDeep } from '../../src/support/redact.js';
-import type { Journal, RunPatch, RunRecord, StepRecord } from '../../src/core/journal/journal.js';
+import type {
+  Journal,
+  RunPatch,
+  RunRecord,
+  ScheduleRecord,
+  StepRecord,
+} from '../../src/core/journal/journal.js';
 import { UNFINISHED } from '../../src/core/status.js';
 
 interface JournalData {
@@ -101,5 +107,28 @@ export class MemoryJournal implements Journal {
         .filter((s) => ids.has(s.runId) && s.status === 'done' && s.name.startsWith(namePrefix))
         .sort((a, b) => ((a.finishedAt ?? '') < (b.finishedAt ?? '') ? 1 : -1)),
     );
+  }
+
+  /** The agent's schedule records, by id. */
+  readonly scheduleRecords = new Map<string, ScheduleRecord>();
+
+  async scheduled(plan: string, windowStart: string): Promise<ScheduleRecord | null> {
+    const r = [...this.scheduleRecords.values()].find(
+      (x) => x.plan === plan && x.windowStart === windowStart,
+    );
+    return r ? structuredClone(r) : null;
+  }
+
+  async schedules(plan: string, limit: number): Promise<ScheduleRecord[]> {
+    return [...this.scheduleRecords.values()]
+      .filter((x) => x.plan === plan)
+      .sort((a, b) => b.windowStart.localeCompare(a.windowStart))
+      .slice(0, limit)
+      .map((x) => structuredClone(x));
+  }
+
+  async putSchedule(record: ScheduleRecord): Promise<void> {
+    await this.save();
+    this.scheduleRecords.set(record.id, structuredClone(redactDeep(record)));
   }
 }

@@ -1,6 +1,6 @@
 /** The journal in the plan's database (tables created on first use). */
 import type { Database } from '../../db/database.js';
-import type { Journal, RunPatch, RunRecord, StepRecord } from './journal.js';
+import type { Journal, RunPatch, RunRecord, ScheduleRecord, StepRecord } from './journal.js';
 import { UNFINISHED } from '../status.js';
 import {
   addStateColumnSql,
@@ -8,6 +8,11 @@ import {
   journalColumnsSql,
   insertRunSql,
   RUNS_TABLE,
+  SCHEDULE_TABLE,
+  createScheduleSql,
+  scheduleFromRow,
+  selectSchedulesSql,
+  upsertScheduleSql,
   runFromRow,
   selectCompletedStepsSql,
   selectHistorySql,
@@ -24,6 +29,7 @@ export class DatabaseJournal implements Journal {
   readonly kind = 'database' as const;
   private known = false;
   private upgraded = false;
+  private scheduleKnown = false;
 
   constructor(private readonly db: Database) {}
 
@@ -98,5 +104,32 @@ export class DatabaseJournal implements Journal {
     if (!(await this.exists())) return [];
     const s = selectCompletedStepsSql(this.db.dialect, plan, namePrefix);
     return (await this.db.query(s.sql, s.params)).map(stepFromRow);
+  }
+
+  async scheduled(plan: string, windowStart: string): Promise<ScheduleRecord | null> {
+    if (!(await this.scheduleExists())) return null;
+    const s = selectSchedulesSql(this.db.dialect, plan, { windowStart, limit: 1 });
+    const rows = await this.db.query(s.sql, s.params);
+    return rows[0] ? scheduleFromRow(rows[0]) : null;
+  }
+
+  async schedules(plan: string, limit: number): Promise<ScheduleRecord[]> {
+    if (!(await this.scheduleExists())) return [];
+    const s = selectSchedulesSql(this.db.dialect, plan, { limit });
+    return (await this.db.query(s.sql, s.params)).map(scheduleFromRow);
+  }
+
+  async putSchedule(record: ScheduleRecord): Promise<void> {
+    if (!this.scheduleKnown) {
+      await this.db.query(createScheduleSql(this.db.dialect));
+      this.scheduleKnown = true;
+    }
+    const s = upsertScheduleSql(this.db.dialect, redactDeep(record));
+    await this.db.query(s.sql, s.params);
+  }
+
+  private async scheduleExists(): Promise<boolean> {
+    if (!this.scheduleKnown) this.scheduleKnown = (await this.db.listTables()).includes(SCHEDULE_TABLE);
+    return this.scheduleKnown;
   }
 }

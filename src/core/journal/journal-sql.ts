@@ -4,10 +4,11 @@
  * back the same from every driver and server time zone.
  */
 import type { Dialect } from '../../db/database.js';
-import type { RunPatch, RunRecord, StepRecord } from './journal.js';
+import type { RunPatch, RunRecord, ScheduleRecord, StepRecord } from './journal.js';
 
 export const RUNS_TABLE = 'maint_runs';
 export const STEPS_TABLE = 'maint_run_steps';
+export const SCHEDULE_TABLE = 'maint_schedule';
 
 export interface SqlStatement {
   sql: string;
@@ -255,5 +256,84 @@ export function stepFromRow(row: Record<string, unknown>): StepRecord {
     durationMs: num(row.duration_ms),
     rollbackMs: num(row.rollback_ms),
     detail: parseJson(row.detail) as StepRecord['detail'],
+  };
+}
+
+const SCHEDULE_COLUMNS: Array<[keyof ScheduleRecord, string]> = [
+  ['id', 'id'],
+  ['plan', 'plan'],
+  ['windowStart', 'window_start'],
+  ['windowEnd', 'window_end'],
+  ['status', 'status'],
+  ['eventId', 'event_id'],
+  ['runId', 'run_id'],
+  ['agent', 'agent'],
+  ['createdAt', 'created_at'],
+  ['updatedAt', 'updated_at'],
+  ['note', 'note'],
+];
+
+/** The agent's scheduled operations (created on the first write, idempotent). */
+export function createScheduleSql(dialect: Dialect): string {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const text = dialect === 'mysql' ? 'longtext' : 'text';
+  return `create table if not exists ${q(SCHEDULE_TABLE)} (
+  ${q('id')} varchar(160) not null primary key,
+  ${q('plan')} varchar(100) not null,
+  ${q('window_start')} varchar(32) not null,
+  ${q('window_end')} varchar(32) not null,
+  ${q('status')} varchar(20) not null,
+  ${q('event_id')} varchar(64),
+  ${q('run_id')} varchar(64),
+  ${q('agent')} varchar(255) not null,
+  ${q('created_at')} varchar(32) not null,
+  ${q('updated_at')} varchar(32) not null,
+  ${q('note')} ${text}
+)`;
+}
+
+export function upsertScheduleSql(dialect: Dialect, record: ScheduleRecord): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const cols = SCHEDULE_COLUMNS.map(([, c]) => q(c));
+  const params = SCHEDULE_COLUMNS.map(([f]) => record[f] ?? null);
+  const updatable = SCHEDULE_COLUMNS.filter(([f]) => f !== 'id' && f !== 'createdAt').map(([, c]) => c);
+  const conflict =
+    dialect === 'mysql'
+      ? `on duplicate key update ${updatable.map((c) => `${q(c)} = values(${q(c)})`).join(', ')}`
+      : `on conflict (${q('id')}) do update set ${updatable.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`;
+  return {
+    sql: `insert into ${q(SCHEDULE_TABLE)} (${cols.join(', ')}) values (${placeholders(dialect, params.length).join(', ')}) ${conflict}`,
+    params,
+  };
+}
+
+export function selectSchedulesSql(
+  dialect: Dialect,
+  plan: string,
+  options: { windowStart?: string; limit: number },
+): SqlStatement {
+  const q = (n: string) => quoteIdent(dialect, n);
+  const ph = placeholders(dialect, options.windowStart ? 2 : 1);
+  const where = [`${q('plan')} = ${ph[0]}`];
+  if (options.windowStart) where.push(`${q('window_start')} = ${ph[1]}`);
+  return {
+    sql: `select * from ${q(SCHEDULE_TABLE)} where ${where.join(' and ')} order by ${q('window_start')} desc limit ${Math.max(1, Math.floor(options.limit))}`,
+    params: options.windowStart ? [plan, options.windowStart] : [plan],
+  };
+}
+
+export function scheduleFromRow(row: Record<string, unknown>): ScheduleRecord {
+  return {
+    id: String(row.id),
+    plan: String(row.plan),
+    windowStart: String(row.window_start),
+    windowEnd: String(row.window_end),
+    status: String(row.status) as ScheduleRecord['status'],
+    eventId: str(row.event_id),
+    runId: str(row.run_id),
+    agent: String(row.agent),
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+    note: str(row.note),
   };
 }

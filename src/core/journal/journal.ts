@@ -45,6 +45,41 @@ export interface StepRecord {
   detail: Record<string, unknown> | null;
 }
 
+/** Where a scheduled operation stands (the agent's record, one per plan and window). */
+export const SCHEDULE_STATUSES = [
+  'scheduled',
+  'running',
+  'completed',
+  'failed',
+  'rolled_back',
+  'rescheduled',
+  'cancelled',
+] as const;
+export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
+
+/**
+ * An operation the agent scheduled into one window of a plan. `id` (`plan@windowStart`) is the
+ * idempotency key: a second tick, a restarted agent or another agent finds the record and
+ * announces nothing again.
+ */
+export interface ScheduleRecord {
+  id: string;
+  plan: string;
+  /** ISO-8601 UTC. */
+  windowStart: string;
+  windowEnd: string;
+  status: ScheduleStatus;
+  /** The id of the announcement delivered for it (planned, or the reschedule that moved it here). */
+  eventId: string | null;
+  /** The run that executed it, once one did. */
+  runId: string | null;
+  /** Which agent wrote it last: `host:pid`. */
+  agent: string;
+  createdAt: string;
+  updatedAt: string;
+  note: string | null;
+}
+
 export type RunPatch = Partial<Omit<RunRecord, 'runId' | 'plan' | 'startedAt'>>;
 
 export interface Journal {
@@ -66,4 +101,10 @@ export interface Journal {
   history(plan: string, limit: number): Promise<StepRecord[]>;
   /** Done steps named `namePrefix…` of the runs of `plan` that ended `completed`, newest first. */
   completedSteps(plan: string, namePrefix: string): Promise<StepRecord[]>;
+  /** The agent's record of `plan`'s operation in the window starting `windowStart`, if any. */
+  scheduled(plan: string, windowStart: string): Promise<ScheduleRecord | null>;
+  /** The newest scheduled operations of `plan`, latest window first. */
+  schedules(plan: string, limit: number): Promise<ScheduleRecord[]>;
+  /** Insert or replace a schedule record (creates its table on first use). */
+  putSchedule(record: ScheduleRecord): Promise<void>;
 }
