@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Property tests and the WebAssembly parser's first load take seconds on a busy 2-core
+          // runner; vitest's 5 s default turned load into failures.
+          testTimeout: 30_000,
           // Fast tests first; the two projects run one after the other (they size workers differently).
           sequence: { groupOrder: 0 },
         },

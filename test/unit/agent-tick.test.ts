@@ -3,7 +3,7 @@
  * its start through the run use case, reschedule when the estimate does not fit, cancel when the
  * work vanished, and step aside when another agent holds the plan.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,9 @@ import { FakeClock, collectingSink, fakePorts } from '../helpers/fakes.js';
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'maint-agent-'));
+  // The fake migrator's pending migration, as a file: `plan` lints what is pending from disk.
+  await mkdir(path.join(dir, 'migrations'));
+  await writeFile(path.join(dir, 'migrations/001_orders.sql'), 'create table orders (id bigint primary key);\n');
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
