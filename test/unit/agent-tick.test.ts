@@ -19,7 +19,10 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'maint-agent-'));
   // The fake migrator's pending migration, as a file: `plan` lints what is pending from disk.
   await mkdir(path.join(dir, 'migrations'));
-  await writeFile(path.join(dir, 'migrations/001_orders.sql'), 'create table orders (id bigint primary key);\n');
+  await writeFile(
+    path.join(dir, 'migrations/001_orders.sql'),
+    'create table orders (id bigint primary key);\n',
+  );
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
