@@ -32,10 +32,13 @@ function notBuilt(config: FleetConfig): Promise<Fleet> {
 const haproxy: Opener<'haproxy'> = async (config, plan, options) =>
   (await import('./haproxy.js')).openHaproxy(config, plan, options);
 
+const command: Opener<'command'> = async (config, plan, options) =>
+  (await import('./command.js')).openCommandFleet(config, plan, options);
+
 const PROVIDERS = {
   haproxy,
   ecs: notBuilt,
-  command: notBuilt,
+  command,
 } satisfies { [P in Provider]: Opener<P> };
 
 export const fleetPort: FleetPort = {
