@@ -69,7 +69,7 @@ describe('fleet provider command', () => {
     // Nothing pending and the fleet serves v2: nothing to do.
     const again = await runCli(['run', plan.file, '--json'], { RELEASE: 'v2' });
     expect(json(again)).toMatchObject({ status: 'nothing_pending' });
-  }, 60_000);
+  }, 180_000);
 
   it('rolls back with the rollback command when health never passes: exit 5, previous release serving', async () => {
     await writeFile(path.join(plan.migrationsDir, '002_u.sql'), 'create table u (id int);');
@@ -85,5 +85,5 @@ describe('fleet provider command', () => {
       await runCli(['status', plan.file, '--json'], { RELEASE: 'any' }),
     );
     expect(status.release).toBe('v2');
-  }, 60_000);
+  }, 180_000);
 });

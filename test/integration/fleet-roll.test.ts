@@ -123,7 +123,7 @@ describe('fleet roll: HAProxy under wrk load', () => {
     );
     await rig.startServer('web2', serving);
     await rig.waitServing(['web2']);
-  }, 300_000);
+  }, 600_000);
 
   it('rolls blue-green ten times with 0 failed requests, alternating sides', async () => {
     const p = await plan('  mode: blue-green\n  green: [web4, web5]');
@@ -140,5 +140,5 @@ describe('fleet roll: HAProxy under wrk load', () => {
       'blue-green:',
       rolls.map((r) => `${r.release} ${r.load.requests} req ${r.ms} ms p99 ${r.load.p99Ms} ms`).join('; '),
     );
-  }, 300_000);
+  }, 600_000);
 });

@@ -97,7 +97,7 @@ describe('fleet rollback: HAProxy under wrk load', () => {
     const p = await plan('  mode: rolling');
     await failingRoll(p, 'v3-never', 'v2');
     await failingRoll(p, 'v3-noprobe', 'v2');
-  }, 120_000);
+  }, 240_000);
 
   it('blue-green: the same two are rolled back before any traffic shifts, blue untouched', async () => {
     const p = await plan('  mode: blue-green\n  green: [web4, web5]');
@@ -105,7 +105,7 @@ describe('fleet rollback: HAProxy under wrk load', () => {
     await failingRoll(p, 'v3-noprobe', 'v2');
     const up = (await rig.stat()).filter((s) => s.status === 'UP').map((s) => s.server);
     expect(up).toEqual(['web1', 'web2', 'web3']);
-  }, 120_000);
+  }, 240_000);
 
   it('a maint killed with SIGKILL mid-roll leaves a server in service, and the next run converges', async () => {
     const p = await plan('  mode: rolling');
@@ -152,5 +152,5 @@ describe('fleet rollback: HAProxy under wrk load', () => {
     console.log(
       `kill -9 mid-roll: resumed; min servers UP ${minUp}; ${measured.requests} requests, 0 failed`,
     );
-  }, 120_000);
+  }, 240_000);
 });
