@@ -6,6 +6,7 @@
  * on the model of the AWS CDK CLI's message registry.
  */
 import type { LockHolder } from '../db/database.js';
+import type { BatchEvent } from '../fleet/fleet.js';
 import type { MigrationProgress } from '../migrations/migrator.js';
 import type { EventType, MaintenanceEvent } from './maintenance-event.js';
 import type { StepRecord, RunPatch, RunRecord } from './journal/journal.js';
@@ -44,6 +45,20 @@ export interface EventData {
   'migration.reverting': MigrationProgress;
   'migration.reverted': MigrationProgress;
   'migration.retrying': MigrationProgress;
+  /** A batch of the fleet roll started: its members are moving to `release`. */
+  'fleet.batch.started': BatchEvent;
+  /** A batch passed the gate: the load balancer's checks AND maint's probe. */
+  'fleet.batch.healthy': BatchEvent;
+  /** Traffic goes to the batch (read back from the load balancer). */
+  'fleet.batch.shifted': BatchEvent;
+  /** The old members of the batch are drained (sessions 0) and stopped. */
+  'fleet.batch.drained': BatchEvent;
+  /** The fleet serves `release` (read back). */
+  'fleet.rolled': { release: string; previous: string | null; durationMs: number };
+  /** The fleet is being returned to `previous`. */
+  'fleet.rolling_back': { release: string; previous: string; reason: string };
+  /** The previous release serves again, verified by read-back and probe. */
+  'fleet.rolled_back': { release: string; previous: string; durationMs: number };
   /** A maintenance event of the contract was emitted; channels deliver it. */
   maintenance: { event: MaintenanceEvent };
   /** A delivery to a channel failed after its retries (the run goes on). */
@@ -93,6 +108,25 @@ export const EVENTS = {
   'migration.retrying': {
     level: 'warn',
     description: 'A statement waited longer than the lock timeout and is retried with backoff.',
+  },
+  'fleet.batch.started': { level: 'info', description: 'A batch of the fleet roll started.' },
+  'fleet.batch.healthy': {
+    level: 'info',
+    description: "A batch passed the gate: the load balancer's checks and maint's probe.",
+  },
+  'fleet.batch.shifted': { level: 'info', description: 'Traffic goes to the batch (read back).' },
+  'fleet.batch.drained': {
+    level: 'info',
+    description: 'The old members of a batch are drained and stopped.',
+  },
+  'fleet.rolled': { level: 'info', description: 'The fleet serves the new release (read back).' },
+  'fleet.rolling_back': {
+    level: 'warn',
+    description: 'The fleet is being returned to the previous release.',
+  },
+  'fleet.rolled_back': {
+    level: 'warn',
+    description: 'The previous release serves again, verified by read-back and probe.',
   },
   maintenance: {
     level: 'info',

@@ -7,6 +7,16 @@ import { formatDuration } from './duration.js';
 import { durationMs, expectValue } from './schema-common.js';
 import { OperationsSchema } from './schema-operations.js';
 import { NotifySchema } from './schema-notify.js';
+import { FleetSchema, ReleaseSchema } from './schema-fleet.js';
+
+export { FleetSchema, FLEET_PROVIDERS, FLEET_MODES } from './schema-fleet.js';
+export type {
+  FleetConfig,
+  HaproxyFleetConfig,
+  EcsFleetConfig,
+  CommandFleetConfig,
+  ProbeConfig,
+} from './schema-fleet.js';
 
 /**
  * Intl knows the same zone database luxon reads; asking it directly keeps luxon (a window-math
@@ -153,29 +163,6 @@ export const StrategySchema = z
   .meta({ description: '`in-place` (default) or `{ kind: clone-freeze, clone, freeze }`.' });
 export const STRATEGY_KINDS = ['in-place', 'clone-freeze'] as const;
 
-export const FleetSchema = z.discriminatedUnion('provider', [
-  z.strictObject({
-    provider: z.literal('ecs'),
-    cluster: z.string().min(1),
-    service: z.string().min(1),
-    region: z.string().optional(),
-    endpoint: z.url().optional().meta({ description: 'AWS endpoint override (LocalStack, tests).' }),
-    targetGroupArn: z.string().optional(),
-  }),
-  z.strictObject({
-    provider: z.literal('haproxy'),
-    socket: z.string().min(1).meta({ description: 'Runtime API: unix socket path or host:port.' }),
-    backend: z.string().min(1),
-  }),
-  z.strictObject({
-    provider: z.literal('command'),
-    deploy: z.string().min(1),
-    health: z.string().optional(),
-    rollback: z.string().optional(),
-  }),
-]);
-export const FLEET_PROVIDERS = ['ecs', 'haproxy', 'command'] as const;
-
 export const AnalyzeSchema = z.union([
   z.boolean(),
   z.strictObject({
@@ -223,10 +210,21 @@ export const PlanSchema = z
     migrations: MigrationsSchema.prefault({}),
     operations: OperationsSchema.default([]),
     strategy: StrategySchema,
+    release: ReleaseSchema.optional(),
     fleet: FleetSchema.optional(),
     post: PostSchema.prefault({}),
     checks: z.array(CheckSchema).default([]),
     notify: NotifySchema.prefault({}),
+  })
+  .superRefine((plan, ctx) => {
+    if (plan.fleet && !plan.release) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet'],
+        message:
+          'a fleet roll needs the release it rolls out: add `release: ${RELEASE}` (an image tag or git sha)',
+      });
+    }
   })
   .meta({
     title: 'maint plan',
@@ -239,7 +237,6 @@ export type WindowSpec = z.output<typeof WindowSchema>;
 export type DatabaseConfig = z.output<typeof DatabaseSchema>;
 export type MigrationsConfig = z.output<typeof MigrationsSchema>;
 export type CheckConfig = z.output<typeof CheckSchema>;
-export type FleetConfig = z.output<typeof FleetSchema>;
 export type AnalyzeConfig = z.output<typeof AnalyzeSchema>;
 export type CloneFreezeConfig = z.output<typeof CloneFreezeSchema>;
 export type { OperationConfig } from './schema-operations.js';

@@ -27,7 +27,8 @@ import type { AnyCoreEvent, EventSink } from '../../src/core/events.js';
 import type { MaintenanceEvent } from '../../src/core/maintenance-event.js';
 import { STATE_OF_EVENT } from '../../src/core/maintenance-event.js';
 import type { Ports } from '../../src/core/ports.js';
-import type { Fleet, FleetPort, FleetState } from '../../src/fleet/fleet.js';
+import type { Fleet, FleetMember, FleetPort, FleetState } from '../../src/fleet/fleet.js';
+import { FleetHealthError } from '../../src/fleet/errors.js';
 import type { NotifyPort } from '../../src/notify/port.js';
 import { MaintError, ExitCode } from '../../src/errors.js';
 import { createMemoryLogger } from '../../src/support/logger.js';
@@ -274,15 +275,83 @@ export class FakeClock implements Clock {
   }
 }
 
-/** A fleet whose load balancer serves `state`; records every open. */
+/**
+ * A stateful fake fleet: members serving releases, rolled one batch at a time through the
+ * hooks like a real provider. `unhealthy` releases never pass the gate (FleetHealthError);
+ * every open, roll and rollback is recorded.
+ */
 export function fakeFleetPort(
-  state: FleetState = { release: null, servers: [] },
-): FleetPort & { opened: number } {
+  options: { release?: string | null; members?: string[]; unhealthy?: string[] } = {},
+): FleetPort & { opened: number; calls: string[]; members: FleetMember[] } {
+  const members: FleetMember[] = (options.members ?? ['web1', 'web2']).map((id) => ({
+    id,
+    addr: null,
+    admin: 'ready',
+    health: 'up',
+    check: 'L7OK',
+    sessions: 0,
+    release: options.release ?? null,
+    inService: true,
+  }));
+  const read = (): FleetState => {
+    const releases = [...new Set(members.filter((m) => m.inService).map((m) => m.release ?? ''))];
+    return {
+      provider: 'command',
+      release: releases.length === 1 && releases[0] ? releases[0] : null,
+      releases: releases.filter(Boolean),
+      members: structuredClone(members),
+    };
+  };
+  const setAll = (release: string) => {
+    for (const m of members) m.release = release;
+  };
   const port = {
     opened: 0,
+    calls: [] as string[],
+    members,
     async open(): Promise<Fleet> {
       port.opened++;
-      return { describe: async () => structuredClone(state), close: async () => undefined };
+      return {
+        provider: 'command',
+        mode: 'rolling',
+        describe: async () => read(),
+        preview: (state, release) => ({
+          mode: 'rolling',
+          from: state.release,
+          to: release,
+          batches: members.map((m, index) => ({ index, members: [m.id], estimateMs: 1000 })),
+          estimateMs: members.length * 1000,
+        }),
+        async roll(input, hooks) {
+          port.calls.push(`roll ${input.release}`);
+          for (const [index, m] of members.entries()) {
+            if (m.release === input.release) continue;
+            await hooks.checkpoint({
+              mode: 'rolling',
+              from: input.previous,
+              to: input.release,
+              phase: 'batch',
+              data: { index },
+            });
+            hooks.batch({ index, phase: 'started', members: [m.id], release: input.release, elapsedMs: 0 });
+            if (options.unhealthy?.includes(input.release)) {
+              throw new FleetHealthError(`${m.id} did not become healthy on ${input.release}`, {
+                server: m.id,
+              });
+            }
+            m.release = input.release;
+            hooks.batch({ index, phase: 'healthy', members: [m.id], release: input.release, elapsedMs: 1 });
+            hooks.batch({ index, phase: 'shifted', members: [m.id], release: input.release, elapsedMs: 1 });
+          }
+          return { state: read() };
+        },
+        async rollback(input) {
+          port.calls.push(`rollback ${input.previous}`);
+          setAll(input.previous);
+          return { state: read() };
+        },
+        close: async () => undefined,
+      };
     },
   };
   return port;

@@ -48,6 +48,7 @@ describe('plan JSON Schema', () => {
       'migrations',
       'operations',
       'strategy',
+      'release',
       'fleet',
       'post',
       'checks',

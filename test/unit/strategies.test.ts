@@ -38,7 +38,7 @@ describe('preflight (the real ports: what this version cannot do is refused befo
   });
 
   it('refuses a fleet it would otherwise silently skip', async () => {
-    const plan = loaded(`${head}fleet: { provider: command, deploy: "./deploy.sh" }\n`);
+    const plan = loaded(`${head}release: v2\nfleet: { provider: command, deploy: "./deploy.sh" }\n`);
     expect(await codeOf(preflight(real(), plan))).toBe('FLEET_UNSUPPORTED');
   });
 
@@ -49,7 +49,7 @@ describe('preflight (the real ports: what this version cannot do is refused befo
 
   it('asks the fleet port, so a host with a fleet provider accepts the plan', async () => {
     const ports = fakePorts({ clock: new FakeClock('2026-11-29T10:00:00Z') });
-    const plan = loaded(`${head}fleet: { provider: command, deploy: "./deploy.sh" }\n`);
+    const plan = loaded(`${head}release: v2\nfleet: { provider: command, deploy: "./deploy.sh" }\n`);
     expect(await codeOf(preflight(ports, plan))).toBeUndefined();
     expect((ports.fleet as unknown as { opened: number }).opened).toBe(1);
   });
