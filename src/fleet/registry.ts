@@ -1,10 +1,11 @@
 /** Fleet providers by name. None is built yet: each refuses with the same positioned error. */
 import { InputError } from '../errors.js';
 import { FLEET_PROVIDERS, type FleetConfig } from '../plan/schema.js';
-import type { Fleet, FleetPort } from './fleet.js';
+import type { LoadedPlan } from '../plan/loader.js';
+import type { Fleet, FleetOpenOptions, FleetPort } from './fleet.js';
 
 type Provider = (typeof FLEET_PROVIDERS)[number];
-type Opener = (config: FleetConfig) => Promise<Fleet>;
+type Opener = (config: FleetConfig, plan: LoadedPlan, options?: FleetOpenOptions) => Promise<Fleet>;
 
 function notBuilt(config: FleetConfig): Promise<Fleet> {
   return Promise.reject(
@@ -21,10 +22,15 @@ function notBuilt(config: FleetConfig): Promise<Fleet> {
 
 const PROVIDERS = {
   haproxy: notBuilt,
-  ecs: notBuilt,
+  // Loaded on first use: the AWS SDK stays off the start-up path of every other command.
+  ecs: async (config, plan, options) => {
+    if (config.provider !== 'ecs') return notBuilt(config);
+    const { openEcsFleet } = await import('./ecs.js');
+    return openEcsFleet(config, plan, options);
+  },
   command: notBuilt,
 } satisfies Record<Provider, Opener>;
 
 export const fleetPort: FleetPort = {
-  open: (config) => PROVIDERS[config.provider](config),
+  open: (config, plan, options) => PROVIDERS[config.provider](config, plan, options),
 };

@@ -29,11 +29,9 @@ const common = {
     .enum(FLEET_MODES)
     .default('rolling')
     .meta({ description: '`rolling` (batch by batch) or `blue-green` (new servers, then shift).' }),
-  healthTimeout: durationMs
-    .prefault('60s')
-    .meta({
-      description: 'How long a batch (rolling) or the green set (blue-green) may take to be healthy.',
-    }),
+  healthTimeout: durationMs.prefault('60s').meta({
+    description: 'How long a batch (rolling) or the green set (blue-green) may take to be healthy.',
+  }),
   drainTimeout: durationMs
     .prefault('30s')
     .meta({ description: "Longest maint waits for an old server's sessions to end." }),
@@ -56,13 +54,9 @@ const HaproxyFleetSchema = z
       .min(1)
       .optional()
       .meta({ description: 'Rolling: the servers to roll (default: every server of the backend).' }),
-    green: z
-      .array(serverName)
-      .min(1)
-      .optional()
-      .meta({
-        description: 'Blue-green: the servers the new release starts on; the others in service are blue.',
-      }),
+    green: z.array(serverName).min(1).optional().meta({
+      description: 'Blue-green: the servers the new release starts on; the others in service are blue.',
+    }),
     start: z.string().min(1).meta({
       description:
         'Shell command starting one server on MAINT_RELEASE (env MAINT_RELEASE, MAINT_SERVER, MAINT_SERVER_ADDR, MAINT_DATABASE_URL); relative paths from the plan folder.',
@@ -129,8 +123,19 @@ const EcsFleetSchema = z
       .meta({ description: "Blue-green: the green service's target group." }),
     ...common,
     probe: ProbeSchema.optional(),
+    pollInterval: durationMs.prefault('5s').meta({
+      description: 'Pause between two reads of ECS and the load balancer while waiting (API rate limits).',
+    }),
   })
   .superRefine((f, ctx) => {
+    if (!f.taskDefinition) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['taskDefinition'],
+        message:
+          "the ecs provider needs `taskDefinition`, the release's task definition (family:revision or ARN)",
+      });
+    }
     if (f.mode !== 'blue-green') return;
     for (const key of ['listenerRuleArn', 'greenService', 'greenTargetGroupArn'] as const) {
       if (!f[key])
