@@ -565,7 +565,7 @@ export class EcsFleet implements Fleet {
       'FLEET_ROLLBACK_UNVERIFIED',
       `the fleet rollback could not be verified: ${why}`,
       {
-        hint: 'Check the ECS service and the listener rule in the AWS console; nothing of the failed release was stopped before this point.',
+        hint: 'Check the ECS service(s) and the listener rule in the AWS console: maint stopped nothing of the release that served last, and left the traffic where it was.',
         details: this.detail(),
       },
     );

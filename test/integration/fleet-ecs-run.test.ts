@@ -1,0 +1,150 @@
+/**
+ * `maint run` (the built CLI, a real process) rolling an ECS service behind an ALB: the plan's
+ * `fleet.endpoint` points the real SDK clients at the stateful fake (test/helpers/fake-aws.ts)
+ * in this test process, the database is a fresh real PostgreSQL.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
+import { FakeAws } from '../helpers/fake-aws.js';
+import { json, runCli, writePlan } from '../helpers/run-cli.js';
+
+const MIGRATIONS = {
+  '001_orders.sql': 'create table "orders" ("id" integer primary key);',
+  '001_orders.down.sql': 'drop table "orders";',
+};
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIDFAKE',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-never-printed',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function database(): Promise<FreshDatabase> {
+  const db = await freshPostgres();
+  cleanup.push(() => db.drop());
+  return db;
+}
+
+async function tables(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query<{ t: string }>(
+      "select table_name as t from information_schema.tables where table_schema = 'public' order by 1",
+    );
+    return r.rows.map((x) => x.t);
+  } finally {
+    await client.end();
+  }
+}
+
+async function rig() {
+  const fake = await FakeAws.start();
+  cleanup.push(() => fake.close());
+  const v1 = fake.registerTaskDefinition('app', 'registry.example/app:v1');
+  const v2 = fake.registerTaskDefinition('app', 'registry.example/app:v2');
+  const tg = fake.createTargetGroup('app');
+  await fake.createService({
+    cluster: 'prod',
+    name: 'web',
+    taskDefinition: v1,
+    desiredCount: 3,
+    targetGroupArn: tg,
+  });
+  return { fake, v1, v2, tg };
+}
+
+function fleetYaml(endpoint: string, taskDefinition: string, extra = ''): string {
+  return [
+    'release: ${RELEASE}',
+    'fleet:',
+    '  provider: ecs',
+    '  region: eu-west-1',
+    `  endpoint: ${endpoint}`,
+    '  cluster: prod',
+    '  service: web',
+    `  taskDefinition: ${taskDefinition}`,
+    '  healthTimeout: 5s',
+    '  drainTimeout: 2s',
+    '  pollInterval: 10ms',
+    extra,
+  ].join('\n');
+}
+
+describe('maint run with an ecs fleet', () => {
+  it('an unreachable AWS endpoint is exit 2 before anything is changed', async () => {
+    const db = await database();
+    const { fake } = await rig();
+    const closed = fake.url;
+    await fake.close();
+    const plan = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: MIGRATIONS,
+      extra: fleetYaml(closed, 'app:2'),
+    });
+    const r = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    expect(r.code, r.stderr).toBe(2);
+    const out = json<{ error: { code: string; message: string; hint: string } }>(r);
+    expect(out.error.code).toBe('FLEET_UNREACHABLE');
+    expect(out.error.message).toContain('nothing was changed');
+    expect(out.error.hint).toContain('fleet.endpoint');
+    expect(await tables(db.url)).toEqual([]);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('fake-secret-never-printed');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('no AWS credentials in the standard chain is exit 2 with a hint, nothing touched', async () => {
+    const db = await database();
+    const { fake } = await rig();
+    const home = await mkdtemp(path.join(tmpdir(), 'maint-ecs-home-'));
+    cleanup.push(() => rm(home, { recursive: true, force: true }));
+    const plan = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: MIGRATIONS,
+      extra: fleetYaml(fake.url, 'app:2'),
+    });
+    const r = await runCli(['run', plan.file, '--json'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      HOME: home,
+      RELEASE: 'v2',
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(json<{ error: { code: string; hint: string } }>(r).error).toMatchObject({
+      code: 'FLEET_AWS_CREDENTIALS',
+      hint: expect.stringContaining('standard chain'),
+    });
+    expect(await tables(db.url)).toEqual([]);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it('a task definition of another release is exit 2 with the key path, nothing touched', async () => {
+    const db = await database();
+    const { fake } = await rig();
+    const plan = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: MIGRATIONS,
+      extra: fleetYaml(fake.url, 'app:1'),
+    });
+    const r = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    expect(r.code, r.stderr).toBe(2);
+    const out = json<{ error: { code: string; message: string } }>(r);
+    expect(out.error.code).toBe('FLEET_ECS_RELEASE_MISMATCH');
+    expect(await tables(db.url)).toEqual([]);
+    expect(fake.count('UpdateService')).toBe(0);
+  });
+});
