@@ -48,6 +48,15 @@ export default class Plan extends MaintCommand<PlanPreview> {
       lines.push(
         `operations: ${r.operations.map((o) => `${o.name} (${o.kind}, ${o.when}${o.pending ? ', pending' : ', done'})`).join(', ')}`,
       );
+    if (r.fleet) {
+      const f = r.fleet;
+      lines.push(
+        `fleet: ${f.pending ? `${f.serving ?? 'unknown release'} → ${f.to}` : `serves ${f.to}`} (${f.mode}, ${f.batches.length} batch${f.batches.length === 1 ? '' : 'es'}, estimate ${formatDuration(f.estimateMs)})`,
+      );
+      if (f.pending)
+        for (const b of f.batches)
+          lines.push(dim(`  batch ${b.index + 1}: ${b.members.join(', ')}  ${formatDuration(b.estimateMs)}`));
+    }
     if (r.interruptedRun)
       lines.push(
         yellow(

@@ -1,16 +1,53 @@
 /**
  * Refuse, before anything is opened, a plan asking for what this version or these ports cannot
- * do: an unbuilt strategy, a fleet provider or cloner that refuses. Silently skipping a
- * configured fleet roll would leave the old release serving a migrated database.
+ * do: an unbuilt strategy, a fleet provider or cloner that refuses, an unreachable load
+ * balancer. Silently skipping a configured fleet roll would leave the old release serving a
+ * migrated database.
  */
+import { InputError } from '../errors.js';
+import type { Fleet, FleetState } from '../fleet/fleet.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import { assertStrategySupported, strategyKind } from '../strategies/index.js';
 import type { Ports } from './ports.js';
 
-export async function preflight(ports: Ports, loaded: LoadedPlan): Promise<void> {
+/** The plan's fleet, opened and read once; the caller closes it. */
+export interface OpenedFleet {
+  fleet: Fleet;
+  state: FleetState;
+}
+
+/**
+ * Check what can be checked without changing anything. With `keepFleet` the opened fleet is
+ * returned (the run rolls it); otherwise it is closed.
+ */
+export async function preflight(
+  ports: Ports,
+  loaded: LoadedPlan,
+  options: { keepFleet?: boolean } = {},
+): Promise<OpenedFleet | null> {
   const { plan } = loaded;
-  if (plan.fleet) await (await ports.fleet.open(plan.fleet, loaded)).close();
   if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze')
     await (await ports.cloner.open(plan.strategy, loaded)).close();
   assertStrategySupported(strategyKind(plan));
+  if (!plan.fleet) return null;
+  const fleet = await ports.fleet.open(plan.fleet, loaded, { databaseUrl: plan.database.url });
+  try {
+    const state = await fleet.describe();
+    if (!state.members.some((m) => m.inService)) {
+      throw new InputError(
+        'FLEET_EMPTY',
+        `no server of the fleet is in service now; maint rolls a fleet that serves`,
+        [{ path: 'fleet', message: 'no server in service' }],
+        { hint: 'Bring the application up behind the load balancer first; nothing was changed.' },
+      );
+    }
+    if (!options.keepFleet) {
+      await fleet.close();
+      return null;
+    }
+    return { fleet, state };
+  } catch (error) {
+    await fleet.close().catch(() => undefined);
+    throw error;
+  }
 }

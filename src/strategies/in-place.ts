@@ -1,8 +1,8 @@
 /**
  * The in-place strategy (database part): lock → banner on → baseline → operations before the
  * migrations → migrate → operations after them → analyze → integrity checks → banner off. It only
- * builds the list; the engine runs it. The fleet roll (a later issue) slots in after the checks,
- * before the banner goes off.
+ * builds the list; the engine runs it. With `fleet:` the roll (`fleet:roll`) comes after the
+ * checks, before the banner goes off.
  */
 import type { Step } from '../core/engine/step.js';
 import { bannerConfigs } from '../notify/banner.js';
@@ -14,6 +14,7 @@ import { analyzeOptions, analyzeStep } from './steps/analyze-step.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
 import { baselineStep } from './steps/baseline-step.js';
 import { checksStep } from './steps/checks-step.js';
+import { fleetRollStep, type FleetStepInput } from './steps/fleet-step.js';
 import { lockStep } from './steps/lock-step.js';
 import { migrateStep } from './steps/migrate-step.js';
 import { operationStep } from './steps/operation-step.js';
@@ -24,6 +25,8 @@ export interface StrategyInput {
   work: PlanWork;
   /** The window the banner announces (for an emergency run, the run's expected span). */
   window: WindowInstance;
+  /** The opened fleet to roll (absent without `fleet:`, or when only the database is previewed). */
+  fleet?: FleetStepInput;
 }
 
 export function inPlaceSteps(input: StrategyInput): Step[] {
@@ -43,6 +46,7 @@ export function inPlaceSteps(input: StrategyInput): Step[] {
   steps.push(...operations('after-migrations'));
   if (analyze) steps.push(analyzeStep(analyze));
   if (plan.checks.length > 0) steps.push(checksStep({ checks: plan.checks }));
+  if (input.fleet) steps.push(fleetRollStep(input.fleet));
   if (banner) steps.push(bannerOffStep(banner));
   return steps;
 }

@@ -3,7 +3,11 @@ import type { Step } from '../core/engine/step.js';
 import { InputError } from '../errors.js';
 import type { Plan } from '../plan/schema.js';
 import { STRATEGY_KINDS } from '../plan/schema.js';
+import type { Fleet, FleetState } from '../fleet/fleet.js';
+import type { PlanWork } from '../operations/pending.js';
+import type { LoadedPlan } from '../plan/loader.js';
 import { inPlaceSteps, type StrategyInput } from './in-place.js';
+import type { FleetStepInput } from './steps/fleet-step.js';
 
 export type { StrategyInput } from './in-place.js';
 type StrategyKind = (typeof STRATEGY_KINDS)[number];
@@ -30,6 +34,25 @@ export function assertStrategySupported(kind: StrategyKind): void {
     [{ path: 'strategy', message: `${kind} is not implemented yet` }],
     { hint: 'Use `strategy: in-place` for now.' },
   );
+}
+
+/** What `fleet:roll` needs from an opened fleet, for the plan's release. */
+export function fleetInput(
+  opened: { fleet: Fleet; state: FleetState },
+  loaded: LoadedPlan,
+  work: PlanWork,
+  served: string | null,
+): FleetStepInput {
+  const release = loaded.plan.release ?? '';
+  return {
+    fleet: opened.fleet,
+    state: opened.state,
+    release,
+    previous: opened.state.release ?? served,
+    preview: opened.fleet.preview(opened.state, release),
+    lastPending: work.pending.at(-1)?.name ?? null,
+    planPath: loaded.path,
+  };
 }
 
 export function buildSteps(input: StrategyInput): Step[] {

@@ -19,7 +19,7 @@ const loaded = (text: string): LoadedPlan => ({
   dir: '/tmp',
 });
 
-async function codeOf(p: Promise<void>): Promise<string | undefined> {
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
     await p;
   } catch (error) {

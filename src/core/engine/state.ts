@@ -48,3 +48,25 @@ export interface Baseline {
 }
 
 export const BASELINE = stateKey<Baseline>('baseline');
+
+/**
+ * The release serving before and after a run that rolls the fleet, and the newest migration
+ * applied when `after` began to serve (the expand/contract guard reads it). Journaled in
+ * `maint_runs.state` under `release`.
+ */
+export interface ReleaseRecord {
+  before: string | null;
+  after: string | null;
+  lastMigration: string | null;
+}
+
+export const RELEASE = stateKey<ReleaseRecord>('release');
+
+/** The release the newest run that recorded one left serving (runs newest first). */
+export function lastServedRelease(runs: Array<{ state: Record<string, unknown> | null }>): string | null {
+  for (const run of runs) {
+    const r = run.state?.[RELEASE.name] as ReleaseRecord | undefined;
+    if (r?.after) return r.after;
+  }
+  return null;
+}

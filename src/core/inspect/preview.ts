@@ -10,12 +10,14 @@ import type { MigrationInfo } from '../../migrations/migrator.js';
 import { hasWork } from '../../operations/pending.js';
 import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
-import { buildSteps, strategyKind } from '../../strategies/index.js';
+import { buildSteps, fleetInput, strategyKind } from '../../strategies/index.js';
+import { lastServedRelease } from '../engine/state.js';
 import { formatLocal, windowStatus } from '../../window/window.js';
 import { estimateSteps } from '../engine/estimates.js';
 import { checkTime, describeNext, nextWindowAfter } from '../engine/guard.js';
+import type { RollPreview } from '../../fleet/fleet.js';
 import type { Ports } from '../ports.js';
-import { preflight } from '../preflight.js';
+import { preflight, type OpenedFleet } from '../preflight.js';
 import { errorJson, type ErrorJson } from '../result.js';
 import { withSnapshot } from './snapshot.js';
 
@@ -47,19 +49,36 @@ export interface PlanPreview {
   /** Every operation of the plan; `pending`: `maint run` would run it (no completed run has). */
   operations: Array<{ name: string; kind: string; when: string; pending: boolean }>;
   lock: LockHolder | null;
+  /** The fleet roll `maint run` would do: batches and estimates (null without `fleet:`). */
+  fleet: (RollPreview & { serving: string | null; pending: boolean }) | null;
   /** An interrupted run `maint run` would resume or roll back first. */
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
 }
 
 export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<PlanPreview> {
+  const opened = await preflight(ports, loaded, { keepFleet: true });
+  try {
+    return await previewWith(ports, loaded, opened);
+  } finally {
+    await opened?.fleet.close().catch(() => undefined);
+  }
+}
+
+async function previewWith(
+  ports: Ports,
+  loaded: LoadedPlan,
+  opened: OpenedFleet | null,
+): Promise<PlanPreview> {
   const { plan } = loaded;
-  await preflight(ports, loaded);
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
   return withSnapshot(ports, loaded, async ({ journal, pending, work, lock }) => {
     const span = status.current ?? next ?? { start: now, end: now };
-    const steps = buildSteps({ loaded, work, window: span });
+    const fleet = opened
+      ? fleetInput(opened, loaded, work, lastServedRelease(await journal.runs(plan.name, 50)))
+      : undefined;
+    const steps = buildSteps({ loaded, work, window: span, ...(fleet ? { fleet } : {}) });
     const estimates = estimateSteps(steps, {
       planEstimateMs: plan.estimate,
       history: await journal.history(plan.name, 200),
@@ -113,6 +132,9 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
         pending: work.operations.includes(op),
       })),
       lock,
+      fleet: fleet
+        ? { ...fleet.preview, serving: fleet.state.release, pending: fleet.state.release !== fleet.release }
+        : null,
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
@@ -137,7 +159,7 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
           }),
         }),
       );
-    } else if (!hasWork(work) && !interrupted) {
+    } else if (!hasWork(work) && !interrupted && !preview.fleet?.pending) {
       preview.status = 'nothing_pending';
     }
     return preview;

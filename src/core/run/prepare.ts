@@ -14,6 +14,9 @@ import { estimateSteps, type StepEstimate } from '../engine/estimates.js';
 import type { Step } from '../engine/step.js';
 import type { Journal, RunRecord, StepRecord } from '../journal/journal.js';
 import type { Ports } from '../ports.js';
+import { lastServedRelease } from '../engine/state.js';
+import { fleetInput } from '../../strategies/index.js';
+import type { OpenedFleet } from '../preflight.js';
 
 export interface Prepared {
   migrator: Migrator;
@@ -28,6 +31,10 @@ export interface Prepared {
   guardWindow: WindowInstance | null;
   totalMs: number;
   interrupted: RunRecord | undefined;
+  /** The fleet does not serve the plan's release yet. */
+  fleetPending: boolean;
+  /** The release the journal says the fleet served last (null: never journaled). */
+  served: string | null;
 }
 
 interface PrepareInput {
@@ -37,17 +44,20 @@ interface PrepareInput {
   journal: Journal;
   window: WindowInstance | null;
   emergency: boolean;
+  /** The plan's fleet, opened and read by preflight (null without `fleet:`). */
+  fleet?: OpenedFleet | null;
 }
 
 export async function prepare(input: PrepareInput): Promise<Prepared> {
   const migrator = await input.ports.createMigrator(input.db, input.loaded, input.ports.logger);
   // Pending operations too; a plan of operations only may have no migrations folder.
-  const [work, history, unfinished] = await Promise.all([
+  const [work, history, unfinished, runs] = await Promise.all([
     readPlanWork(input.loaded, migrator, input.journal),
     input.journal.history(input.loaded.plan.name, 200),
     input.journal.unfinished(input.loaded.plan.name),
+    input.fleet ? input.journal.runs(input.loaded.plan.name, 50) : Promise.resolve([]),
   ]);
-  return plan(input, work, history, unfinished[0]);
+  return plan({ ...input, served: lastServedRelease(runs) }, work, history, unfinished[0]);
 }
 
 /** Read again under the lock: only now is the picture authoritative. */
@@ -63,11 +73,11 @@ export async function refresh(input: PrepareInput, prepared: Prepared): Promise<
   ];
   if (names(work).join('\n') === names(prepared.work).join('\n')) return { ...prepared, interrupted };
   const history = await input.journal.history(input.loaded.plan.name, 200);
-  return plan(input, work, history, interrupted);
+  return plan({ ...input, served: prepared.served }, work, history, interrupted);
 }
 
 function plan(
-  input: PrepareInput,
+  input: PrepareInput & { served: string | null },
   work: PlanWork,
   history: StepRecord[],
   interrupted: RunRecord | undefined,
@@ -78,7 +88,8 @@ function plan(
   // An emergency run's banner announces its expected span, known only once the steps are
   // estimated: the steps hold this object, and its end is set below, before anything runs.
   const span: WindowInstance = window ?? { start: now, end: now };
-  const steps = buildSteps({ loaded, work, window: span });
+  const fleet = input.fleet ? fleetInput(input.fleet, loaded, work, input.served) : undefined;
+  const steps = buildSteps({ loaded, work, window: span, ...(fleet ? { fleet } : {}) });
   const estimates = estimateSteps(steps, { planEstimateMs: loaded.plan.estimate, history });
   const totalMs = estimates.reduce((s, e) => s + e.runMs, 0);
   if (!window) span.end = new Date(now.getTime() + totalMs);
@@ -92,10 +103,12 @@ function plan(
     guardWindow: input.emergency ? null : window,
     totalMs,
     interrupted,
+    fleetPending: Boolean(fleet && fleet.state.release !== fleet.release),
+    served: input.served,
   };
 }
 
 /** Whether the run has anything to do (an interrupted run aside). */
 export function hasWork(prepared: Prepared): boolean {
-  return planHasWork(prepared.work);
+  return planHasWork(prepared.work) || prepared.fleetPending;
 }

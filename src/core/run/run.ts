@@ -23,7 +23,7 @@ import { createRunState } from '../engine/state.js';
 import { Emitter, fanOut, type EventSink } from '../events.js';
 import { journalSubscriber } from '../journal/journal-subscriber.js';
 import type { Ports } from '../ports.js';
-import { preflight } from '../preflight.js';
+import { preflight, type OpenedFleet } from '../preflight.js';
 import { errorJson, windowJson } from '../result.js';
 import { EVENT_OF_OUTCOME, stepsForEvent } from './outcome-events.js';
 import { hasWork, prepare, refresh, type Prepared } from './prepare.js';
@@ -101,10 +101,25 @@ async function attempt(
   events: Emitter,
   result: RunResult,
 ): Promise<MaintError | null> {
+  const fleet = await preflight(ports, loaded, { keepFleet: true });
+  try {
+    return await attemptWith(ports, loaded, options, events, result, fleet);
+  } finally {
+    await fleet?.fleet.close().catch(() => undefined);
+  }
+}
+
+async function attemptWith(
+  ports: Ports,
+  loaded: LoadedPlan,
+  options: RunOptions,
+  events: Emitter,
+  result: RunResult,
+  fleet: OpenedFleet | null,
+): Promise<MaintError | null> {
   const { plan } = loaded;
   const now = ports.clock.now();
   const window = openWindow(plan.window, now);
-  await preflight(ports, loaded);
   // Outside the window nothing is opened, locked or written.
   if (!window && !options.emergencyReason) {
     const next = nextWindowAfter(plan.window, now);
@@ -125,7 +140,7 @@ async function attempt(
   try {
     if (!ports.clock.pinned) await warnOnSkew(db, ports.clock, events);
     const journal = ports.journal(db);
-    const input = { ports, loaded, db, journal, window, emergency: Boolean(options.emergencyReason) };
+    const input = { ports, loaded, db, journal, window, emergency: Boolean(options.emergencyReason), fleet };
     const prepared = await prepare(input);
     // Without an interrupted run to settle, "nothing to do" and "no time" need no lock: touch nothing.
     if (!prepared.interrupted) {
