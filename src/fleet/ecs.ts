@@ -234,7 +234,7 @@ export class EcsFleet implements Fleet {
         phase,
         members: [side.service],
         release: input.release,
-        elapsedMs: performance.now() - started,
+        elapsedMs: Math.round(performance.now() - started),
       });
     batch('started');
     await this.update(service, { taskDefinition: td }, hooks);
@@ -297,7 +297,7 @@ export class EcsFleet implements Fleet {
         phase: p,
         members: [idle.service],
         release: input.release,
-        elapsedMs: performance.now() - started,
+        elapsedMs: Math.round(performance.now() - started),
       });
     r.rolling = true;
     if (phase === 'launch') {

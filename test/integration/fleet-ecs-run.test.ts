@@ -22,6 +22,12 @@ const AWS_ENV = {
   AWS_EC2_METADATA_DISABLED: 'true',
 };
 
+interface Step {
+  name: string;
+  status: string;
+  detail: Record<string, unknown>;
+}
+
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
@@ -72,7 +78,7 @@ function fleetYaml(endpoint: string, taskDefinition: string, extra = ''): string
     '  cluster: prod',
     '  service: web',
     `  taskDefinition: ${taskDefinition}`,
-    '  healthTimeout: 5s',
+    '  healthTimeout: 30s',
     '  drainTimeout: 2s',
     '  pollInterval: 10ms',
     extra,
@@ -146,5 +152,109 @@ describe('maint run with an ecs fleet', () => {
     expect(out.error.code).toBe('FLEET_ECS_RELEASE_MISMATCH');
     expect(await tables(db.url)).toEqual([]);
     expect(fake.count('UpdateService')).toBe(0);
+  });
+
+  it('migrates, then rolls v1 → v2 (rolling); --json has the roll; maint plan reads v2 back', async () => {
+    const db = await database();
+    const { fake, v2, tg } = await rig();
+    const plan = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: MIGRATIONS,
+      extra: fleetYaml(fake.url, 'app:2'),
+    });
+    fake.faults.throttle = 6;
+    fake.faults.lagReads = 3;
+    const r = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    expect(r.code, r.stderr).toBe(0);
+    const out = json<{ status: string; steps: Step[] }>(r);
+    expect(out.status).toBe('completed');
+    expect(await tables(db.url)).toContain('orders');
+    const roll = out.steps.find((s) => s.name === 'fleet:roll')!;
+    expect(roll.detail).toMatchObject({
+      provider: 'ecs',
+      mode: 'rolling',
+      from: 'v1',
+      to: 'v2',
+      serving: 'v2',
+    });
+    expect((roll.detail.batches as Record<string, unknown>[])[0]).toMatchObject({
+      healthyMs: expect.any(Number),
+      drainedMs: expect.any(Number),
+    });
+    expect(fake.running('prod', 'web').map((t) => [t.taskDefinition, t.health])).toEqual([
+      [v2, 'healthy'],
+      [v2, 'healthy'],
+      [v2, 'healthy'],
+    ]);
+    expect(fake.minHealthy.get(tg)).toBeGreaterThanOrEqual(3);
+    expect(fake.calls.filter((c) => c.outcome === 'ThrottlingException')).toHaveLength(6);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('fake-secret-never-printed');
+
+    // `maint plan` reads the fleet back: v2 serves, nothing left to roll.
+    const preview = await runCli(['plan', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    expect(json<{ fleet: Record<string, unknown> }>(preview).fleet).toMatchObject({
+      mode: 'rolling',
+      serving: 'v2',
+      pending: false,
+    });
+  });
+
+  it('a circuit-breaker trip is exit 5: the migration is rolled back and v1 serves, verified', async () => {
+    const db = await database();
+    const { fake, v1, tg } = await rig();
+    const v3 = fake.registerTaskDefinition('app', 'registry.example/app:v3');
+    fake.faults.crash.add(v3);
+    const plan = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: MIGRATIONS,
+      extra: fleetYaml(fake.url, 'app:3'),
+    });
+    const r = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v3' });
+    expect(r.code, r.stderr).toBe(5);
+    const out = json<{ status: string; error: { code: string; message: string }; steps: Step[] }>(r);
+    expect(out.error.code).toBe('FLEET_UNHEALTHY');
+    expect(out.error.message).toContain('circuit breaker');
+    const roll = out.steps.find((s) => s.name === 'fleet:roll')!;
+    expect(roll.status).toBe('rolled_back');
+    expect(fake.running('prod', 'web').map((t) => [t.taskDefinition, t.health])).toEqual([
+      [v1, 'healthy'],
+      [v1, 'healthy'],
+      [v1, 'healthy'],
+    ]);
+    expect(fake.minHealthy.get(tg)).toBeGreaterThanOrEqual(3);
+    expect(await tables(db.url)).not.toContain('orders');
+  });
+
+  it('blue-green through maint run: shifted, read back, the old side retired', async () => {
+    const db = await database();
+    const { fake, v1, v2, tg } = await rig();
+    const green = fake.createTargetGroup('app-green');
+    await fake.createService({
+      cluster: 'prod',
+      name: 'web-green',
+      taskDefinition: v1,
+      desiredCount: 0,
+      targetGroupArn: green,
+    });
+    const rule = fake.createRule([
+      { targetGroupArn: tg, weight: 100 },
+      { targetGroupArn: green, weight: 0 },
+    ]);
+    const extra = fleetYaml(
+      fake.url,
+      'app:2',
+      `  mode: blue-green\n  targetGroupArns: [${tg}]\n  greenService: web-green\n  greenTargetGroupArn: ${green}\n  listenerRuleArn: ${rule}`,
+    );
+    const plan = await writePlan({ engine: 'postgres', url: db.url, migrations: MIGRATIONS, extra });
+    fake.faults.lagReads = 3;
+    const r = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fake.weights(rule)).toEqual({ [tg]: 0, [green]: 100 });
+    expect(fake.healthyTargets(green)).toEqual([v2, v2, v2]);
+    expect(fake.service('prod', 'web').desiredCount).toBe(0);
+    expect(fake.minHealthy.get(tg)).toBe(3);
+    expect(fake.minHealthy.get(green)).toBe(3);
   });
 });

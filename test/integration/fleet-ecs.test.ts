@@ -324,6 +324,79 @@ describe('ecs blue-green', () => {
   });
 });
 
+describe('ecs: a run killed mid-roll resumes from its journaled progress', () => {
+  /** Hooks whose journal write at `phase` fails: the process "dies" there, before acting on it. */
+  function dyingAt(r: Rig, phase: string) {
+    const rec = recorder(r);
+    const checkpoint = rec.hooks.checkpoint;
+    rec.hooks.checkpoint = async (progress) => {
+      if (progress.phase === phase) throw new Error(`killed before ${phase}`);
+      await checkpoint(progress);
+    };
+    return rec;
+  }
+
+  it('blue-green killed after the shift: the next process finishes the retire, no second shift', async () => {
+    const r = await start();
+    fleet = await openEcsFleet(blueGreen(r), plan('v2'));
+    const first = dyingAt(r, 'retire');
+    await expect(fleet.roll({ release: 'v2', previous: 'v1', resume: null }, first.hooks)).rejects.toThrow(
+      'killed',
+    );
+    await fleet.close();
+    expect(r.fake.weights(r.rule)).toEqual({ [r.blueTg]: 0, [r.greenTg]: 100 });
+    expect(r.fake.service(CLUSTER, 'web').desiredCount).toBe(3);
+
+    // The next run opens the fleet afresh: green is live now, but the journal says where it was.
+    fleet = await openEcsFleet(blueGreen(r), plan('v2'));
+    const second = recorder(r);
+    await fleet.roll({ release: 'v2', previous: 'v1', resume: first.last() }, second.hooks);
+    expect(r.fake.count('ModifyRule')).toBe(1);
+    expect(r.fake.weights(r.rule)).toEqual({ [r.blueTg]: 0, [r.greenTg]: 100 });
+    expect(r.fake.service(CLUSTER, 'web').desiredCount).toBe(0);
+    expect(r.fake.healthyTargets(r.greenTg)).toEqual([r.v2, r.v2, r.v2]);
+  });
+
+  it('blue-green killed after the shift, then rolled back: blue verified before the weights return', async () => {
+    const r = await start();
+    fleet = await openEcsFleet(blueGreen(r), plan('v2'));
+    const first = dyingAt(r, 'retire');
+    await expect(fleet.roll({ release: 'v2', previous: 'v1', resume: null }, first.hooks)).rejects.toThrow(
+      'killed',
+    );
+    await fleet.close();
+    fleet = await openEcsFleet(blueGreen(r), plan('v2'));
+    const back = await fleet.rollback(
+      { previous: 'v1', failed: 'v2', progress: first.last() },
+      recorder(r).hooks,
+    );
+    expect(back.state.release).toBe('v1');
+    expect(r.fake.weights(r.rule)).toEqual({ [r.blueTg]: 100, [r.greenTg]: 0 });
+    expect(r.fake.service(CLUSTER, 'web-green').desiredCount).toBe(0);
+    expect(r.fake.minHealthy.get(r.blueTg)).toBe(3);
+    expect(r.fake.minHealthy.get(r.greenTg)).toBe(3);
+  });
+
+  it('rolling killed after UpdateService: the next process waits on the same deployment', async () => {
+    const r = await start();
+    fleet = await openEcsFleet(config(r), plan('v2'));
+    const first = recorder(r);
+    const controller = new AbortController();
+    first.hooks.signal = controller.signal;
+    first.hooks.progress = (m) => {
+      if (m.includes('reading it back')) controller.abort(new Error('killed'));
+    };
+    await expect(fleet.roll({ release: 'v2', previous: 'v1', resume: null }, first.hooks)).rejects.toThrow();
+    expect(r.fake.count('UpdateService')).toBe(1);
+    await fleet.close();
+    fleet = await openEcsFleet(config(r), plan('v2'));
+    const out = await fleet.roll({ release: 'v2', previous: 'v1', resume: first.last() }, recorder(r).hooks);
+    expect(out.state.release).toBe('v2');
+    expect(r.fake.count('UpdateService')).toBe(1);
+    expect(r.fake.minHealthy.get(r.blueTg)).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('ecs open: exit 2 before anything changes', () => {
   it('an unreachable endpoint', async () => {
     const r = await start();
