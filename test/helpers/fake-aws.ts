@@ -38,6 +38,8 @@ export interface FakeFaults {
    * a deployment COMPLETES, and old tasks stop, while the new targets are unhealthy.
    */
   ecsIgnoresAlb: boolean;
+  /** Requests for which this says true are never answered (the client hangs there: kill it). */
+  hold: ((action: string) => boolean) | null;
 }
 
 interface Task {
@@ -113,7 +115,10 @@ export class FakeAws {
     albUnhealthy: new Set(),
     probeFails: new Set(),
     ecsIgnoresAlb: false,
+    hold: null,
   };
+  /** Requests held by `faults.hold`. */
+  held = 0;
   readonly calls: FakeAwsCall[] = [];
   /** Health-check passes a new target needs (ALB HealthyThresholdCount, in ticks). */
   healthyTicks = 2;
@@ -263,6 +268,10 @@ export class FakeAws {
     const params: Record<string, unknown> = ecs
       ? (JSON.parse(body || '{}') as Record<string, unknown>)
       : Object.fromEntries(new URLSearchParams(body));
+    if (this.faults.hold?.(action)) {
+      this.held++;
+      return new Promise(() => undefined);
+    }
     const call: FakeAwsCall = { service: ecs ? 'ecs' : 'elbv2', action, params, outcome: '200' };
     this.calls.push(call);
     try {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
 import { FakeAws } from '../helpers/fake-aws.js';
-import { json, runCli, writePlan } from '../helpers/run-cli.js';
+import { json, runCli, startCli, waitFor, writePlan } from '../helpers/run-cli.js';
 
 const MIGRATIONS = {
   '001_orders.sql': 'create table "orders" ("id" integer primary key);',
@@ -251,6 +251,54 @@ describe('maint run with an ecs fleet', () => {
     fake.faults.lagReads = 3;
     const r = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
     expect(r.code, r.stderr).toBe(0);
+    expect(fake.weights(rule)).toEqual({ [tg]: 0, [green]: 100 });
+    expect(fake.healthyTargets(green)).toEqual([v2, v2, v2]);
+    expect(fake.service('prod', 'web').desiredCount).toBe(0);
+    expect(fake.minHealthy.get(tg)).toBe(3);
+    expect(fake.minHealthy.get(green)).toBe(3);
+  });
+
+  it('SIGKILL after the shift, before the read-back: the next run resumes and converges on v2', async () => {
+    const db = await database();
+    const { fake, v1, v2, tg } = await rig();
+    const green = fake.createTargetGroup('app-green');
+    await fake.createService({
+      cluster: 'prod',
+      name: 'web-green',
+      taskDefinition: v1,
+      desiredCount: 0,
+      targetGroupArn: green,
+    });
+    const rule = fake.createRule([
+      { targetGroupArn: tg, weight: 100 },
+      { targetGroupArn: green, weight: 0 },
+    ]);
+    const extra = fleetYaml(
+      fake.url,
+      'app:2',
+      `  mode: blue-green\n  targetGroupArns: [${tg}]\n  greenService: web-green\n  greenTargetGroupArn: ${green}\n  listenerRuleArn: ${rule}`,
+    );
+    const plan = await writePlan({ engine: 'postgres', url: db.url, migrations: MIGRATIONS, extra });
+    // The first read of the rule after the write never comes back: maint is killed right there.
+    fake.faults.hold = (action) => action === 'DescribeRules' && fake.count('ModifyRule') > 0;
+    const first = startCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    await waitFor(
+      'maint to hang on the read-back',
+      () => Promise.resolve(fake.held > 0 ? true : undefined),
+      120_000,
+    );
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    fake.faults.hold = null;
+    expect(fake.weights(rule)).toEqual({ [tg]: 0, [green]: 100 });
+    expect(fake.service('prod', 'web').desiredCount).toBe(3); // blue still up: not retired yet
+
+    const again = await runCli(['run', plan.file, '--json'], { ...AWS_ENV, RELEASE: 'v2' });
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(json<{ recovered: { action: string } | null }>(again).recovered).toMatchObject({
+      action: 'resumed',
+    });
+    expect(fake.count('ModifyRule')).toBe(1); // the shift was not written twice
     expect(fake.weights(rule)).toEqual({ [tg]: 0, [green]: 100 });
     expect(fake.healthyTargets(green)).toEqual([v2, v2, v2]);
     expect(fake.service('prod', 'web').desiredCount).toBe(0);
