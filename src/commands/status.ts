@@ -38,6 +38,7 @@ export default class Status extends MaintCommand<StatusReport> {
     lines.push(
       r.pending.length > 0 ? `pending migrations: ${r.pending.join(', ')}` : 'pending migrations: none',
     );
+    if (r.release) lines.push(`release served: ${r.release} (as journaled by the last roll)`);
     const show = (title: string, run: RunWithSteps) => {
       lines.push(
         '',

@@ -36,10 +36,13 @@ const haproxy: Opener<'haproxy'> = async (config, plan, options) =>
 const ecs: Opener<'ecs'> = async (config, plan, options) =>
   (await import('./ecs.js')).openEcsFleet(config, plan, options);
 
+const command: Opener<'command'> = async (config, plan, options) =>
+  (await import('./command.js')).openCommandFleet(config, plan, options);
+
 const PROVIDERS = {
   haproxy,
   ecs,
-  command: notBuilt,
+  command,
 } satisfies { [P in Provider]: Opener<P> };
 
 export const fleetPort: FleetPort = {

@@ -89,6 +89,8 @@ export interface Rig {
   killServer(name: string): Promise<void>;
   startServer(name: string, release: string): Promise<void>;
   waitServing(names: string[]): Promise<void>;
+  /** The demo servers' own logs (start, listen, errors), for a failing test's message. */
+  logs(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -204,6 +206,13 @@ ${servers.map((s, i) => `  server ${s} 127.0.0.1:${ports.get(s)} check${i >= opt
         20_000,
       );
     },
+    async logs() {
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.log')).sort();
+      const parts = await Promise.all(
+        files.map(async (f) => `== ${f}\n${await readFile(path.join(dir, f), 'utf8')}`),
+      );
+      return parts.join('\n');
+    },
     async stop() {
       haproxy.kill('SIGKILL');
       for (const s of servers) {
@@ -250,7 +259,7 @@ export function fleetYaml(rig: Rig, extra: string): string {
   start: ${START}
   stop: ${STOP}
   probe: { path: /healthz, expectRelease: true, timeout: 1s }
-  healthTimeout: 5s
+  healthTimeout: 15s
   drainTimeout: 10s
 ${extra}`;
 }

@@ -64,7 +64,7 @@ async function roll(p: WrittenPlan, release: string): Promise<Roll> {
   await new Promise((r) => setTimeout(r, 200)); // and goes on after it ended
   const measured = await load.stop();
   const result = json(r);
-  expect(r.code, r.stderr).toBe(0);
+  expect(r.code, `${r.stderr}\n${await rig.logs()}`).toBe(0);
   serving = release;
   return { release, load: measured, result, ms };
 }

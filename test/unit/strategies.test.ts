@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPorts } from '../../src/core/default-ports.js';
 import { preflight } from '../../src/core/preflight.js';
-import { InputError } from '../../src/errors.js';
+import type { MaintError } from '../../src/errors.js';
 import { parsePlanText, type LoadedPlan } from '../../src/plan/loader.js';
 import { createMemoryLogger } from '../../src/support/logger.js';
 import { FakeClock, fakePorts } from '../helpers/fakes.js';
@@ -23,8 +23,8 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {
     await p;
   } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return (error as InputError).code;
+    expect((error as MaintError).exitCode).toBe(2);
+    return (error as MaintError).code;
   }
   return undefined;
 }
@@ -37,9 +37,15 @@ describe('preflight (the real ports: what this version cannot do is refused befo
     expect(await codeOf(preflight(real(), loaded(`${head}strategy: { kind: in-place }\n`)))).toBeUndefined();
   });
 
-  it('refuses a fleet it would otherwise silently skip', async () => {
-    const plan = loaded(`${head}release: v2\nfleet: { provider: command, deploy: "./deploy.sh" }\n`);
-    expect(await codeOf(preflight(real(), plan))).toBe('FLEET_UNSUPPORTED');
+  it('refuses, with exit 2, a fleet whose runtime API cannot be reached, before anything opens', async () => {
+    const plan = loaded(
+      `${head}release: v2\nfleet: { provider: haproxy, runtimeApi: /tmp/maint-no-such-dir/admin.sock, backend: app, start: ./s, stop: ./t }\n`,
+    );
+    expect(await codeOf(preflight(real(), plan))).toBe('FLEET_UNREACHABLE');
+    const tcp = loaded(
+      `${head}release: v2\nfleet: { provider: haproxy, runtimeApi: "127.0.0.1:1", backend: app, start: ./s, stop: ./t }\n`,
+    );
+    expect(await codeOf(preflight(real(), tcp))).toBe('FLEET_UNREACHABLE');
   });
 
   it('refuses clone-freeze until it exists', async () => {

@@ -26,7 +26,13 @@ const server = createServer((req, res) => {
 });
 // Longer than HAProxy's idle server timeout, so a kept-alive connection is never cut under it.
 server.keepAliveTimeout = 65_000;
-server.listen(port, '127.0.0.1');
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`${new Date().toISOString()} ${release} listening on ${port}\n`);
+});
+server.on('error', (e) => {
+  process.stderr.write(`${new Date().toISOString()} ${release}: ${e.message}\n`);
+  process.exit(1);
+});
 
 process.on('SIGTERM', () => {
   stopping = true;

@@ -6,5 +6,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${MAINT_DEMO_RUN_DIR:-$here/../.run}
 mkdir -p "$dir"
 port=${MAINT_SERVER_ADDR##*:}
-RELEASE=$MAINT_RELEASE PORT=$port nohup node "$here/../app/server.js" >"$dir/$MAINT_SERVER.log" 2>&1 </dev/null &
+RELEASE=$MAINT_RELEASE PORT=$port nohup node "$here/../app/server.js" >>"$dir/$MAINT_SERVER.log" 2>&1 </dev/null &
 echo $! >"$dir/$MAINT_SERVER.pid"

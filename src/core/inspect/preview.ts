@@ -133,7 +133,7 @@ async function previewWith(
       })),
       lock,
       fleet: fleet
-        ? { ...fleet.preview, serving: fleet.state.release, pending: fleet.state.release !== fleet.release }
+        ? { ...fleet.preview, serving: fleet.previous, pending: fleet.previous !== fleet.release }
         : null,
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }

@@ -2,6 +2,7 @@
 import type { LockHolder } from '../../db/database.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { RunRecord, StepRecord } from '../journal/journal.js';
+import { lastServedRelease } from '../engine/state.js';
 import type { Ports } from '../ports.js';
 import { withSnapshot } from './snapshot.js';
 
@@ -18,6 +19,11 @@ export interface StatusReport {
   last: RunWithSteps | null;
   runs: Array<Pick<RunRecord, 'runId' | 'status' | 'startedAt' | 'finishedAt' | 'emergencyReason' | 'note'>>;
   pending: string[];
+  /**
+   * The release the fleet serves, as the newest run that rolled (or rolled back) it journaled;
+   * null when no run has.
+   */
+  release: string | null;
   error: null;
 }
 
@@ -55,6 +61,7 @@ export async function planStatus(
         note,
       })),
       pending: pending.map((p) => p.name),
+      release: lastServedRelease(runs),
       error: null,
     };
   });

@@ -103,7 +103,7 @@ function plan(
     guardWindow: input.emergency ? null : window,
     totalMs,
     interrupted,
-    fleetPending: Boolean(fleet && fleet.state.release !== fleet.release),
+    fleetPending: Boolean(fleet && fleet.previous !== fleet.release),
     served: input.served,
   };
 }

@@ -83,7 +83,8 @@ export function fleetRollStep(input: FleetStepInput): Step {
       const journaled = ctx.state.get(RELEASE);
       const previous = journaled?.before ?? input.previous;
       const baseline = ctx.state.get(BASELINE);
-      const lastMigration = input.lastPending ?? baseline?.appliedBefore ?? null;
+      // A resumed run finds the migrations applied already: the interrupted run journaled the newest.
+      const lastMigration = journaled?.lastMigration ?? input.lastPending ?? baseline?.appliedBefore ?? null;
       await ctx.state.set(RELEASE, { before: previous, after: null, lastMigration });
       const started = performance.now();
       const now = await fleet.describe(ctx.signal);
