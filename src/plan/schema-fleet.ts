@@ -95,7 +95,10 @@ const EcsFleetSchema = z
   .strictObject({
     provider: z.literal('ecs'),
     region: z.string().min(1).optional().meta({ description: 'AWS region (default: the standard chain).' }),
-    endpoint: z.url().optional().meta({ description: 'AWS endpoint override (LocalStack, tests).' }),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:4566' })
+      .optional()
+      .meta({ description: 'AWS endpoint override (LocalStack, tests).' }),
     cluster: z.string().min(1),
     service: z.string().min(1).meta({ description: 'The ECS service serving the application (blue).' }),
     taskDefinition: z.string().min(1).optional().meta({
