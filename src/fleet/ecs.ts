@@ -90,6 +90,8 @@ export class EcsFleet implements Fleet {
   private readonly reader: EcsReader;
   private taskDefinition = '';
   private sides: Side[] = [];
+  /** The listener rule's weights as last read (blue-green). */
+  private weights: Map<string, number> | null = null;
 
   constructor(
     private readonly config: EcsFleetConfig,
@@ -151,6 +153,7 @@ export class EcsFleet implements Fleet {
     const r = this.reader;
     r.signal = signal;
     const weights = this.mode === 'blue-green' ? (await r.rule(this.config.listenerRuleArn!)).weights : null;
+    this.weights = weights;
     const members: FleetMember[] = [];
     for (const side of this.sides) {
       const tasks = await r.tasks(side.service);
@@ -176,8 +179,11 @@ export class EcsFleet implements Fleet {
 
   preview(state: FleetState, release: string): RollPreview {
     const estimateMs = this.config.healthTimeout + this.config.drainTimeout;
-    const members =
-      this.mode === 'blue-green' ? this.sides.map((s) => s.service).slice(0, 1) : [this.config.service];
+    // Blue-green: the release goes to the side the last read found idle.
+    const idle = this.weights
+      ? this.sides.find((s) => (this.weights!.get(s.targetGroupArns[0]!) ?? 0) === 0)
+      : undefined;
+    const members = [idle?.service ?? this.config.service];
     return {
       mode: this.mode,
       from: state.release,

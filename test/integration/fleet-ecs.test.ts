@@ -247,9 +247,11 @@ describe('ecs blue-green', () => {
     const r = await start();
     r.fake.faults.lagReads = 3;
     fleet = await openEcsFleet(blueGreen(r), plan('v2'));
+    expect(fleet.preview(await fleet.describe(), 'v2').batches[0]!.members).toEqual(['web-green']);
     const rec = recorder(r);
     const out = await fleet.roll({ release: 'v2', previous: 'v1', resume: null }, rec.hooks);
     expect(out.state.release).toBe('v2');
+    expect(fleet.preview(out.state, 'v3').batches[0]!.members).toEqual(['web']);
     expect(r.fake.weights(r.rule)).toEqual({ [r.blueTg]: 0, [r.greenTg]: 100 });
     expect(r.fake.healthyTargets(r.greenTg)).toEqual([r.v2, r.v2, r.v2]);
     expect(r.fake.service(CLUSTER, 'web').desiredCount).toBe(0);
