@@ -3,9 +3,8 @@
  * unreachable runtime API or endpoint is exit 2 before anything changes. Providers load lazily:
  * a plan without `fleet:` never loads one.
  */
-import { InputError } from '../errors.js';
 import type { LoadedPlan } from '../plan/loader.js';
-import { FLEET_PROVIDERS, type FleetConfig } from '../plan/schema.js';
+import type { FLEET_PROVIDERS, FleetConfig } from '../plan/schema.js';
 import type { Fleet, FleetOpenOptions, FleetPort } from './fleet.js';
 
 type Provider = (typeof FLEET_PROVIDERS)[number];
@@ -16,28 +15,19 @@ type Opener<P extends Provider> = (
   options: FleetOpenOptions,
 ) => Promise<Fleet>;
 
-function notBuilt(config: FleetConfig): Promise<Fleet> {
-  return Promise.reject(
-    new InputError(
-      'FLEET_UNSUPPORTED',
-      `the ${config.provider} fleet provider is not available in this version of maint; the plan's fleet would not be rolled`,
-      [{ path: 'fleet.provider', message: `${config.provider} is not implemented yet` }],
-      {
-        hint: 'Use provider haproxy or command, or remove `fleet:` and roll the fleet with your deploy tool after `maint run` (migrations must be backward-compatible).',
-      },
-    ),
-  );
-}
-
 const haproxy: Opener<'haproxy'> = async (config, plan, options) =>
   (await import('./haproxy.js')).openHaproxy(config, plan, options);
+
+// The AWS SDK loads only here, on first use: it stays off the start-up path of every command.
+const ecs: Opener<'ecs'> = async (config, plan, options) =>
+  (await import('./ecs.js')).openEcsFleet(config, plan, options);
 
 const command: Opener<'command'> = async (config, plan, options) =>
   (await import('./command.js')).openCommandFleet(config, plan, options);
 
 const PROVIDERS = {
   haproxy,
-  ecs: notBuilt,
+  ecs,
   command,
 } satisfies { [P in Provider]: Opener<P> };
 

@@ -95,7 +95,10 @@ const EcsFleetSchema = z
   .strictObject({
     provider: z.literal('ecs'),
     region: z.string().min(1).optional().meta({ description: 'AWS region (default: the standard chain).' }),
-    endpoint: z.url().optional().meta({ description: 'AWS endpoint override (LocalStack, tests).' }),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:4566' })
+      .optional()
+      .meta({ description: 'AWS endpoint override (LocalStack, tests).' }),
     cluster: z.string().min(1),
     service: z.string().min(1).meta({ description: 'The ECS service serving the application (blue).' }),
     taskDefinition: z.string().min(1).optional().meta({
@@ -123,8 +126,19 @@ const EcsFleetSchema = z
       .meta({ description: "Blue-green: the green service's target group." }),
     ...common,
     probe: ProbeSchema.optional(),
+    pollInterval: durationMs.prefault('5s').meta({
+      description: 'Pause between two reads of ECS and the load balancer while waiting (API rate limits).',
+    }),
   })
   .superRefine((f, ctx) => {
+    if (!f.taskDefinition) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['taskDefinition'],
+        message:
+          "the ecs provider needs `taskDefinition`, the release's task definition (family:revision or ARN)",
+      });
+    }
     if (f.mode !== 'blue-green') return;
     for (const key of ['listenerRuleArn', 'greenService', 'greenTargetGroupArn'] as const) {
       if (!f[key])

@@ -110,12 +110,16 @@ describe('maint validate <valid fixture>', () => {
       .filter((f) => f.endsWith('.yaml'))
       .sort()
       .map((f) => `plans/${f}`);
-    expect(files).toEqual(expect.arrayContaining(['plans/pg-scram.yaml', 'plans/pg-upgrade.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining(['plans/pg-scram.yaml', 'plans/pg-upgrade.yaml', 'plans/ecs.yaml']),
+    );
     const env = {
       DATABASE_URL: 'postgres://app:example-db-password@127.0.0.1:5432/shop',
       APP_DB_USER: 'app',
       APP_DB_PASSWORD: 'example-app-password',
       PG_UPGRADE_TO: '17',
+      RELEASE: '2026.12.04-1',
+      TASK_DEFINITION: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:42',
     };
     const run = await maint(['validate', ...files, '--json'], env);
     expect(run.stderr).toBe('');
