@@ -3,6 +3,7 @@ import type { Step } from '../core/engine/step.js';
 import { InputError } from '../errors.js';
 import type { Plan } from '../plan/schema.js';
 import { STRATEGY_KINDS } from '../plan/schema.js';
+import { cloneFreezeSteps } from './clone-freeze.js';
 import { inPlaceSteps, type StrategyInput } from './in-place.js';
 
 export type { StrategyInput } from './in-place.js';
@@ -15,7 +16,7 @@ interface Strategy {
 
 const STRATEGIES = {
   'in-place': { build: inPlaceSteps },
-  'clone-freeze': {},
+  'clone-freeze': { build: cloneFreezeSteps },
 } satisfies Record<StrategyKind, Strategy>;
 
 export function strategyKind(plan: Plan): StrategyKind {

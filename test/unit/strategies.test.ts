@@ -42,7 +42,7 @@ describe('preflight (the real ports: what this version cannot do is refused befo
     expect(await codeOf(preflight(real(), plan))).toBe('FLEET_UNSUPPORTED');
   });
 
-  it('refuses clone-freeze until it exists', async () => {
+  it('refuses a clone method not built yet, before anything opens', async () => {
     const plan = loaded(`${head}strategy: { kind: clone-freeze, clone: { method: template } }\n`);
     expect(await codeOf(preflight(real(), plan))).toBe('STRATEGY_UNSUPPORTED');
   });
