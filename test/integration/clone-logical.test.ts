@@ -7,6 +7,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres } from '../helpers/databases.js';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { json, runCli, startCli, waitFor, writePlan } from '../helpers/run-cli.js';
 
@@ -136,7 +137,8 @@ async function leftovers(l: Live) {
     clone: (await cluster.query('select 1 from pg_database where datname = $1', [l.cloneName])).rows.length,
     frozenSettings: (
       await cluster.query(
-        "select 1 from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = 'app'",
+        "select 1 from pg_db_role_setting s join pg_roles r on r.oid = s.setrole join pg_database d on d.oid = s.setdatabase where r.rolname = 'app' and d.datname = $1",
+        [l.name],
       )
     ).rows.length,
   };
@@ -175,8 +177,12 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     const out = json<{
       status: string;
       steps: Array<{ name: string; status: string; detail?: CutoverDetail }>;
+      freeze: CutoverDetail['freeze'];
+      databaseUrl: string;
+      applied: string[];
     }>(r);
     expect(out.status).toBe('completed');
+    expect(out.applied).toEqual(['002_note']);
     expect(out.steps.map((s) => s.name)).toEqual(['lock', 'clone:prepare', 'clone:migrate', 'clone:cutover']);
     const cut = out.steps.find((s) => s.name === 'clone:cutover')!.detail!;
     expect(cut.freeze.phases.map((p) => p.name)).toEqual([
@@ -188,6 +194,8 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     expect(cut.freeze.totalMs).toBeGreaterThan(0);
     expect(cut.databaseUrl).toBe(cluster.url(l.cloneName, 'postgres', '***'));
     expect(cut.next).toMatch(/database\.url still names the old/);
+    expect(out.freeze).toEqual(cut.freeze);
+    expect(out.databaseUrl).toBe(cut.databaseUrl);
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
     console.log(
       `freeze ${cut.freeze.totalMs} ms ${JSON.stringify(cut.freeze.phases)}; committed ${traffic.committed.length}, refused ${JSON.stringify(traffic.refused)}, reads ${traffic.reads()}`,
@@ -345,7 +353,7 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     await l.app.end();
   }, 180_000);
 
-  it('preflight refuses (exit 2, nothing made) wal_level, a table without a key, an unlogged table, a superuser app', async () => {
+  it('preflight refuses (exit 2, nothing made) a table without a key, an unlogged table, a superuser app', async () => {
     const l = await live();
     await cluster.query(
       'create table nokey (a int); create unlogged table scratch (id int primary key)',
@@ -371,5 +379,29 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
       frozenSettings: 0,
     });
     await l.app.end();
+  }, 60_000);
+
+  it('preflight refuses a server without wal_level = logical (the shared test server runs replica)', async () => {
+    const db = await freshPostgres();
+    try {
+      const written = await writePlan({
+        engine: 'postgres',
+        url: db.url,
+        banner: false,
+        migrations: { '001_a.sql': 'create table a (id int primary key);' },
+        extra: 'strategy: { kind: clone-freeze, clone: { method: logical } }\n',
+      });
+      const r = await runCli(['run', written.file, '--json']);
+      expect(r.code, r.stderr).toBe(2);
+      const error = json<{ error: { code: string; message: string; hint: string } }>(r).error;
+      expect(error.code).toBe('CLONE_PREFLIGHT');
+      expect(error.message).toMatch(/wal_level is replica: the logical method needs wal_level = logical/);
+      expect(error.hint).toMatch(/nothing was changed/);
+      const tables = await runCli(['status', written.file, '--json']);
+      expect(tables.code, tables.stderr).toBe(0);
+      expect(json<{ runs?: unknown[] }>(tables).runs ?? []).toEqual([]);
+    } finally {
+      await db.drop();
+    }
   }, 60_000);
 });

@@ -69,6 +69,11 @@ export function cloneCutoverStep(options: { target: CloneTarget; config: CloneFr
       await clone.analyze({ mode: 'full', vacuum: false, signal: ctx.signal });
       mark('finalized', `${sequences} sequences set, replication detached, clone analyzed`);
       const totalMs = Math.round(performance.now() - t0);
+      ctx.report(
+        'clone.frozen',
+        { totalMs, phases, databaseUrl: target.masked },
+        `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); use ${target.masked} from now on`,
+      );
       return {
         summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked}`,
         freeze: { totalMs, phases },
