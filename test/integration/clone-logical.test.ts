@@ -197,6 +197,14 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     expect(out.freeze).toEqual(cut.freeze);
     expect(out.databaseUrl).toBe(cut.databaseUrl);
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    // Neither the journal (run state, step details) nor the clone's catalog keeps the password.
+    const journal = await cluster.query(
+      `select (select count(*) from maint_runs r where r::text like '%' || $1 || '%')::int
+            + (select count(*) from maint_run_steps s where s::text like '%' || $1 || '%')::int as n`,
+      [PASSWORD],
+      l.name,
+    );
+    expect(journal.rows[0]).toEqual({ n: 0 });
     console.log(
       `freeze ${cut.freeze.totalMs} ms ${JSON.stringify(cut.freeze.phases)}; committed ${traffic.committed.length}, refused ${JSON.stringify(traffic.refused)}, reads ${traffic.reads()}`,
     );
