@@ -183,7 +183,13 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     }>(r);
     expect(out.status).toBe('completed');
     expect(out.applied).toEqual(['002_note']);
-    expect(out.steps.map((s) => s.name)).toEqual(['lock', 'clone:prepare', 'clone:migrate', 'clone:cutover']);
+    expect(out.steps.map((s) => s.name)).toEqual([
+      'lock',
+      'clone:prepare',
+      'clone:migrate',
+      'clone:analyze',
+      'clone:cutover',
+    ]);
     const cut = out.steps.find((s) => s.name === 'clone:cutover')!.detail!;
     expect(cut.freeze.phases.map((p) => p.name)).toEqual([
       'freeze on',

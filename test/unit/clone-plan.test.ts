@@ -57,7 +57,7 @@ describe('clone-freeze in the plan', () => {
     expect(error.message).toMatch(/grace \(30s\) must be shorter than maxDuration \(10s\)/);
   });
 
-  it('steps: lock → clone:prepare → clone:migrate → clone:cutover, the freeze bounded by maxDuration', () => {
+  it('steps: lock → clone:prepare → clone:migrate → clone:analyze → clone:cutover, the freeze bounded by maxDuration', () => {
     const text = `${head()}strategy: { kind: clone-freeze, clone: { method: logical }, freeze: { maxDuration: 5s } }\n`;
     const loaded: LoadedPlan = {
       plan: parsePlanText(text, 'p.yaml'),
@@ -67,9 +67,15 @@ describe('clone-freeze in the plan', () => {
     };
     const work = { pending: [{ name: '001_a' }], operations: [], migrationsAbsent: false } as never;
     const steps = buildSteps({ loaded, work, window: { start: new Date(0), end: new Date(1) } });
-    expect(steps.map((s) => s.name)).toEqual(['lock', 'clone:prepare', 'clone:migrate', 'clone:cutover']);
-    expect(steps[3]!.deadlineMs).toBe(5000);
-    expect(steps[3]!.rollback).toBeTypeOf('function');
+    expect(steps.map((s) => s.name)).toEqual([
+      'lock',
+      'clone:prepare',
+      'clone:migrate',
+      'clone:analyze',
+      'clone:cutover',
+    ]);
+    expect(steps[4]!.deadlineMs).toBe(5000);
+    expect(steps[4]!.rollback).toBeTypeOf('function');
   });
 
   it('the cloner refuses, before anything opens, a method not built and an engine logical cannot clone', async () => {

@@ -3,7 +3,7 @@
  * Phases, each measured: writes refused on the live database (the application roles' grants
  * revoked and their new sessions read-only; reads keep working) → in-flight writers drained
  * (after `grace`, ended) → the clone caught up to the freeze LSN → finalized (sequences set,
- * subscription, slot and publication dropped, clone analyzed). Rollback (before any traffic
+ * subscription, slot and publication dropped; the clone was analyzed before, by clone:analyze). Rollback (before any traffic
  * moved) = unfreeze; clone:prepare's rollback then drops the clone. A freeze interrupted by a
  * crash is never resumed: its time is already spent, so the re-run rolls it back.
  */
@@ -66,8 +66,8 @@ export function cloneCutoverStep(options: { target: CloneTarget; config: CloneFr
       mark('caught up', `clone at the freeze position ${lsn}`);
       const sequences = await syncSequences(ctx.db, clone);
       await detach(ctx.db, clone, objects, ctx.signal);
-      await clone.analyze({ mode: 'full', vacuum: false, signal: ctx.signal });
-      mark('finalized', `${sequences} sequences set, replication detached, clone analyzed`);
+      // The clone was analyzed before the freeze (clone:analyze): the freeze does not wait for it.
+      mark('finalized', `${sequences} sequences set, replication detached`);
       const totalMs = Math.round(performance.now() - t0);
       ctx.report(
         'clone.frozen',
