@@ -244,7 +244,7 @@ const section = `${START}
 Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/clone-freeze.bench.js --sizes ${SIZES.join(',')} --runs ${RUNS}\`.
 
 - Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.split(' ')[0] ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; load average at the end ${load1} (shared machine). Node ${process.version}; PostgreSQL 15 (a private cluster, fsync off), clone in the same cluster.
-- Each run: a fresh live database (a template copy), 2 writers and 2 readers as an application role throughout, the built CLI's \`maint run\` (copy, migrate the clone, freeze). The freeze is the result's \`freeze.totalMs\`: writes refused → in-flight writers drained → clone caught up → sequences set and replication detached (the clone is analyzed before the freeze, by `clone:analyze`; with ANALYZE inside the freeze the same bench measured medians of 1139 ms at 76 MB and 1375 ms at 213 MB, finalize ≈ 1 s of it).
+- Each run: a fresh live database (a template copy), 2 writers and 2 readers as an application role throughout, the built CLI's \`maint run\` (copy, migrate the clone, freeze). The freeze is the result's \`freeze.totalMs\`: writes refused → in-flight writers drained → clone caught up → sequences set and replication detached (the clone is analyzed before the freeze, by \`clone:analyze\`; with ANALYZE inside the freeze the same bench measured medians of 1139 ms at 76 MB and 1375 ms at 213 MB, finalize ≈ 1 s of it).
 - Goal: p95 ≤ 1 s; freeze(largest)/freeze(smallest) ≤ 1.5 (medians).
 
 | live size | freeze median | p95 | max | phases (median ms) | whole run (median) | failed reads |
