@@ -28,6 +28,7 @@ create table events (id bigserial primary key, item integer not null, at timesta
 insert into items (v, payload) select g % 7, md5(g::text) from generate_series(1, 20000) g;
 grant select, insert, update, delete on items, events to app;
 grant usage on all sequences in schema public to app;`;
+const NEW_TABLE = 'create table notes (id integer primary key, body text);';
 const MIGRATE = `alter table items add column note text not null default 'migrated';
 create index items_v on items (v);`;
 
@@ -289,7 +290,11 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     await l.app.end();
   }, 180_000);
 
-  /** Block the clone's apply worker on `events` once the initial copy is done: catch-up stalls. */
+  /**
+   * Once the initial copy is done, lock every row of `items` on the clone: the apply worker
+   * blocks on the first replicated UPDATE, so catch-up stalls; ANALYZE and a migration that
+   * leaves `items` alone are not blocked (row locks only).
+   */
   async function stallCatchUp(l: Live): Promise<pg.Client> {
     await waitFor(
       'the initial copy',
@@ -311,12 +316,12 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     blocker.on('error', () => undefined);
     await blocker.connect();
     await blocker.query('begin');
-    await blocker.query('lock table events in access exclusive mode');
+    await blocker.query('select id from items for update');
     return blocker;
   }
 
   it('a freeze past maxDuration is undone: writable again, clone, slot and publication gone', async () => {
-    const l = await live({ freeze: '    grace: 500ms\n    maxDuration: 2s\n' });
+    const l = await live({ freeze: '    grace: 500ms\n    maxDuration: 2s\n', migration: NEW_TABLE });
     const traffic = load(l.app);
     const run = startCli(['run', l.plan, '--json'], env(l));
     const blocker = await stallCatchUp(l);
@@ -341,7 +346,7 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
   }, 180_000);
 
   it('kill -9 mid-freeze, then a re-run: the freeze is undone, not resumed', async () => {
-    const l = await live({ freeze: '    grace: 500ms\n    maxDuration: 60s\n' });
+    const l = await live({ freeze: '    grace: 500ms\n    maxDuration: 60s\n', migration: NEW_TABLE });
     const traffic = load(l.app);
     const run = startCli(['run', l.plan, '--json'], env(l));
     const blocker = await stallCatchUp(l);
