@@ -162,11 +162,9 @@ export const CloneFreezeSchema = z
     freeze: z
       .strictObject({
         method: z.enum(['read-only']).default('read-only'),
-        grace: durationMs
-          .prefault('2s')
-          .meta({
-            description: 'Transactions begun before the freeze may finish within this, then they are ended.',
-          }),
+        grace: durationMs.prefault('2s').meta({
+          description: 'Transactions begun before the freeze may finish within this, then they are ended.',
+        }),
         maxDuration: durationMs
           .prefault('30s')
           .meta({ description: 'Past it the freeze is undone: unfreeze, drop the clone, exit 5.' }),
