@@ -1,15 +1,54 @@
 import { InputError } from '../errors.js';
+import type { CloneMethod } from '../plan/schema.js';
 import type { ClonerPort } from './cloner.js';
+import { preflightLogical } from './pg-logical.js';
+import { cloneTarget } from './target.js';
 
-/** The clone-freeze strategy is not built yet: refuse before anything is opened. */
+/** Which methods are built, by method: a missing one fails to compile. */
+const BUILT = {
+  logical: true,
+  dump: false,
+  template: false,
+  replica: false,
+  'rds-snapshot': false,
+  'rds-blue-green': false,
+} satisfies Record<CloneMethod, boolean>;
+
+/** PostgreSQL `logical` is built; every other method is refused before anything is opened. */
 export const clonerPort: ClonerPort = {
-  open: () =>
-    Promise.reject(
+  async open(config, loaded, deps) {
+    const { method } = config.clone;
+    const refuse = (message: string, hint: string) =>
       new InputError(
         'STRATEGY_UNSUPPORTED',
-        'the clone-freeze strategy is not available in this version of maint',
-        [{ path: 'strategy', message: 'clone-freeze is not implemented yet' }],
-        { hint: 'Use `strategy: in-place` for now.' },
-      ),
-    ),
+        `${loaded.path}: strategy.clone.method: ${message}`,
+        [{ file: loaded.path, path: 'strategy.clone.method', message }],
+        { hint },
+      );
+    if (!BUILT[method])
+      throw refuse(
+        `the ${method} clone method is not available in this version of maint`,
+        'Use `method: logical` (PostgreSQL), or `strategy: in-place`.',
+      );
+    if (loaded.plan.database.engine !== 'postgres')
+      throw refuse(
+        `the logical method clones PostgreSQL; this plan's database is ${loaded.plan.database.engine}`,
+        'Use `strategy: in-place` for this database.',
+      );
+    if (deps) {
+      const target = cloneTarget(config, loaded.plan.database);
+      const live = await deps.openDatabase(loaded.plan.database);
+      try {
+        const admin = await deps.openDatabase({ engine: 'postgres', url: target.adminUrl });
+        try {
+          await preflightLogical(live, admin);
+        } finally {
+          await admin.close();
+        }
+      } finally {
+        await live.close();
+      }
+    }
+    return { close: async () => undefined };
+  },
 };

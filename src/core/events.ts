@@ -38,6 +38,8 @@ export interface EventData {
   'step.rollback_failed': { step: StepRecord };
   /** A line of progress from inside a step (one migration applied, a command's status). */
   'step.progress': { seq: number; name: string };
+  /** clone-freeze: the freeze is over and the clone is the database to use (URL password masked). */
+  'clone.frozen': { totalMs: number; phases: Array<{ name: string; ms: number }>; databaseUrl: string };
   /** A step journaled a piece of run state; `state` is all of it. */
   'state.set': { key: string; state: Record<string, unknown> };
   'migration.migrating': MigrationProgress;
@@ -109,6 +111,11 @@ export const EVENTS = {
   },
   'step.progress': { level: 'info', description: 'A line of progress from inside a step.' },
   'state.set': { level: 'debug', description: 'A step journaled a piece of run state.' },
+  'clone.frozen': {
+    level: 'info',
+    description:
+      'clone-freeze: writes were frozen, the clone caught up and was finalized; data has the phases.',
+  },
   'migration.migrating': { level: 'info', description: 'A migration starts.' },
   'migration.migrated': { level: 'info', description: 'A migration was applied.' },
   'migration.reverting': { level: 'info', description: 'A migration is being reverted.' },

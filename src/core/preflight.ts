@@ -1,7 +1,8 @@
 /**
  * Refuse, before anything is opened, a plan asking for what this version or these ports cannot
  * do: an unbuilt strategy, a fleet provider or cloner that refuses, an unreachable load
- * balancer. Silently skipping a configured fleet roll would leave the old release serving a
+ * balancer (a clone-freeze plan's cloner also checks the live database and the clone server,
+ * read-only). Silently skipping a configured fleet roll would leave the old release serving a
  * migrated database.
  */
 import { InputError } from '../errors.js';
@@ -26,8 +27,24 @@ export async function preflight(
   options: { keepFleet?: boolean } = {},
 ): Promise<OpenedFleet | null> {
   const { plan } = loaded;
+  if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze' && plan.fleet) {
+    // The clone-freeze steps do not start a new fleet on the clone yet: rolling nothing would
+    // leave the old release writing to a frozen database.
+    throw new InputError(
+      'STRATEGY_UNSUPPORTED',
+      'clone-freeze with `fleet:` is not available in this version of maint: the new fleet would not be started on the clone',
+      [{ path: 'fleet', message: 'clone-freeze does not roll a fleet yet' }],
+      {
+        hint: 'Remove `fleet:` and point the application at the `databaseUrl` the run reports, or use `strategy: in-place` to roll the fleet.',
+      },
+    );
+  }
   if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze')
-    await (await ports.cloner.open(plan.strategy, loaded)).close();
+    await (
+      await ports.cloner.open(plan.strategy, loaded, {
+        openDatabase: (config) => ports.openDatabase(config, loaded.dir, ports.logger),
+      })
+    ).close();
   assertStrategySupported(strategyKind(plan));
   if (!plan.fleet) return null;
   const fleet = await ports.fleet.open(plan.fleet, loaded, { databaseUrl: plan.database.url });

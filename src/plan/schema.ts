@@ -140,22 +140,63 @@ export const MigrationsSchema = z.strictObject({
     .meta({ description: 'Table recording applied migrations.' }),
 });
 
-export const CloneFreezeSchema = z.strictObject({
-  kind: z.literal('clone-freeze'),
-  clone: z.strictObject({
-    method: z.enum(['template', 'dump', 'rds-snapshot']).meta({ description: 'How the clone is made.' }),
-    url: z.string().min(1).optional().meta({
-      description: 'URL of the clone (its password is secret); default: derived.',
-      'x-secret': 'credentials',
+export const CLONE_METHODS = [
+  'logical',
+  'dump',
+  'template',
+  'replica',
+  'rds-snapshot',
+  'rds-blue-green',
+] as const;
+export type CloneMethod = (typeof CLONE_METHODS)[number];
+/** Which methods suit a clone URL's engine (rds-* work for both). */
+const METHODS_BY_SCHEME: Record<'postgres' | 'mysql', readonly CloneMethod[]> = {
+  postgres: ['logical', 'dump', 'template', 'rds-snapshot', 'rds-blue-green'],
+  mysql: ['dump', 'replica', 'rds-snapshot', 'rds-blue-green'],
+};
+
+export const CloneFreezeSchema = z
+  .strictObject({
+    kind: z.literal('clone-freeze'),
+    clone: z.strictObject({
+      method: z.enum(CLONE_METHODS).default('logical').meta({
+        description:
+          'How the clone is made. PostgreSQL: logical (default), dump, template; MySQL/MariaDB: dump, replica; RDS: rds-snapshot, rds-blue-green.',
+      }),
+      url: z.string().min(1).optional().meta({
+        description:
+          'URL of the clone (its password is secret); default: a database named <live>_clone on the same server.',
+        'x-secret': 'credentials',
+      }),
     }),
-  }),
-  freeze: z
-    .strictObject({
-      method: z.enum(['read-only']).default('read-only'),
-      maxDuration: durationMs.optional().meta({ description: 'Roll back if the freeze lasts longer.' }),
-    })
-    .prefault({}),
-});
+    freeze: z
+      .strictObject({
+        method: z.enum(['read-only']).default('read-only'),
+        grace: durationMs.prefault('2s').meta({
+          description: 'Transactions begun before the freeze may finish within this, then they are ended.',
+        }),
+        maxDuration: durationMs
+          .prefault('30s')
+          .meta({ description: 'Past it the freeze is undone: unfreeze, drop the clone, exit 5.' }),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const scheme = /^(postgres|postgresql|mysql|mariadb):\/\//.exec(c.clone.url ?? '')?.[1];
+    const engine = scheme === undefined ? undefined : scheme.startsWith('postgres') ? 'postgres' : 'mysql';
+    if (engine && !METHODS_BY_SCHEME[engine].includes(c.clone.method))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clone', 'method'],
+        message: `method ${c.clone.method} does not clone a ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} database; use one of ${METHODS_BY_SCHEME[engine].join(', ')}`,
+      });
+    if (c.freeze.grace >= c.freeze.maxDuration)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['freeze', 'grace'],
+        message: `grace (${formatDuration(c.freeze.grace)}) must be shorter than maxDuration (${formatDuration(c.freeze.maxDuration)})`,
+      });
+  });
 
 export const StrategySchema = z
   .union([z.literal('in-place'), z.strictObject({ kind: z.literal('in-place') }), CloneFreezeSchema])

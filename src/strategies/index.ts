@@ -6,6 +6,7 @@ import { STRATEGY_KINDS } from '../plan/schema.js';
 import type { Fleet, FleetState } from '../fleet/fleet.js';
 import type { PlanWork } from '../operations/pending.js';
 import type { LoadedPlan } from '../plan/loader.js';
+import { cloneFreezeSteps } from './clone-freeze.js';
 import { inPlaceSteps, type StrategyInput } from './in-place.js';
 import type { FleetStepInput } from './steps/fleet-step.js';
 
@@ -19,7 +20,7 @@ interface Strategy {
 
 const STRATEGIES = {
   'in-place': { build: inPlaceSteps },
-  'clone-freeze': {},
+  'clone-freeze': { build: cloneFreezeSteps },
 } satisfies Record<StrategyKind, Strategy>;
 
 export function strategyKind(plan: Plan): StrategyKind {

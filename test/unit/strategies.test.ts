@@ -48,7 +48,7 @@ describe('preflight (the real ports: what this version cannot do is refused befo
     expect(await codeOf(preflight(real(), tcp))).toBe('FLEET_UNREACHABLE');
   });
 
-  it('refuses clone-freeze until it exists', async () => {
+  it('refuses a clone method not built yet, before anything opens', async () => {
     const plan = loaded(`${head}strategy: { kind: clone-freeze, clone: { method: template } }\n`);
     expect(await codeOf(preflight(real(), plan))).toBe('STRATEGY_UNSUPPORTED');
   });

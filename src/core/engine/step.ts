@@ -50,7 +50,10 @@ export interface StepContext {
 }
 
 /** The codes a step may report itself (the engine reports the step transitions). */
-export type StepEventCode = Extract<EventCode, `migration.${string}` | `fleet.${string}` | 'step.progress'>;
+export type StepEventCode = Extract<
+  EventCode,
+  `migration.${string}` | `fleet.${string}` | `clone.${string}` | 'step.progress'
+>;
 
 /** Machine-readable facts a step reports; journaled with the step. */
 export type StepDetail = Record<string, unknown>;

@@ -26,6 +26,10 @@ export interface RunResult {
   /** Migrations applied by this run. */
   applied: string[];
   window: WindowJson | null;
+  /** clone-freeze: how long writes were frozen, by phase (only on a clone-freeze run that froze). */
+  freeze?: { totalMs: number; phases: Array<{ name: string; ms: number }> };
+  /** clone-freeze: the database the application uses from now on (password masked). */
+  databaseUrl?: string;
   nextWindow: { start: string; startLocal: string } | null;
 }
 

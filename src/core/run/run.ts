@@ -20,7 +20,7 @@ import { formatLocal } from '../../window/window.js';
 import { runSteps } from '../engine/engine.js';
 import { checkTime, describeNext, nextWindowAfter, openWindow } from '../engine/guard.js';
 import { createRunState } from '../engine/state.js';
-import { Emitter, fanOut, type EventSink } from '../events.js';
+import { Emitter, fanOut, type EventData, type EventSink } from '../events.js';
 import { journalSubscriber } from '../journal/journal-subscriber.js';
 import type { Ports } from '../ports.js';
 import { preflight, type OpenedFleet } from '../preflight.js';
@@ -62,9 +62,11 @@ export async function runPlan(
     nextWindow: next ? { start: next.start.toISOString(), startLocal: formatLocal(next.start, zone) } : null,
   };
   const applied: string[] = [];
+  let frozen: EventData['clone.frozen'] | undefined;
   const collect: EventSink = {
     emit: (e) => {
       if (e.code === 'migration.migrated') applied.push(e.data.name);
+      if (e.code === 'clone.frozen') frozen = e.data;
     },
   };
   const events = new Emitter(
@@ -81,6 +83,10 @@ export async function runPlan(
     if (result.runId) result.status = 'failed';
   }
   if (result.status === 'completed') result.applied = applied;
+  if (result.status === 'completed' && frozen) {
+    result.freeze = { totalMs: frozen.totalMs, phases: frozen.phases };
+    result.databaseUrl = frozen.databaseUrl;
+  }
   if (error) result.error = errorJson(error.bindPlan(loaded.path));
   events.tell(
     'run.finished',

@@ -1,0 +1,29 @@
+/**
+ * Where the clone lives and what a run journals about it: the clone URL (the plan's, or a
+ * database named `<live>_clone` on the live server), the admin URL that creates and drops it,
+ * and the state keys the clone-freeze steps share with a resumed or rolled-back run.
+ */
+import { stateKey } from '../core/engine/state.js';
+import type { CloneFreezeConfig, DatabaseConfig } from '../plan/schema.js';
+import type { CloneObjects, FreezeRecord } from './pg-logical.js';
+import { databaseOf, maskUrl, withDatabase } from './pg-tools.js';
+
+export interface CloneTarget {
+  /** The clone's URL (secret: its password). */
+  url: string;
+  /** The same server's `postgres` database, to create and drop the clone. */
+  adminUrl: string;
+  database: string;
+  /** The URL as it may be shown. */
+  masked: string;
+}
+
+export function cloneTarget(config: CloneFreezeConfig, live: DatabaseConfig): CloneTarget {
+  const url = config.clone.url ?? withDatabase(live.url, `${databaseOf(live.url)}_clone`);
+  return { url, adminUrl: withDatabase(url, 'postgres'), database: databaseOf(url), masked: maskUrl(url) };
+}
+
+/** The clone's replication objects, journaled before any is created. */
+export const CLONE = stateKey<CloneObjects>('clone');
+/** The freeze, journaled before it is applied: what the unfreeze restores. */
+export const FREEZE = stateKey<FreezeRecord>('clone.freeze');

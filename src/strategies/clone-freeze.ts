@@ -1,0 +1,38 @@
+/**
+ * The clone-freeze strategy (PostgreSQL `logical`): lock → banner on → clone:prepare (copy
+ * online) → clone:migrate (migrate the copy) → clone:analyze (its statistics, before the
+ * freeze) → [fleet: start and warm the new fleet on the
+ * clone — not built here; the fleet steps slot in at FLEET_SEAM] → clone:cutover (freeze,
+ * drain, catch up, finalize) → banner off. Without `fleet:` the user's deploy points the
+ * application at the clone (the result's `databaseUrl`); the old database stays frozen.
+ */
+import type { Step } from '../core/engine/step.js';
+import { cloneTarget } from '../clone/target.js';
+import { bannerConfigs } from '../notify/banner.js';
+import type { CloneFreezeConfig } from '../plan/schema.js';
+import type { StrategyInput } from './in-place.js';
+import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
+import { cloneAnalyzeStep } from './steps/clone-analyze-step.js';
+import { cloneCutoverStep } from './steps/clone-cutover-step.js';
+import { cloneMigrateStep } from './steps/clone-migrate-step.js';
+import { clonePrepareStep } from './steps/clone-prepare-step.js';
+import { lockStep } from './steps/lock-step.js';
+
+export function cloneFreezeSteps(input: StrategyInput): Step[] {
+  const { plan } = input.loaded;
+  const config = plan.strategy as CloneFreezeConfig;
+  const target = cloneTarget(config, plan.database);
+  const banner =
+    bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
+  const steps: Step[] = [lockStep()];
+  if (banner) steps.push(bannerActiveStep(banner));
+  steps.push(clonePrepareStep({ target, live: plan.database }));
+  if (!input.work.migrationsAbsent)
+    steps.push(cloneMigrateStep({ target, loaded: input.loaded, pendingCount: input.work.pending.length }));
+  steps.push(cloneAnalyzeStep({ target }));
+  // FLEET_SEAM: the new fleet starts against target.url and is warmed here, before the freeze;
+  // the traffic shift and the old fleet's retirement follow clone:cutover.
+  steps.push(cloneCutoverStep({ target, config }));
+  if (banner) steps.push(bannerOffStep(banner));
+  return steps;
+}

@@ -1,0 +1,97 @@
+/**
+ * `clone:cutover`: the freeze, bounded by `freeze.maxDuration` (the step's own deadline).
+ * Phases, each measured: writes refused on the live database (the application roles' grants
+ * revoked and their new sessions read-only; reads keep working) → in-flight writers drained
+ * (after `grace`, ended) → the clone caught up to the freeze LSN → finalized (sequences set,
+ * subscription, slot and publication dropped; the clone was analyzed before, by clone:analyze). Rollback (before any traffic
+ * moved) = unfreeze; clone:prepare's rollback then drops the clone. A freeze interrupted by a
+ * crash is never resumed: its time is already spent, so the re-run rolls it back.
+ */
+import type { Step } from '../../core/engine/step.js';
+import {
+  applyFreeze,
+  catchUp,
+  detach,
+  drainWriters,
+  planFreeze,
+  syncSequences,
+  unfreeze,
+  type Phase,
+} from '../../clone/pg-logical.js';
+import { CLONE, FREEZE, type CloneTarget } from '../../clone/target.js';
+import { ExitCode, MaintError } from '../../errors.js';
+import type { CloneFreezeConfig } from '../../plan/schema.js';
+
+export function cloneCutoverStep(options: { target: CloneTarget; config: CloneFreezeConfig }): Step {
+  const { target, config } = options;
+  const { grace, maxDuration } = config.freeze;
+  return {
+    name: 'clone:cutover',
+    defaultEstimateMs: Math.min(maxDuration, grace + 2000),
+    defaultRollbackMs: 2000,
+    deadlineMs: maxDuration,
+    async run(ctx) {
+      const objects = ctx.state.get(CLONE);
+      if (!objects) throw new MaintError('CLONE_MISSING', ExitCode.rolledBack, 'no clone was prepared');
+      const earlier = ctx.state.get(FREEZE);
+      if (earlier)
+        throw new MaintError(
+          'CLONE_FREEZE_INTERRUPTED',
+          ExitCode.rolledBack,
+          `the freeze begun at ${earlier.startedAt} by process ${earlier.pid} was interrupted; a freeze is never resumed, so it is undone`,
+          { hint: 'Run again: the clone is made afresh.' },
+        );
+      const clone = await ctx.ports.openDatabase({ engine: 'postgres', url: target.url });
+      const roles = await planFreeze(ctx.db);
+      const phases: Phase[] = [];
+      const t0 = performance.now();
+      let last = t0;
+      const mark = (name: string, line: string) => {
+        const now = performance.now();
+        phases.push({ name, ms: Math.round(now - last) });
+        last = now;
+        ctx.progress(`${line} (${Math.round(now - t0)} ms into the freeze)`);
+      };
+      // Journaled first: a crash between here and the freeze still unfreezes (a no-op then).
+      await ctx.state.set(FREEZE, { startedAt: new Date().toISOString(), roles, pid: process.pid });
+      const startedAt = await applyFreeze(ctx.db, roles);
+      await ctx.state.set(FREEZE, { startedAt, roles, pid: process.pid });
+      mark('freeze on', `writes refused for ${roles.map((r) => r.role).join(', ') || 'no application role'}`);
+      const ended = await drainWriters(ctx.db, { startedAt, roles, pid: process.pid }, grace, ctx.signal);
+      mark(
+        'in-flight drained',
+        ended > 0 ? `ended ${ended} transactions still writing after ${grace} ms` : 'no writes in flight',
+      );
+      const lsn = await catchUp(ctx.db, objects, ctx.signal);
+      mark('caught up', `clone at the freeze position ${lsn}`);
+      const sequences = await syncSequences(ctx.db, clone);
+      await detach(ctx.db, clone, objects, ctx.signal);
+      // The clone was analyzed before the freeze (clone:analyze): the freeze does not wait for it.
+      mark('finalized', `${sequences} sequences set, replication detached`);
+      const totalMs = Math.round(performance.now() - t0);
+      ctx.report(
+        'clone.frozen',
+        { totalMs, phases, databaseUrl: target.masked },
+        `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); use ${target.masked} from now on`,
+      );
+      return {
+        summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked}`,
+        freeze: { totalMs, phases },
+        databaseUrl: target.masked,
+        endedTransactions: ended,
+        sequences,
+        next:
+          `The plan's database.url still names the old (frozen, read-only for the application) database. ` +
+          `Point the application and the plan's database.url at ${target.masked} (for example by setting the variable the plan reads), then deploy; drop the old database when you no longer need it.`,
+      };
+    },
+    async rollback(ctx) {
+      const record = ctx.state.get(FREEZE);
+      if (!record) return { summary: 'the live database was never frozen' };
+      const ended = await unfreeze(ctx.db, record);
+      return {
+        summary: `live database writable again${ended > 0 ? ` (${ended} sessions opened read-only during the freeze were ended)` : ''}`,
+      };
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { cloneObjectNames } from '../../src/clone/pg-logical.js';
+import { freezeRoleSql, setvalSql, unfreezeRoleSql, bindDatabase } from '../../src/clone/pg-sql.js';
+import { maskUrl, splitPassword } from '../../src/clone/pg-tools.js';
+import { cloneTarget } from '../../src/clone/target.js';
+import { defaultPorts } from '../../src/core/default-ports.js';
+import { preflight } from '../../src/core/preflight.js';
+import { InputError, PlanError } from '../../src/errors.js';
+import { parsePlanText, type LoadedPlan } from '../../src/plan/loader.js';
+import type { CloneFreezeConfig } from '../../src/plan/schema.js';
+import { buildSteps } from '../../src/strategies/index.js';
+import { createMemoryLogger } from '../../src/support/logger.js';
+
+const head = (engine = 'postgres', url = 'postgres://maint:pw@db:5432/shop') => `version: 1
+name: s
+window: { timezone: UTC, days: [daily], start: "00:00", duration: 2h }
+database: { engine: ${engine}, url: "${url}" }
+`;
+
+function planError(text: string): PlanError {
+  try {
+    parsePlanText(text, 'p.yaml');
+  } catch (error) {
+    return error as PlanError;
+  }
+  throw new Error('the plan was accepted');
+}
+
+describe('clone-freeze in the plan', () => {
+  it('defaults: logical, grace 2s, maxDuration 30s, clone <live>_clone on the same server', () => {
+    const plan = parsePlanText(`${head()}strategy: { kind: clone-freeze, clone: {} }\n`, 'p.yaml');
+    const config = plan.strategy as CloneFreezeConfig;
+    expect(config.clone.method).toBe('logical');
+    expect(config.freeze).toEqual({ method: 'read-only', grace: 2000, maxDuration: 30_000 });
+    const target = cloneTarget(config, plan.database);
+    expect(target).toEqual({
+      url: 'postgres://maint:pw@db:5432/shop_clone',
+      adminUrl: 'postgres://maint:pw@db:5432/postgres',
+      database: 'shop_clone',
+      masked: 'postgres://maint:***@db:5432/shop_clone',
+    });
+  });
+
+  it('a method that does not clone the clone URL engine is refused at its line and column', () => {
+    const error = planError(
+      `${head()}strategy:\n  kind: clone-freeze\n  clone:\n    method: replica\n    url: "postgres://x@h/c"\n`,
+    );
+    expect(error.issues[0]).toMatchObject({ path: 'strategy.clone.method', line: 8, col: 13 });
+    expect(error.message).toMatch(/method replica does not clone a PostgreSQL database; use one of logical/);
+  });
+
+  it('a grace as long as maxDuration is refused at freeze.grace', () => {
+    const error = planError(
+      `${head()}strategy:\n  kind: clone-freeze\n  clone: { method: logical }\n  freeze: { grace: 30s, maxDuration: 10s }\n`,
+    );
+    expect(error.issues[0]).toMatchObject({ path: 'strategy.freeze.grace', line: 8, col: 20 });
+    expect(error.message).toMatch(/grace \(30s\) must be shorter than maxDuration \(10s\)/);
+  });
+
+  it('steps: lock → clone:prepare → clone:migrate → clone:analyze → clone:cutover, the freeze bounded by maxDuration', () => {
+    const text = `${head()}strategy: { kind: clone-freeze, clone: { method: logical }, freeze: { maxDuration: 5s } }\n`;
+    const loaded: LoadedPlan = {
+      plan: parsePlanText(text, 'p.yaml'),
+      path: 'p.yaml',
+      file: '/tmp/p.yaml',
+      dir: '/tmp',
+    };
+    const work = { pending: [{ name: '001_a' }], operations: [], migrationsAbsent: false } as never;
+    const steps = buildSteps({ loaded, work, window: { start: new Date(0), end: new Date(1) } });
+    expect(steps.map((s) => s.name)).toEqual([
+      'lock',
+      'clone:prepare',
+      'clone:migrate',
+      'clone:analyze',
+      'clone:cutover',
+    ]);
+    expect(steps[4]!.deadlineMs).toBe(5000);
+    expect(steps[4]!.rollback).toBeTypeOf('function');
+  });
+
+  it('the cloner refuses, before anything opens, a method not built and an engine logical cannot clone', async () => {
+    const ports = defaultPorts({ logger: createMemoryLogger() });
+    const as = (text: string): LoadedPlan => ({
+      plan: parsePlanText(text, 'p.yaml'),
+      path: 'p.yaml',
+      file: '/tmp/p.yaml',
+      dir: '/tmp',
+    });
+    const refused = async (text: string) => {
+      try {
+        await preflight(ports, as(text));
+      } catch (error) {
+        expect(error).toBeInstanceOf(InputError);
+        return (error as InputError).message;
+      }
+      return undefined;
+    };
+    expect(await refused(`${head()}strategy: { kind: clone-freeze, clone: { method: dump } }\n`)).toMatch(
+      /p\.yaml: strategy\.clone\.method: the dump clone method is not available/,
+    );
+    expect(
+      await refused(
+        `${head('mysql', 'mysql://root@h/db')}strategy: { kind: clone-freeze, clone: { method: logical } }\n`,
+      ),
+    ).toMatch(/the logical method clones PostgreSQL; this plan's database is mysql/);
+    // Not built yet: the new fleet is not started on the clone, so a plan asking for both is refused.
+    expect(
+      await refused(
+        `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical } }\nfleet:\n  provider: command\n  deploy: ./deploy.sh\n`,
+      ),
+    ).toMatch(/clone-freeze with `fleet:` is not available/);
+  });
+});
+
+describe('clone SQL and URLs', () => {
+  it('freezes a role: its new sessions read-only, its direct write grants revoked, and undoes exactly that', () => {
+    const grants = [
+      { schema: 'public', name: 'items', privilege: 'INSERT' },
+      { schema: 'public', name: 'items', privilege: 'UPDATE' },
+      { schema: 'app', name: 'events', privilege: 'DELETE' },
+    ];
+    expect(freezeRoleSql('app', grants).map((s) => bindDatabase(s, 'shop'))).toEqual([
+      'alter role "app" in database "shop" set default_transaction_read_only = on',
+      'revoke insert, update on table "public"."items" from "app"',
+      'revoke delete on table "app"."events" from "app"',
+    ]);
+    expect(unfreezeRoleSql('app', grants).map((s) => bindDatabase(s, 'shop'))).toEqual([
+      'alter role "app" in database "shop" reset default_transaction_read_only',
+      'grant insert, update on table "public"."items" to "app"',
+      'grant delete on table "app"."events" to "app"',
+    ]);
+  });
+
+  it('moves a sequence up to the live value, never down', () => {
+    expect(setvalSql('public', 'items_id_seq', '42')).toBe(
+      `select setval('"public"."items_id_seq"', greatest('42'::bigint, (select case when is_called then last_value else 0 end from "public"."items_id_seq")), true)`,
+    );
+  });
+
+  it('names replication objects from the run id; masks and splits passwords', () => {
+    expect(cloneObjectNames('01JF-ABC_def', 'c')).toEqual({
+      database: 'c',
+      publication: 'maint_pub_01jfabcdef',
+      slot: 'maint_slot_01jfabcdef',
+      subscription: 'maint_sub_01jfabcdef',
+    });
+    expect(maskUrl('postgres://u:p%40ss@h:5/d')).toBe('postgres://u:***@h:5/d');
+    expect(splitPassword('postgres://u:p%40ss@h:5/d')).toEqual({
+      url: 'postgres://u@h:5/d',
+      password: 'p@ss',
+    });
+  });
+});
