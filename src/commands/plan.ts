@@ -4,6 +4,7 @@ import type { PlanPreview } from '../core/inspect/preview.js';
 import { ExitCode } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/loader.js';
+import { statementsDone } from '../output/migrations.js';
 import { bold, dim, green, yellow } from '../output/style.js';
 
 export default class Plan extends MaintCommand<PlanPreview> {
@@ -41,7 +42,7 @@ export default class Plan extends MaintCommand<PlanPreview> {
     ];
     lines.push(
       r.pending.length > 0
-        ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}`
+        ? `pending migrations: ${r.pending.map((p) => (p.state === 'partial' ? `${p.name} (partial: ${statementsDone(p)})` : p.name)).join(', ')}`
         : 'pending migrations: none',
     );
     if (r.operations.length > 0)
@@ -51,9 +52,10 @@ export default class Plan extends MaintCommand<PlanPreview> {
     if (r.interruptedRun)
       lines.push(
         yellow(
-          `interrupted run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
+          `${r.interruptedRun.status === 'failed' ? 'failed' : 'interrupted'} run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
         ),
       );
+    for (const w of r.warnings) lines.push(yellow(`warning: ${w}`));
     lines.push('steps:');
     const width = Math.max(14, ...r.steps.map((s) => s.name.length));
     for (const s of r.steps)

@@ -96,6 +96,17 @@ export async function rollbackSteps(
         { message, bestEffort: true },
       );
       const left = stillToUndo(seq);
+      // A step that says why it cannot be undone (an operator-action error) keeps its code.
+      if (error instanceof OperatorActionError)
+        return new OperatorActionError(
+          error.code,
+          `${cause ? `the run failed (${cause.message}) and ` : ''}step "${step.name}" cannot be rolled back: ${message}. Not undone: ${[step.name, ...left].join(', ')}`,
+          {
+            cause: thrown,
+            ...(error.hintSpec ? { hint: error.hintSpec } : {}),
+            details: { ...error.details, leftToUndo: [step.name, ...left] },
+          },
+        );
       return new OperatorActionError(
         'ROLLBACK_FAILED',
         `${cause ? `the run failed (${cause.message}) and ` : ''}rolling back step "${step.name}" failed: ${message}. Still to undo: ${left.length > 0 ? left.join(', ') : 'nothing else'}`,

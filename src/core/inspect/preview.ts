@@ -6,7 +6,7 @@ import type { LockHolder } from '../../db/database.js';
 import { describeHolder } from '../../db/identity.js';
 import { LockHeldError, WindowError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
-import type { MigrationInfo } from '../../migrations/migrator.js';
+import type { PendingMigration } from '../../migrations/migrator.js';
 import { hasWork } from '../../operations/pending.js';
 import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
@@ -17,6 +17,7 @@ import { checkTime, describeNext, nextWindowAfter } from '../engine/guard.js';
 import type { Ports } from '../ports.js';
 import { preflight } from '../preflight.js';
 import { errorJson, type ErrorJson } from '../result.js';
+import { runToSettle } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 
 export interface PlanPreview {
@@ -42,13 +43,15 @@ export interface PlanPreview {
     current: { start: string; end: string } | null;
     next: { start: string; end: string; startLocal: string } | null;
   };
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   checks: Array<{ name: string; expect: string | number }>;
   /** Every operation of the plan; `pending`: `maint run` would run it (no completed run has). */
   operations: Array<{ name: string; kind: string; when: string; pending: boolean }>;
   lock: LockHolder | null;
-  /** An interrupted run `maint run` would resume or roll back first. */
+  /** An interrupted or failed run `maint run` would resume or roll back first. */
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
+  /** What the run could not undo, said before it starts (a pending migration without a down file...). */
+  warnings: string[];
 }
 
 export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<PlanPreview> {
@@ -65,7 +68,7 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
       history: await journal.history(plan.name, 200),
     });
     const total = estimates.reduce((s, e) => s + e.runMs, 0);
-    const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
+    const interrupted = (await runToSettle(journal, plan.name)) ?? null;
     // checkTime treats a null window as an emergency run; for a preview, closed means refused.
     const verdict = status.current
       ? checkTime(plan.window, status.current, now, total, `the run (estimate ${formatDuration(total)})`)
@@ -116,6 +119,12 @@ export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<Pla
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
+      warnings: pending
+        .filter((m) => !m.hasDown)
+        .map(
+          (m) =>
+            `${m.file} has no down file: if the run fails after applying it, it cannot be rolled back (exit 6)`,
+        ),
     };
     if (!verdict.ok) {
       preview.status = 'refused';

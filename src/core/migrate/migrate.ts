@@ -17,6 +17,7 @@ import type {
   AppliedMigration,
   MigrationInfo,
   MigrationProgress,
+  PendingMigration,
   Migrator,
 } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
@@ -274,7 +275,7 @@ export interface MigrationStatus {
   plan: string;
   table: string;
   applied: AppliedMigration[];
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   lock: LockHolder | null;
 }
 

@@ -5,7 +5,7 @@
  * the steps are rebuilt only if what is pending changed meanwhile.
  */
 import type { Database } from '../../db/database.js';
-import type { MigrationInfo, Migrator } from '../../migrations/migrator.js';
+import type { Migrator, PendingMigration } from '../../migrations/migrator.js';
 import { hasWork as planHasWork, readPlanWork, type PlanWork } from '../../operations/pending.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { buildSteps } from '../../strategies/index.js';
@@ -13,11 +13,12 @@ import type { WindowInstance } from '../../window/window.js';
 import { estimateSteps, type StepEstimate } from '../engine/estimates.js';
 import type { Step } from '../engine/step.js';
 import type { Journal, RunRecord, StepRecord } from '../journal/journal.js';
+import { runToSettle } from '../journal/unresolved.js';
 import type { Ports } from '../ports.js';
 
 export interface Prepared {
   migrator: Migrator;
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   /** Pending migrations and operations (src/operations/pending.ts). */
   work: PlanWork;
   steps: Step[];
@@ -27,6 +28,7 @@ export interface Prepared {
   /** What the guard enforces: null for an emergency run. */
   guardWindow: WindowInstance | null;
   totalMs: number;
+  /** A run to settle first: interrupted (`running`, `rolling_back`) or `failed` (journal/unresolved.ts). */
   interrupted: RunRecord | undefined;
 }
 
@@ -42,21 +44,20 @@ interface PrepareInput {
 export async function prepare(input: PrepareInput): Promise<Prepared> {
   const migrator = await input.ports.createMigrator(input.db, input.loaded, input.ports.logger);
   // Pending operations too; a plan of operations only may have no migrations folder.
-  const [work, history, unfinished] = await Promise.all([
+  const [work, history, interrupted] = await Promise.all([
     readPlanWork(input.loaded, migrator, input.journal),
     input.journal.history(input.loaded.plan.name, 200),
-    input.journal.unfinished(input.loaded.plan.name),
+    runToSettle(input.journal, input.loaded.plan.name),
   ]);
-  return plan(input, work, history, unfinished[0]);
+  return plan(input, work, history, interrupted);
 }
 
 /** Read again under the lock: only now is the picture authoritative. */
 export async function refresh(input: PrepareInput, prepared: Prepared): Promise<Prepared> {
-  const [work, unfinished] = await Promise.all([
+  const [work, interrupted] = await Promise.all([
     readPlanWork(input.loaded, prepared.migrator, input.journal),
-    input.journal.unfinished(input.loaded.plan.name),
+    runToSettle(input.journal, input.loaded.plan.name),
   ]);
-  const interrupted = unfinished[0];
   const names = (w: PlanWork) => [
     ...w.pending.map((m) => m.name),
     ...w.operations.map((o) => `op:${o.name}`),
