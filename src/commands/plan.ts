@@ -32,11 +32,19 @@ export default class Plan extends MaintCommand<PlanPreview> {
     return result;
   }
 
+  /** Refused or locked: the plan is still shown, then the error and its hint. */
+  protected override renderFailed(r: PlanPreview): string {
+    return this.renderHuman(r);
+  }
+
   protected renderHuman(r: PlanPreview): string {
+    // Open: the time left; closed: when the next window opens (never "closed, closed").
     const left =
       r.window.remainingSeconds !== null
         ? `${formatDuration(r.window.remainingSeconds * 1000)} left`
-        : 'closed';
+        : r.window.next
+          ? `next ${r.window.next.startLocal}`
+          : 'no upcoming window';
     const lines = [
       `${bold(r.plan)} (${r.strategy}) — window ${r.window.open ? green('open') : yellow('closed')}, ${left}; estimate ${formatDuration(r.totalEstimateMs)}`,
     ];
@@ -63,7 +71,7 @@ export default class Plan extends MaintCommand<PlanPreview> {
         `  ${s.name.padEnd(width)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`,
       );
     for (const c of r.checks) lines.push(dim(`  check "${c.name}" expects ${c.expect}`));
-    if (r.error) lines.push(yellow(`would not run: ${r.error.message}`));
+    if (r.error) lines.push(yellow(`would not run (${r.error.code})`));
     else
       lines.push(green(r.status === 'nothing_pending' ? 'would run: nothing is pending' : 'would run now'));
     return lines.join('\n');

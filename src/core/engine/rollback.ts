@@ -81,7 +81,8 @@ export async function rollbackSteps(
       const error = toMaintError(thrown);
       const rollbackMs = Math.round(input.clock.monotonicMs() - t0);
       results[seq] = { ...result, status: 'rollback_failed', rollbackMs };
-      const message = redact(error.message);
+      // One sentence each: a message's own full stop is not doubled by the ". " joining them.
+      const message = redact(error.message).replace(/[.\s]+$/, '');
       await input.events.emit(
         'step.rollback_failed',
         {

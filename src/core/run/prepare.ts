@@ -78,11 +78,13 @@ function plan(
   const now = input.ports.clock.now();
   // An emergency run's banner announces its expected span, known only once the steps are
   // estimated: the steps hold this object, and its end is set below, before anything runs.
-  const span: WindowInstance = window ?? { start: now, end: now };
+  // An emergency run is announced with its own span even when a window happens to be open: no
+  // window applies to it (no guard, no deadline).
+  const span: WindowInstance = window && !input.emergency ? window : { start: now, end: now };
   const steps = buildSteps({ loaded, work, window: span });
   const estimates = estimateSteps(steps, { planEstimateMs: loaded.plan.estimate, history });
   const totalMs = estimates.reduce((s, e) => s + e.runMs, 0);
-  if (!window) span.end = new Date(now.getTime() + totalMs);
+  if (span !== window) span.end = new Date(now.getTime() + totalMs);
   return {
     migrator,
     pending,
