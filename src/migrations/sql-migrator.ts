@@ -307,7 +307,10 @@ class SqlMigrator implements Migrator {
       await executor.module(step, (db) => fn({ db, name: f.name }), mod.transaction !== false);
       return;
     }
-    await executor.sql(step, splitStatements(await direction.text(f), { dialect: this.db.dialect }));
+    const text = await direction.text(f);
+    // Lines are named in the up file only (a failure names f.file).
+    if (direction.name === 'up') step.source = text;
+    await executor.sql(step, splitStatements(text, { dialect: this.db.dialect }));
   }
 }
 
