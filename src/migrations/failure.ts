@@ -52,7 +52,7 @@ export function migrationFailure(
       {
         cause: error,
         hint: hint(
-          `Make \`-- maint:no-transaction\` the first line of ${f.file} (it then runs statement by statement, outside a transaction), then run {migrate} again.`,
+          `Add the line \`-- maint:no-transaction\` at the top of ${f.file}, before its first statement (it then runs statement by statement, outside a transaction), then run {migrate} again.`,
           { migrate: act('migrate') },
         ),
         details: { migration: f.name, statement: short, line },

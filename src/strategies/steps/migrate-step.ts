@@ -88,7 +88,7 @@ function partialLeft(partial: PendingMigration[]): OperatorActionError {
   const done = m.statementsDone === 1 ? 'statement 1' : `statements 1-${m.statementsDone}`;
   return new OperatorActionError(
     'MIGRATION_PARTIAL',
-    `${m.file} is half-applied: ${done}${of} ${m.statementsDone === 1 ? 'is' : 'are'} applied and stay; statement ${m.statementsDone + 1} and after did not run. It was not rolled back (nor anything under it)`,
+    `${m.file} is half-applied: ${done}${of} ${m.statementsDone === 1 ? 'is' : 'are'} applied (and kept); statement ${m.statementsDone + 1} and after did not run. It was not rolled back, nor anything before it`,
     {
       hint: hint(
         `Fix the cause (statement ${m.statementsDone + 1} of ${m.file} may still be edited), then {run} again: it resumes at statement ${m.statementsDone + 1} and finishes the run. {status} shows it.`,
