@@ -24,7 +24,7 @@ export interface RecoveryDecision {
 }
 
 /** A failed run whose rollback stopped: the next run finishes that rollback. */
-const ROLLBACK_UNFINISHED = new Set(['ROLLBACK_FAILED', 'POINT_OF_NO_RETURN']);
+const ROLLBACK_UNFINISHED = new Set(['ROLLBACK_FAILED']);
 
 /**
  * Pure: what to do with `interrupted` (a run whose process died, or one that ended `failed`),
