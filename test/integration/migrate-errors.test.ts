@@ -3,13 +3,16 @@
  * the one-round-trip script it travelled in; CREATE INDEX CONCURRENTLY in a transactional file
  * gets a hint naming `-- maint:no-transaction`. Built CLI, real PostgreSQL.
  */
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
 import { json, runCli, writePlan } from '../helpers/run-cli.js';
 
 const dbs: FreshDatabase[] = [];
+const dirs: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const d of dbs.splice(0)) await d.drop();
+  for (const c of dirs.splice(0)) await c();
 });
 
 interface MigrateJson {
@@ -28,6 +31,7 @@ async function migrateWith(sql: string): Promise<MigrateJson & { code: number | 
       '002_more.sql': sql,
     },
   });
+  dirs.push(() => rm(plan.dir, { recursive: true, force: true }));
   const r = await runCli(['migrate', plan.file, '--json']);
   return { ...json<MigrateJson>(r), code: r.code };
 }

@@ -10,7 +10,7 @@
  *   describes (`maint run PLAN` again) works exactly as written;
  * - a failed rollback (MariaDB, no down file, a failing check) is not forgotten by the next run.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -112,6 +112,7 @@ describe.each(ENGINES)('$engine: Ctrl-C after statement 1 of a statement-by-stat
         '002_indexes.sql': c.indexes,
       },
     });
+    cleanups.push(() => rm(plan.dir, { recursive: true, force: true }));
     const { child, done } = startCli(['run', plan.file, '--json']);
     await waitFor('statement 2 to sleep', async () =>
       (await sql.q(c.sleeping)).length > 0 ? true : undefined,
@@ -186,6 +187,7 @@ describe('mysql: a syntax error in statement 2', () => {
         '002_indexes.down.sql': 'drop index idx_a on items;\ndrop index idx_b on items;\n',
       },
     });
+    cleanups.push(() => rm(plan.dir, { recursive: true, force: true }));
     const r = await runCli(['run', plan.file, '--json']);
     expect(r.code, r.stderr).toBe(6);
     const out = json<RunJson>(r);
@@ -220,6 +222,7 @@ describe('mysql: a failing check and a migration without a down file', () => {
       migrations: { '001_items.sql': 'create table items (id int primary key);' },
       extra: 'checks:\n  - name: items are there\n    sql: select count(*) from items\n    expect: ">= 1"\n',
     });
+    cleanups.push(() => rm(plan.dir, { recursive: true, force: true }));
     const r = await runCli(['run', plan.file, '--json']);
     expect(r.code, r.stderr).toBe(6);
     const out = json<RunJson>(r);

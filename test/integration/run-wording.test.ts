@@ -2,6 +2,7 @@
  * Output slips (issue 9, point 13), through the built CLI on a real PostgreSQL: the words a
  * person reads say exactly what happened, and `run` and `migrate` speak one vocabulary.
  */
+import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
@@ -25,6 +26,7 @@ async function setup(migrations: Record<string, string>, extra = '') {
   await sql.connect();
   cleanups.push(() => sql.end());
   const plan = await writePlan({ engine: 'postgres', url: db.url, migrations, window: WINDOW, extra });
+  cleanups.push(() => rm(plan.dir, { recursive: true, force: true }));
   return { sql, plan };
 }
 
