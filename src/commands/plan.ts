@@ -4,6 +4,7 @@ import type { PlanPreview } from '../core/inspect/preview.js';
 import { ExitCode } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/loader.js';
+import { statementsDone } from '../output/migrations.js';
 import { bold, dim, green, red, yellow } from '../output/style.js';
 
 export default class Plan extends MaintCommand<PlanPreview> {
@@ -31,17 +32,25 @@ export default class Plan extends MaintCommand<PlanPreview> {
     return result;
   }
 
+  /** Refused or locked: the plan is still shown, then the error and its hint. */
+  protected override renderFailed(r: PlanPreview): string {
+    return this.renderHuman(r);
+  }
+
   protected renderHuman(r: PlanPreview): string {
+    // Open: the time left; closed: when the next window opens (never "closed, closed").
     const left =
       r.window.remainingSeconds !== null
         ? `${formatDuration(r.window.remainingSeconds * 1000)} left`
-        : 'closed';
+        : r.window.next
+          ? `next ${r.window.next.startLocal}`
+          : 'no upcoming window';
     const lines = [
       `${bold(r.plan)} (${r.strategy}) — window ${r.window.open ? green('open') : yellow('closed')}, ${left}; estimate ${formatDuration(r.totalEstimateMs)}`,
     ];
     lines.push(
       r.pending.length > 0
-        ? `pending migrations: ${r.pending.map((p) => p.name).join(', ')}`
+        ? `pending migrations: ${r.pending.map((p) => (p.state === 'partial' ? `${p.name} (partial: ${statementsDone(p)})` : p.name)).join(', ')}`
         : 'pending migrations: none',
     );
     for (const m of r.lint.migrations) {
@@ -67,9 +76,10 @@ export default class Plan extends MaintCommand<PlanPreview> {
     if (r.interruptedRun)
       lines.push(
         yellow(
-          `interrupted run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
+          `${r.interruptedRun.status === 'failed' ? 'failed' : 'interrupted'} run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
         ),
       );
+    for (const w of r.warnings) lines.push(yellow(`warning: ${w}`));
     lines.push('steps:');
     const width = Math.max(14, ...r.steps.map((s) => s.name.length));
     for (const s of r.steps)
@@ -77,7 +87,7 @@ export default class Plan extends MaintCommand<PlanPreview> {
         `  ${s.name.padEnd(width)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`,
       );
     for (const c of r.checks) lines.push(dim(`  check "${c.name}" expects ${c.expect}`));
-    if (r.error) lines.push(yellow(`would not run: ${r.error.message}`));
+    if (r.error) lines.push(yellow(`would not run (${r.error.code})`));
     else
       lines.push(green(r.status === 'nothing_pending' ? 'would run: nothing is pending' : 'would run now'));
     return lines.join('\n');

@@ -38,6 +38,8 @@ import {
   PG_SERVER_TIME_SQL,
   postgresAnalyzeStages,
   quoteIdent,
+  SCRIPT_BEGIN,
+  SCRIPT_END,
 } from './sql.js';
 import { abortableSleep, runAnalyzeStages, type OpenDatabaseOptions } from './common.js';
 
@@ -116,7 +118,7 @@ class PostgresDatabase implements Database {
     const client = await this.checkout();
     let broken = false;
     try {
-      await this.run(client, `begin;\n${sql}\n;\ncommit`, [], options);
+      await this.run(client, `${SCRIPT_BEGIN}${sql}${SCRIPT_END}`, [], options);
     } catch (error) {
       // A failed statement leaves the block aborted on this connection: end it before reuse.
       await client.query('rollback').catch(() => {

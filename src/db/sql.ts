@@ -5,6 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { Dialect } from './database.js';
 
+/**
+ * PostgreSQL `Database.script`: the text sent is `SCRIPT_BEGIN + sql + SCRIPT_END`, so a server
+ * error's `position` (1-based, into the text sent) minus SCRIPT_BEGIN's length points into `sql`.
+ */
+export const SCRIPT_BEGIN = 'begin;\n';
+export const SCRIPT_END = '\n;\ncommit';
+
 export function quoteIdent(dialect: Dialect, name: string): string {
   if (dialect === 'mysql') return '`' + name.replaceAll('`', '``') + '`';
   return '"' + name.replaceAll('"', '""') + '"';

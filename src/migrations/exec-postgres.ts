@@ -7,7 +7,13 @@
  */
 import type { Queryable } from '../db/database.js';
 import { moduleInSession, statementwise } from './exec-common.js';
-import { dropIndexConcurrentlySql, findInvalidIndexSql, transactionalBatchSql } from './exec-sql.js';
+import { SCRIPT_BEGIN } from '../db/sql.js';
+import {
+  dropIndexConcurrentlySql,
+  findInvalidIndexSql,
+  SEPARATOR,
+  transactionalBatchSql,
+} from './exec-sql.js';
 import { insertAppliedLiteralSql, type SqlStatement } from './state-sql.js';
 import { concurrentIndexName } from './split.js';
 import { execute, type Executor, type MigrationStep } from './step.js';
@@ -41,7 +47,11 @@ export const postgresExecutor: Executor = {
           // small migrations.
           const record = insertAppliedLiteralSql(step.config.table, step.file.name, step.file.checksum);
           const batch = transactionalBatchSql(step.config.lockTimeout, statements, record);
-          return step.db.script(batch.sql, step.queryOptions);
+          return step.db.script(batch.sql, step.queryOptions).catch((error: unknown) => {
+            // Name the statement that failed, not the script's `begin;`.
+            current = failingStatement(error, batch.sql, statements) ?? current;
+            throw error;
+          });
         }
         return inTransaction(step, async (tx) => {
           for (const statement of statements) {
@@ -54,6 +64,32 @@ export const postgresExecutor: Executor = {
     );
   },
 };
+
+/**
+ * Which of `statements` a failed one-round-trip script stopped at: by the server's error
+ * position (parse and analysis errors: syntax, unknown table or column), or, for "cannot run
+ * inside a transaction block", the statement that cannot (CREATE INDEX CONCURRENTLY...).
+ */
+export function failingStatement(error: unknown, script: string, statements: string[]): string | undefined {
+  const cause = (error as { cause?: { position?: unknown; code?: unknown } } | null)?.cause;
+  if (cause?.code === ACTIVE_SQL_TRANSACTION) return statements.find((s) => concurrentIndexName(s) !== null);
+  const position = Number(cause?.position);
+  if (!Number.isFinite(position) || position <= 0) return undefined;
+  const offset = position - 1 - SCRIPT_BEGIN.length;
+  // The script is `set local lock_timeout…` parts, the statements, the record, joined by SEPARATOR.
+  const first = script.indexOf(statements[0] ?? '\u0000');
+  if (first < 0 || offset < first) return undefined;
+  let start = first;
+  for (const statement of statements) {
+    const end = start + statement.length;
+    if (offset < end + SEPARATOR.length) return statement;
+    start = end + SEPARATOR.length;
+  }
+  return undefined;
+}
+
+/** SQLSTATE 25001: a statement that may not run inside a transaction block. */
+const ACTIVE_SQL_TRANSACTION = '25001';
 
 /** `fn` in a transaction whose lock timeout is set. */
 function inTransaction(step: MigrationStep, fn: (tx: Queryable) => Promise<void>): Promise<void> {

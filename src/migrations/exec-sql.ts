@@ -21,6 +21,9 @@ export function lockTimeoutSql(dialect: Dialect, ms: number, local: boolean): Li
  * PostgreSQL: a transactional migration and its record as one multi-statement text, for
  * `Database.script` (simple protocol, one round trip).
  */
+/** Between the parts of a one-round-trip script (a statement may end in a comment: hence the newlines). */
+export const SEPARATOR = '\n;\n';
+
 export function transactionalBatchSql(
   lockTimeoutMs: number,
   statements: string[],
@@ -28,7 +31,7 @@ export function transactionalBatchSql(
 ): LiteralSql {
   return literalSql(
     [...lockTimeoutSql('postgres', lockTimeoutMs, true).map((s) => s.sql), ...statements, record.sql].join(
-      '\n;\n',
+      SEPARATOR,
     ),
   );
 }

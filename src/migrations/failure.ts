@@ -19,8 +19,11 @@ export function migrationFailure(
   statement: string,
   lockTimeoutMs: number,
   atomic: boolean,
+  source?: string,
 ): MaintError {
   const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
+  const line = source !== undefined ? lineOf(source, statement) : null;
+  const where = line !== null ? `${f.file}:${line}` : f.file;
   if (error instanceof LockTimeoutExhaustedError) {
     return new RolledBackError(
       'MIGRATION_LOCK_TIMEOUT',
@@ -38,23 +41,53 @@ export function migrationFailure(
     );
   }
   if (error instanceof MaintError && !(error instanceof QueryError)) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  // The driver's "(in: first line)" names what was sent (a script's `begin;`); we name the statement.
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = line !== null ? raw.replace(/ \(in: [^)]*\)$/, '') : raw;
+  const sqlState = error instanceof QueryError ? error.sqlState : undefined;
+  if (atomic && sqlState === '25001' && line !== null) {
+    return new RolledBackError(
+      'MIGRATION_FAILED',
+      `${where}: \`${short}\` cannot run inside a transaction; the migration was rolled back: ${message}`,
+      {
+        cause: error,
+        hint: hint(
+          `Add the line \`-- maint:no-transaction\` at the top of ${f.file}, before its first statement (it then runs statement by statement, outside a transaction), then run {migrate} again.`,
+          { migrate: act('migrate') },
+        ),
+        details: { migration: f.name, statement: short, line },
+      },
+    );
+  }
   if (atomic) {
-    return new RolledBackError('MIGRATION_FAILED', `${f.file} failed and was rolled back: ${message}`, {
+    const what =
+      line !== null
+        ? `${where}: \`${short}\` failed and the migration was rolled back`
+        : `${f.file} failed and was rolled back`;
+    return new RolledBackError('MIGRATION_FAILED', `${what}: ${message}`, {
       cause: error,
       hint: hint('Fix the migration (it never applied), then run {migrate} again.', {
         migrate: act('migrate'),
       }),
-      details: { migration: f.name },
+      details: { migration: f.name, ...(line !== null ? { statement: short, line } : {}) },
     });
   }
-  return new RolledBackError('MIGRATION_FAILED', `${f.file} failed at \`${short}\`: ${message}`, {
+  return new RolledBackError('MIGRATION_FAILED', `${where} failed at \`${short}\`: ${message}`, {
     cause: error,
     hint: hint('Fix the statement, then run {migrate} again: it resumes at that statement.', {
       migrate: act('migrate'),
     }),
-    details: { migration: f.name, statement: short },
+    details: { migration: f.name, statement: short, ...(line !== null ? { line } : {}) },
   });
+}
+
+/** The 1-based line of `source` where `statement` (a piece the splitter cut from it) begins. */
+export function lineOf(source: string, statement: string): number | null {
+  const body = stripLeadingComments(statement).trim();
+  if (body === '') return null;
+  const at = source.indexOf(body.split('\n')[0]!);
+  if (at < 0) return null;
+  return source.slice(0, at).split('\n').length;
 }
 
 /**
@@ -67,13 +100,13 @@ export function partialFailure(error: unknown, f: MigrationFile, index: number, 
   if ((error instanceof MaintError && error.code === 'MIGRATION_LOCK_TIMEOUT') || done === 0) return error;
   return new OperatorActionError(
     'MIGRATION_PARTIAL',
-    `${f.file} stopped at statement ${index + 1} of ${total}; statements 1-${done} are applied. ${(error as Error).message}`,
+    `${f.file} stopped at statement ${index + 1} of ${total}; ${done === 1 ? 'statement 1 is' : `statements 1-${done} are`} applied. ${(error as Error).message}`,
     {
       cause: error,
       hint: hint(`Fix the cause, then run {migrate} again: it resumes at statement ${index + 1}.`, {
         migrate: act('migrate'),
       }),
-      details: { migration: f.name, statement: index + 1 },
+      details: { migration: f.name, statement: index + 1, statementsDone: done, statements: total },
     },
   );
 }

@@ -6,6 +6,7 @@ export type {
   MigrationInfo,
   MigrationProgress,
   Migrator,
+  PendingMigration,
   UpOptions,
 } from './migrator.js';
 export { splitStatements } from './split.js';

@@ -13,6 +13,17 @@ export interface MigrationInfo {
   transactional: boolean;
 }
 
+/**
+ * A migration not (fully) applied. `partial`: run statement by statement and stopped half-way
+ * (its first `statementsDone` statements are applied; the next run resumes after them).
+ */
+export interface PendingMigration extends MigrationInfo {
+  state: 'pending' | 'partial';
+  statementsDone: number;
+  /** How many statements the file has (SQL files), null for a module. */
+  statements: number | null;
+}
+
 export interface AppliedMigration extends MigrationInfo {
   appliedAt: string;
   checksum: string;
@@ -48,7 +59,7 @@ export interface Migrator {
   all(): Promise<MigrationInfo[]>;
   applied(): Promise<AppliedMigration[]>;
   /** Pending migrations; throws InputError (exit 2) naming a changed applied file. */
-  pending(): Promise<MigrationInfo[]>;
+  pending(): Promise<PendingMigration[]>;
   /** Apply every pending migration, in order. Returns what was applied. */
   up(options?: UpOptions): Promise<AppliedMigration[]>;
   /** Revert applied migrations newest first, down to `to`. Returns what was reverted. */

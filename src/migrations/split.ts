@@ -126,10 +126,17 @@ function skipQuoted(sql: string, i: number, quote: string, backslash: boolean): 
   return sql.length;
 }
 
-/** `-- maint:no-transaction` on the first line marks a migration that must run outside a transaction. */
+/**
+ * `-- maint:no-transaction` on a line of the file's leading comments (before its first
+ * statement: under the header `maint migrate create` writes, say) marks a migration that must
+ * run outside a transaction.
+ */
 export function isNoTransaction(sql: string): boolean {
-  const first = sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';
-  return /^\s*--\s*maint:no-transaction\b/i.test(first);
+  for (const line of sql.replace(/^\uFEFF/, '').split('\n')) {
+    if (/^\s*--\s*maint:no-transaction\b/i.test(line)) return true;
+    if (line.trim() !== '' && !/^\s*--/.test(line)) return false;
+  }
+  return false;
 }
 
 /** Names of indexes built concurrently by a statement (their INVALID leftovers are rebuilt on retry). */

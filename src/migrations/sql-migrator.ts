@@ -22,7 +22,14 @@ import { DOWN, UP, type Direction } from './direction.js';
 import { EXECUTORS } from './executors.js';
 import { unwrap } from './failure.js';
 import { listMigrationFiles, prefixChecksum, type MigrationFile } from './files.js';
-import type { AppliedMigration, DownOptions, MigrationInfo, Migrator, UpOptions } from './migrator.js';
+import type {
+  AppliedMigration,
+  DownOptions,
+  MigrationInfo,
+  Migrator,
+  PendingMigration,
+  UpOptions,
+} from './migrator.js';
 import { loadModule } from './module.js';
 import { splitStatements } from './split.js';
 import { stateSql, type StateRow, type StateSql } from './state-sql.js';
@@ -141,12 +148,28 @@ class SqlMigrator implements Migrator {
     );
   }
 
-  async pending(): Promise<MigrationInfo[]> {
+  async pending(): Promise<PendingMigration[]> {
     const files = await this.files();
     const rows = await this.rows();
     await this.checkChecksums(files, rows);
-    const done = new Set(rows.filter((r) => r.state === 'applied').map((r) => r.name));
-    return files.filter((f) => !done.has(f.name)).map(info);
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    const out: PendingMigration[] = [];
+    for (const f of files) {
+      const row = byName.get(f.name);
+      if (row?.state === 'applied') continue;
+      const done = row ? Number(row.statements_done) : 0;
+      // A `running` row with nothing done yet left nothing behind: plainly pending.
+      if (done === 0) {
+        out.push({ ...info(f), state: 'pending', statementsDone: 0, statements: null });
+        continue;
+      }
+      const statements =
+        f.kind === 'sql'
+          ? splitStatements(f.text ?? (await readFile(f.path, 'utf8')), { dialect: this.db.dialect }).length
+          : null;
+      out.push({ ...info(f), state: 'partial', statementsDone: done, statements });
+    }
+    return out;
   }
 
   private async umzug(files: MigrationFile[], options: UpOptions, applied: AppliedMigration[]) {
@@ -284,7 +307,10 @@ class SqlMigrator implements Migrator {
       await executor.module(step, (db) => fn({ db, name: f.name }), mod.transaction !== false);
       return;
     }
-    await executor.sql(step, splitStatements(await direction.text(f), { dialect: this.db.dialect }));
+    const text = await direction.text(f);
+    // Lines are named in the up file only (a failure names f.file).
+    if (direction.name === 'up') step.source = text;
+    await executor.sql(step, splitStatements(text, { dialect: this.db.dialect }));
   }
 }
 

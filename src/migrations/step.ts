@@ -34,6 +34,8 @@ export function execute(q: Queryable, statement: SqlStatement, options?: QueryOp
 
 export class MigrationStep {
   private readonly started = performance.now();
+  /** The SQL text the statements were split from, so a failure can name its line. */
+  source: string | undefined;
   /** Carries the abort signal to the migration's own statements. */
   readonly queryOptions: QueryOptions;
 
@@ -80,7 +82,7 @@ export class MigrationStep {
       });
     } catch (error) {
       const label = typeof statement === 'function' ? statement() : statement;
-      throw migrationFailure(error, this.file, label, this.config.lockTimeout, atomic);
+      throw migrationFailure(error, this.file, label, this.config.lockTimeout, atomic, this.source);
     }
   }
 

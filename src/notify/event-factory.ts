@@ -12,6 +12,7 @@ import {
   type MaintenanceEvent,
 } from '../core/maintenance-event.js';
 import { MaintError } from '../errors.js';
+import { formatDuration } from '../plan/duration.js';
 import { redact, redactDeep } from '../support/redact.js';
 import type { Plan } from '../plan/schema.js';
 import { formatLocal, isoLocal, type WindowInstance } from '../window/window.js';
@@ -86,12 +87,14 @@ export function defaultSummary(
   const name = input.plan.name;
   const start = formatLocal(input.window.start, zone);
   const end = formatLocal(input.window.end, zone);
-  const emergency = input.emergency ? ' (emergency)' : '';
   switch (input.type) {
     case 'maintenance_planned':
       return `Maintenance ${name} is scheduled from ${start} to ${end}.`;
     case 'maintenance_started':
-      return `Maintenance ${name} has started${emergency}; the window ends ${end}.`;
+      // An emergency run has no window: its span is the run's estimate, so say how long, not an end.
+      return input.emergency
+        ? `Maintenance ${name} has started (emergency: no window applies); it is expected to take about ${formatDuration(input.window.end.getTime() - input.window.start.getTime())}.`
+        : `Maintenance ${name} has started; the window ends ${end}.`;
     case 'maintenance_completed':
       return `Maintenance ${name} is complete.`;
     case 'maintenance_failed':

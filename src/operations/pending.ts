@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Journal } from '../core/journal/journal.js';
-import type { MigrationInfo, Migrator } from '../migrations/migrator.js';
+import type { Migrator, PendingMigration } from '../migrations/migrator.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import type { OperationConfig } from '../plan/schema.js';
 
@@ -55,7 +55,7 @@ export interface PlanWork {
   migrator: Migrator;
   /** The plan has operations and no migrations folder: the run has no migrate step. */
   migrationsAbsent: boolean;
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   operations: OperationConfig[];
 }
 

@@ -19,6 +19,7 @@ import type {
   DownOptions,
   MigrationInfo,
   Migrator,
+  PendingMigration,
   UpOptions,
 } from '../../src/migrations/migrator.js';
 import type { Cloner, ClonerPort } from '../../src/clone/cloner.js';
@@ -144,9 +145,11 @@ export class FakeMigrator implements Migrator {
   async applied(): Promise<AppliedMigration[]> {
     return [...this.applied_];
   }
-  async pending(): Promise<MigrationInfo[]> {
+  async pending(): Promise<PendingMigration[]> {
     const done = new Set(this.applied_.map((a) => a.name));
-    return this.migrations.filter((m) => !done.has(m.name)).map((m) => this.info(m));
+    return this.migrations
+      .filter((m) => !done.has(m.name))
+      .map((m) => ({ ...this.info(m), state: 'pending' as const, statementsDone: 0, statements: null }));
   }
   async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
     this.upCalls++;
@@ -171,7 +174,7 @@ export class FakeMigrator implements Migrator {
       m.up?.();
       this.applyCount.set(m.name, (this.applyCount.get(m.name) ?? 0) + 1);
       const applied: AppliedMigration = {
-        ...info,
+        ...this.info(m),
         appliedAt: new Date(0).toISOString(),
         checksum: 'x',
         durationMs: 1,

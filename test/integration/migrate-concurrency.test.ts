@@ -40,7 +40,7 @@ describe.each([
         (r) => (JSON.parse(r.stdout) as { steps: Array<{ name: string; status: string }> }).steps,
       );
       expect(applied.map((s) => s.name).sort()).toEqual(['001_log', '002_orders', '003_status']);
-      expect(applied.every((s) => s.status === 'completed')).toBe(true);
+      expect(applied.every((s) => s.status === 'done')).toBe(true);
       const conn = await openDatabase({ engine, url: db.url }, process.cwd());
       try {
         const rows = await conn.query<{ migration: string; n: number | string }>(

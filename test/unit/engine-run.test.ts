@@ -328,6 +328,24 @@ describe('maint run engine (fakes)', () => {
     expect(h.notify.events.at(-1)!.type).toBe('maintenance_failed');
   });
 
+  it('a failed run is settled by the next run: its rollback is finished once the down migration exists', async () => {
+    const h = harness('2026-11-29T10:00:00Z', [
+      { name: '001_a', hasDown: false },
+      { name: '002_b', failUp: true },
+    ]);
+    expect((await failure(h.run())).code).toBe('ROLLBACK_FAILED');
+    expect(await banner()).toContain('enabled: true');
+    // Unfixed: it tries again and says so (never "nothing is pending").
+    expect(await failure(h.run())).toMatchObject({ code: 'ROLLBACK_FAILED', exitCode: 6 });
+    h.migrator.migrations[0]!.hasDown = true;
+    const settled = await failure(h.run());
+    expect(settled).toMatchObject({ code: 'FAILED_RUN_ROLLED_BACK', exitCode: 5 });
+    expect(h.migrator.applied_).toEqual([]);
+    const runs = await h.journal.runs('orders', 5);
+    expect(runs.map((r) => r.status)).toEqual(['rolled_back']);
+    expect(await banner()).toContain('enabled: false');
+  });
+
   it('exits 4 when another run holds the lock, touching nothing', async () => {
     const h = harness('2026-11-29T10:00:00Z');
     h.db.lockHeldBy = {

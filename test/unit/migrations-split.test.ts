@@ -48,9 +48,25 @@ describe('splitStatements', () => {
 });
 
 describe('migration directives', () => {
-  it('reads -- maint:no-transaction on the first line only', () => {
+  it('reads -- maint:no-transaction in the leading comments only (under a `migrate create` header too)', () => {
     expect(isNoTransaction('-- maint:no-transaction\ncreate index concurrently i on t (a);')).toBe(true);
+    const header = '-- 003_idx.sql: apply. Each statement runs under migrations.lockTimeout.\n';
+    expect(isNoTransaction(`${header}-- maint:no-transaction\ncreate index concurrently i on t (a);`)).toBe(
+      true,
+    );
+    expect(isNoTransaction(`${header}\n-- maint:no-transaction\nselect 1;`)).toBe(true);
     expect(isNoTransaction('select 1;\n-- maint:no-transaction')).toBe(false);
+    expect(isNoTransaction(`${header}select 1;\n-- maint:no-transaction`)).toBe(false);
+  });
+
+  it('the header `migrate create` writes is not a statement', () => {
+    const header = '-- 003_idx.sql: apply. Each statement runs under migrations.lockTimeout.\n';
+    for (const dialect of ['postgres', 'mysql'] as const) {
+      expect(splitStatements(header, { dialect })).toEqual([]);
+      expect(
+        splitStatements(`${header}create table a (id int);\ncreate table b (id int);\n`, { dialect }),
+      ).toHaveLength(2);
+    }
   });
 
   it('finds the index a CREATE INDEX CONCURRENTLY builds', () => {

@@ -41,7 +41,7 @@ export default class Migrate extends MaintCommand<MigrateResult> {
     if (r.steps.length === 0) return `${green(bold('up to date'))}: no pending migrations for ${r.plan}`;
     const lines = r.steps.map(
       (s) =>
-        `  ${s.status === 'completed' ? green('✓') : '·'} ${s.name}${s.durationMs !== null ? ` (${s.durationMs} ms)` : ''}`,
+        `  ${s.status === 'done' ? green('✓') : '·'} ${s.name}${s.durationMs !== null ? ` (${s.durationMs} ms)` : ''}`,
     );
     return [`${green(bold('migrated'))} ${r.plan}: ${r.steps.length} migration(s)`, ...lines].join('\n');
   }

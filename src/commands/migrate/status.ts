@@ -2,12 +2,13 @@ import { MaintCommand } from '../../cli/base-command.js';
 import { planArg } from '../../cli/args.js';
 import { loadPlan } from '../../plan/loader.js';
 import type { MigrationStatus } from '../../core/migrate/migrate.js';
+import { statementsDone } from '../../output/migrations.js';
 import { bold, dim, yellow } from '../../output/style.js';
 
 export default class MigrateStatus extends MaintCommand<MigrationStatus> {
   static override summary = 'List applied and pending migrations, and the lock holder.';
   static override description =
-    'Reads the migrations table and the migrations folder; changes nothing. Exits 2 naming the file when an applied migration was edited since.';
+    'Reads the migrations table and the migrations folder; changes nothing. A migration run statement by statement that stopped half-way is listed as `partial` with the statements done (`maint migrate` or `maint run` resumes it). Exits 2 naming the file when an applied migration was edited since.';
   static override examples = [
     '<%= config.bin %> migrate status plans/demo.yaml',
     '<%= config.bin %> migrate status plans/orders.yaml --json',
@@ -27,7 +28,12 @@ export default class MigrateStatus extends MaintCommand<MigrationStatus> {
     const lines = [bold(`${s.plan}: ${s.applied.length} applied, ${s.pending.length} pending`)];
     for (const m of s.applied)
       lines.push(`  applied  ${m.name}  ${dim(`${m.appliedAt} (${m.durationMs} ms)`)}`);
-    for (const m of s.pending) lines.push(`  ${yellow('pending')}  ${m.name}`);
+    for (const m of s.pending)
+      lines.push(
+        m.state === 'partial'
+          ? `  ${yellow('partial')}  ${m.name} (${statementsDone(m)})`
+          : `  ${yellow('pending')}  ${m.name}`,
+      );
     if (s.lock)
       lines.push(`lock held by ${s.lock.host} pid ${s.lock.pid} (${s.lock.purpose}) since ${s.lock.since}`);
     return lines.join('\n');

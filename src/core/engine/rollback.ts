@@ -81,7 +81,8 @@ export async function rollbackSteps(
       const error = toMaintError(thrown);
       const rollbackMs = Math.round(input.clock.monotonicMs() - t0);
       results[seq] = { ...result, status: 'rollback_failed', rollbackMs };
-      const message = redact(error.message);
+      // One sentence each: a message's own full stop is not doubled by the ". " joining them.
+      const message = redact(error.message).replace(/[.\s]+$/, '');
       await input.events.emit(
         'step.rollback_failed',
         {
@@ -96,6 +97,17 @@ export async function rollbackSteps(
         { message, bestEffort: true },
       );
       const left = stillToUndo(seq);
+      // A step that says why it cannot be undone (an operator-action error) keeps its code.
+      if (error instanceof OperatorActionError)
+        return new OperatorActionError(
+          error.code,
+          `${cause ? `the run failed (${cause.message}) and ` : ''}step "${step.name}" cannot be rolled back: ${message}. Not undone: ${[step.name, ...left].join(', ')}`,
+          {
+            cause: thrown,
+            ...(error.hintSpec ? { hint: error.hintSpec } : {}),
+            details: { ...error.details, leftToUndo: [step.name, ...left] },
+          },
+        );
       return new OperatorActionError(
         'ROLLBACK_FAILED',
         `${cause ? `the run failed (${cause.message}) and ` : ''}rolling back step "${step.name}" failed: ${message}. Still to undo: ${left.length > 0 ? left.join(', ') : 'nothing else'}`,

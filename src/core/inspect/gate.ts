@@ -1,5 +1,6 @@
 /**
- * `maint gate`: may a deploy proceed now? Refused while a run is in progress or was interrupted,
+ * `maint gate`: may a deploy proceed now? Refused while a run is in progress, was interrupted or
+ * failed without being resolved (exit 6 leaves the database half-way: journal/unresolved.ts),
  * while the lock is held, and when the deploy would apply migrations outside the window. A
  * closed window alone does not refuse: the window guards changes to the database, and a deploy
  * with nothing pending changes only the application.
@@ -12,12 +13,14 @@ import { windowStatus } from '../../window/window.js';
 import { nextWindowAfter } from '../engine/guard.js';
 import type { Ports } from '../ports.js';
 import { lintSelected } from './lint.js';
+import { runToSettle } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 
 export const GATE_REASONS = [
   'ALLOWED',
   'RUN_IN_PROGRESS',
   'RUN_INTERRUPTED',
+  'RUN_FAILED',
   'LOCK_HELD',
   'MIGRATIONS_OUTSIDE_WINDOW',
   'UNSAFE_MIGRATION',
@@ -44,7 +47,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
   return withSnapshot(ports, loaded, async ({ db, journal, pending, lock }) => {
-    const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
+    const interrupted = (await runToSettle(journal, plan.name)) ?? null;
     // The parser loads only when something is pending.
     const lint =
       pending.length > 0 ? await lintSelected(loaded, new Set(pending.map((p) => p.name)), db) : null;
@@ -70,6 +73,13 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       reason,
       message,
     });
+    if (interrupted?.status === 'failed' && !lock) {
+      const why = interrupted.error ? ` (${interrupted.error.code}: ${interrupted.error.message})` : '';
+      return refuse(
+        'RUN_FAILED',
+        `run ${interrupted.runId} failed and is not resolved${why}; an operator must act: \`maint status ${loaded.path}\` shows what is left, and \`maint run ${loaded.path}\` settles it (resumes it, or finishes its rollback) once the cause is fixed`,
+      );
+    }
     if (interrupted) {
       if (lock)
         return refuse('RUN_IN_PROGRESS', `run ${interrupted.runId} is in progress (${describeHolder(lock)})`);

@@ -7,7 +7,7 @@ import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
 import { LockHeldError, WindowError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
-import type { MigrationInfo } from '../../migrations/migrator.js';
+import type { PendingMigration } from '../../migrations/migrator.js';
 import { hasWork } from '../../operations/pending.js';
 import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
@@ -21,6 +21,7 @@ import type { Ports } from '../ports.js';
 import { preflight, type OpenedFleet } from '../preflight.js';
 import { errorJson, type ErrorJson } from '../result.js';
 import { lintSelected } from './lint.js';
+import { runToSettle } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 
 export interface PlanPreview {
@@ -46,7 +47,7 @@ export interface PlanPreview {
     current: { start: string; end: string } | null;
     next: { start: string; end: string; startLocal: string } | null;
   };
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   /** `maint lint` on the pending migrations: each one's expand/contract classification and the findings. */
   lint: {
     migrations: Array<{
@@ -64,8 +65,10 @@ export interface PlanPreview {
   lock: LockHolder | null;
   /** The fleet roll `maint run` would do: batches and estimates (null without `fleet:`). */
   fleet: (RollPreview & { serving: string | null; pending: boolean }) | null;
-  /** An interrupted run `maint run` would resume or roll back first. */
+  /** An interrupted or failed run `maint run` would resume or roll back first. */
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
+  /** What the run could not undo, said before it starts (a pending migration without a down file...). */
+  warnings: string[];
 }
 
 export async function previewPlan(ports: Ports, loaded: LoadedPlan): Promise<PlanPreview> {
@@ -101,7 +104,7 @@ async function previewWith(
       history: await journal.history(plan.name, 200),
     });
     const total = estimates.reduce((s, e) => s + e.runMs, 0);
-    const interrupted = (await journal.unfinished(plan.name))[0] ?? null;
+    const interrupted = (await runToSettle(journal, plan.name)) ?? null;
     // checkTime treats a null window as an emergency run; for a preview, closed means refused.
     const verdict = status.current
       ? checkTime(plan.window, status.current, now, total, `the run (estimate ${formatDuration(total)})`)
@@ -165,6 +168,12 @@ async function previewWith(
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
+      warnings: pending
+        .filter((m) => !m.hasDown)
+        .map(
+          (m) =>
+            `${m.file} has no down file: if the run fails after applying it, it cannot be rolled back (exit 6)`,
+        ),
     };
     if (!verdict.ok) {
       preview.status = 'refused';

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, LockHolder } from '../../db/database.js';
-import type { MigrationInfo, Migrator } from '../../migrations/migrator.js';
+import type { Migrator, PendingMigration } from '../../migrations/migrator.js';
 import { readPlanWork, type PlanWork } from '../../operations/pending.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { Journal } from '../journal/journal.js';
@@ -30,7 +30,7 @@ export interface Snapshot {
   db: Database;
   journal: Journal;
   migrator: Migrator;
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   /** Pending migrations and operations; `migrator` above is the one it read them with. */
   work: PlanWork;
   lock: LockHolder | null;

@@ -4,7 +4,6 @@
  * command, the agent) call these through `createCore` and render the typed results; a failure
  * is the result's `error`, never an exception carrying a result.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, LockHolder, LockSession } from '../../db/database.js';
@@ -17,26 +16,29 @@ import type {
   AppliedMigration,
   MigrationInfo,
   MigrationProgress,
+  PendingMigration,
   Migrator,
 } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { Emitter, type EventSink } from '../events.js';
 import type { Ports } from '../ports.js';
 import { errorJson, type ErrorJson } from '../result.js';
-import type { RunOutcome } from '../status.js';
+import type { RunOutcome, StepStatus } from '../status.js';
+import { newRunId } from '../run/run-record.js';
 import { withDatabase } from '../inspect/snapshot.js';
 
 export interface MigrateOptions {
   /** Block until the lock is free instead of failing with exit 4. @default false */
   wait?: boolean;
   signal?: AbortSignal;
-  /** @default a new UUID */
+  /** @default a new id shaped like `maint run`'s: `run_20261129T203000_a1b2c3` */
   runId?: string;
 }
 
 export interface MigrateStep {
   name: string;
-  status: 'completed' | 'failed' | 'pending';
+  /** The step words of `maint run` (core/status.ts). */
+  status: Extract<StepStatus, 'done' | 'failed' | 'pending'>;
   durationMs: number | null;
 }
 
@@ -105,10 +107,10 @@ async function lockOrNothingToDo(
   }
 }
 
-function emptyResult(loaded: LoadedPlan, runId: string | undefined): MigrateResult {
+function emptyResult(loaded: LoadedPlan, runId: string): MigrateResult {
   return {
     plan: loaded.plan.name,
-    runId: runId ?? randomUUID(),
+    runId,
     status: 'completed',
     steps: [],
     notifications: [],
@@ -156,7 +158,8 @@ async function withMigrator(
   runId: string | undefined,
   body: (s: MigrateSession) => Promise<void>,
 ): Promise<MigrateResult> {
-  const result = emptyResult(loaded, runId);
+  // The same id shape as `maint run` (run_<UTC stamp>_<random>).
+  const result = emptyResult(loaded, runId ?? newRunId(ports.clock));
   const events = new Emitter(loaded.plan.name, sink, () => ports.clock.now());
   events.runId = result.runId;
   let started = false;
@@ -210,7 +213,7 @@ export function migrate(
           onProgress: (p) => {
             const step = result.steps.find((s) => s.name === p.name);
             if (p.type === 'migrated' && step)
-              Object.assign(step, { status: 'completed', durationMs: p.durationMs ?? null });
+              Object.assign(step, { status: 'done', durationMs: p.durationMs ?? null });
             report(p);
           },
         });
@@ -257,7 +260,7 @@ export function migrateDown(
               result.steps.push({ name: p.name, status: 'failed', durationMs: null });
             if (p.type === 'reverted')
               Object.assign(result.steps.find((s) => s.name === p.name) ?? {}, {
-                status: 'completed',
+                status: 'done',
                 durationMs: p.durationMs ?? null,
               });
             report(p);
@@ -274,7 +277,7 @@ export interface MigrationStatus {
   plan: string;
   table: string;
   applied: AppliedMigration[];
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   lock: LockHolder | null;
 }
 

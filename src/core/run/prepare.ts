@@ -5,7 +5,7 @@
  * the steps are rebuilt only if what is pending changed meanwhile.
  */
 import type { Database } from '../../db/database.js';
-import type { MigrationInfo, Migrator } from '../../migrations/migrator.js';
+import type { Migrator, PendingMigration } from '../../migrations/migrator.js';
 import { hasWork as planHasWork, readPlanWork, type PlanWork } from '../../operations/pending.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { buildSteps } from '../../strategies/index.js';
@@ -13,6 +13,7 @@ import type { WindowInstance } from '../../window/window.js';
 import { estimateSteps, type StepEstimate } from '../engine/estimates.js';
 import type { Step } from '../engine/step.js';
 import type { Journal, RunRecord, StepRecord } from '../journal/journal.js';
+import { runToSettle } from '../journal/unresolved.js';
 import type { Ports } from '../ports.js';
 import { lastServedRelease } from '../engine/state.js';
 import { fleetInput } from '../../strategies/index.js';
@@ -20,7 +21,7 @@ import type { OpenedFleet } from '../preflight.js';
 
 export interface Prepared {
   migrator: Migrator;
-  pending: MigrationInfo[];
+  pending: PendingMigration[];
   /** Pending migrations and operations (src/operations/pending.ts). */
   work: PlanWork;
   steps: Step[];
@@ -30,6 +31,7 @@ export interface Prepared {
   /** What the guard enforces: null for an emergency run. */
   guardWindow: WindowInstance | null;
   totalMs: number;
+  /** A run to settle first: interrupted (`running`, `rolling_back`) or `failed` (journal/unresolved.ts). */
   interrupted: RunRecord | undefined;
   /** The fleet does not serve the plan's release yet. */
   fleetPending: boolean;
@@ -51,22 +53,21 @@ interface PrepareInput {
 export async function prepare(input: PrepareInput): Promise<Prepared> {
   const migrator = await input.ports.createMigrator(input.db, input.loaded, input.ports.logger);
   // Pending operations too; a plan of operations only may have no migrations folder.
-  const [work, history, unfinished, runs] = await Promise.all([
+  const [work, history, interrupted, runs] = await Promise.all([
     readPlanWork(input.loaded, migrator, input.journal),
     input.journal.history(input.loaded.plan.name, 200),
-    input.journal.unfinished(input.loaded.plan.name),
+    runToSettle(input.journal, input.loaded.plan.name),
     input.fleet ? input.journal.runs(input.loaded.plan.name, 50) : Promise.resolve([]),
   ]);
-  return plan({ ...input, served: lastServedRelease(runs) }, work, history, unfinished[0]);
+  return plan({ ...input, served: lastServedRelease(runs) }, work, history, interrupted);
 }
 
 /** Read again under the lock: only now is the picture authoritative. */
 export async function refresh(input: PrepareInput, prepared: Prepared): Promise<Prepared> {
-  const [work, unfinished] = await Promise.all([
+  const [work, interrupted] = await Promise.all([
     readPlanWork(input.loaded, prepared.migrator, input.journal),
-    input.journal.unfinished(input.loaded.plan.name),
+    runToSettle(input.journal, input.loaded.plan.name),
   ]);
-  const interrupted = unfinished[0];
   const names = (w: PlanWork) => [
     ...w.pending.map((m) => m.name),
     ...w.operations.map((o) => `op:${o.name}`),
@@ -87,12 +88,14 @@ function plan(
   const now = input.ports.clock.now();
   // An emergency run's banner announces its expected span, known only once the steps are
   // estimated: the steps hold this object, and its end is set below, before anything runs.
-  const span: WindowInstance = window ?? { start: now, end: now };
+  // An emergency run is announced with its own span even when a window happens to be open: no
+  // window applies to it (no guard, no deadline).
+  const span: WindowInstance = window && !input.emergency ? window : { start: now, end: now };
   const fleet = input.fleet ? fleetInput(input.fleet, loaded, work, input.served) : undefined;
   const steps = buildSteps({ loaded, work, window: span, ...(fleet ? { fleet } : {}) });
   const estimates = estimateSteps(steps, { planEstimateMs: loaded.plan.estimate, history });
   const totalMs = estimates.reduce((s, e) => s + e.runMs, 0);
-  if (!window) span.end = new Date(now.getTime() + totalMs);
+  if (span !== window) span.end = new Date(now.getTime() + totalMs);
   return {
     migrator,
     pending,

@@ -23,18 +23,33 @@ export interface RecoveryDecision {
   windowStop: boolean;
 }
 
-/** Pure: what to do with `interrupted`, given where it stopped and the time left. */
+/** A failed run whose rollback stopped: the next run finishes that rollback. */
+const ROLLBACK_UNFINISHED = new Set(['ROLLBACK_FAILED']);
+
+/**
+ * Pure: what to do with `interrupted` (a run whose process died, or one that ended `failed`),
+ * given where it stopped and the time left.
+ */
 export function decideRecovery(
   interrupted: RunRecord,
   lastStep: string | undefined,
   verdict: GuardVerdict,
 ): RecoveryDecision {
   const where = lastStep ? `during step "${lastStep}"` : 'before its first step';
-  const who = `run ${interrupted.runId} (pid ${interrupted.pid} on ${interrupted.host}) stopped ${where}`;
+  const failed = interrupted.status === 'failed';
+  const who = failed
+    ? `run ${interrupted.runId} failed ${where}${interrupted.error ? ` (${interrupted.error.code})` : ''}`
+    : `run ${interrupted.runId} (pid ${interrupted.pid} on ${interrupted.host}) stopped ${where}`;
   if (interrupted.status === 'rolling_back')
     return {
       action: 'rolled_back',
       reason: `${who} while it was rolling back, so its rollback is finished now`,
+      windowStop: false,
+    };
+  if (failed && ROLLBACK_UNFINISHED.has(interrupted.error?.code ?? ''))
+    return {
+      action: 'rolled_back',
+      reason: `${who} and its rollback did not finish, so its rollback is finished now`,
       windowStop: false,
     };
   if (!verdict.ok)
@@ -130,8 +145,10 @@ export async function rollBackInterrupted(
       run: act('run', scope.plan.path),
     },
   );
-  const message = `rolled back the interrupted run: ${decision.reason}`;
+  const failed = interrupted.status === 'failed';
+  const code = failed ? 'FAILED_RUN_ROLLED_BACK' : 'INTERRUPTED_RUN_ROLLED_BACK';
+  const message = `rolled back the ${failed ? 'failed' : 'interrupted'} run: ${decision.reason}`;
   return decision.windowStop
-    ? new WindowError('INTERRUPTED_RUN_ROLLED_BACK', message, { hint: next })
-    : new RolledBackError('INTERRUPTED_RUN_ROLLED_BACK', message, { hint: next });
+    ? new WindowError(code, message, { hint: next })
+    : new RolledBackError(code, message, { hint: next });
 }

@@ -1,7 +1,8 @@
 import { BASELINE } from '../../core/engine/state.js';
 import type { Step, StepContext } from '../../core/engine/step.js';
+import { OperatorActionError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
-import type { MigrationProgress, Migrator } from '../../migrations/migrator.js';
+import type { MigrationProgress, Migrator, PendingMigration } from '../../migrations/migrator.js';
 
 /** Migration progress as coded events (`migration.migrated`...), with a line for people. */
 function reporter(ctx: StepContext) {
@@ -59,6 +60,10 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
       };
     },
     async rollback(ctx) {
+      // A half-applied migration cannot be undone from here: its down file (if any) was written
+      // for the whole migration. Nothing is reverted under it: finishing it is the way out.
+      const partial = (await options.migrator.pending()).filter((m) => m.state === 'partial');
+      if (partial.length > 0) throw partialLeft(partial);
       // Without a baseline nothing was migrated (the baseline step precedes this one).
       const baseline = ctx.state.get(BASELINE);
       if (!baseline) return { summary: 'nothing to revert', reverted: [] };
@@ -74,4 +79,27 @@ export function migrateStep(options: { migrator: Migrator; pendingCount: number 
       };
     },
   };
+}
+
+/** What a half-applied migration leaves: the file, the statements done; exit 6. */
+function partialLeft(partial: PendingMigration[]): OperatorActionError {
+  const m = partial[0]!;
+  const of = m.statements !== null ? ` of ${m.statements}` : '';
+  const done = m.statementsDone === 1 ? 'statement 1' : `statements 1-${m.statementsDone}`;
+  return new OperatorActionError(
+    'MIGRATION_PARTIAL',
+    `${m.file} is half-applied: ${done}${of} ${m.statementsDone === 1 ? 'is' : 'are'} applied (and kept); statement ${m.statementsDone + 1} and after did not run. It was not rolled back, nor anything before it`,
+    {
+      hint: hint(
+        `Fix the cause (statement ${m.statementsDone + 1} of ${m.file} may still be edited), then {run} again: it resumes at statement ${m.statementsDone + 1} and finishes the run. {status} shows it.`,
+        { run: act('run'), status: act('migrate status') },
+      ),
+      details: {
+        migration: m.name,
+        file: m.file,
+        statementsDone: m.statementsDone,
+        statements: m.statements,
+      },
+    },
+  );
 }
