@@ -84,7 +84,7 @@ class SqlMigrator implements Migrator {
   }
 
   async applied(): Promise<AppliedMigration[]> {
-    const files = new Map((await this.files()).map((f) => [f.name, f]));
+    const files = new Map((await this.withModuleTransaction(await this.files())).map((f) => [f.name, f]));
     return (await this.rows())
       .filter((r) => r.state === 'applied')
       .map((r) => {
@@ -146,7 +146,19 @@ class SqlMigrator implements Migrator {
     const rows = await this.rows();
     await this.checkChecksums(files, rows);
     const done = new Set(rows.filter((r) => r.state === 'applied').map((r) => r.name));
-    return files.filter((f) => !done.has(f.name)).map(info);
+    return (await this.withModuleTransaction(files.filter((f) => !done.has(f.name)))).map(info);
+  }
+
+  /**
+   * What `plan` and `migrate status` show: a module's own `transaction` export decides, as it
+   * does when the module runs (a file listing cannot know it without loading the module).
+   */
+  private async withModuleTransaction(files: MigrationFile[]): Promise<MigrationFile[]> {
+    return Promise.all(
+      files.map(async (f) =>
+        f.kind === 'module' ? { ...f, transactional: (await loadModule(f)).transaction !== false } : f,
+      ),
+    );
   }
 
   private async umzug(files: MigrationFile[], options: UpOptions, applied: AppliedMigration[]) {

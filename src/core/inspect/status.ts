@@ -16,7 +16,13 @@ export interface StatusReport {
   /** A run still marked running/rolling back (in progress if the lock is held, else interrupted). */
   current: (RunWithSteps & { live: boolean }) | null;
   last: RunWithSteps | null;
-  runs: Array<Pick<RunRecord, 'runId' | 'status' | 'startedAt' | 'finishedAt' | 'emergencyReason' | 'note'>>;
+  /** The most recent runs (`limit`), newest first by the real time they were journaled. */
+  runs: Array<
+    Pick<RunRecord, 'runId' | 'status' | 'startedAt' | 'finishedAt' | 'emergencyReason' | 'note'> & {
+      recordedAt: string | null;
+      rehearsal: boolean;
+    }
+  >;
   pending: string[];
   error: null;
 }
@@ -46,14 +52,18 @@ export async function planStatus(
       lock,
       current: unfinished ? { ...(await withSteps(unfinished)), live: lock !== null } : null,
       last: finished ? await withSteps(finished) : null,
-      runs: runs.map(({ runId, status, startedAt, finishedAt, emergencyReason, note }) => ({
-        runId,
-        status,
-        startedAt,
-        finishedAt,
-        emergencyReason,
-        note,
-      })),
+      runs: runs.map(
+        ({ runId, status, startedAt, finishedAt, emergencyReason, note, recordedAt, rehearsal }) => ({
+          runId,
+          status,
+          startedAt,
+          finishedAt,
+          emergencyReason,
+          note,
+          recordedAt: recordedAt ?? null,
+          rehearsal: rehearsal === true,
+        }),
+      ),
       pending: pending.map((p) => p.name),
       error: null,
     };
