@@ -23,9 +23,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     const left = await readdir(root).catch(() => []);
     await rm(root, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
-    if (left.length > 0)
+    if (left.length > 0) {
+      // vitest reports a throwing teardown but keeps its exit code: fail the run ourselves.
+      process.exitCode = 1;
       throw new Error(
         `The tests left temporary folders behind (removed now):\n${left.map((n) => `  ${path.join(root, n)}`).join('\n')}`,
       );
+    }
   };
 }
