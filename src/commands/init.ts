@@ -3,6 +3,7 @@ import path from 'node:path';
 import { MaintCommand } from '../cli/base-command.js';
 import { green } from '../output/style.js';
 import type { InitResult } from '../plan/init.js';
+import { invocation } from '../cli/invocation.js';
 
 export default class Init extends MaintCommand<InitResult> {
   static override summary = 'Scaffold a plan, a migrations folder and message templates.';
@@ -46,16 +47,19 @@ export default class Init extends MaintCommand<InitResult> {
 
   protected renderHuman(r: InitResult): string {
     const relative = path.relative(process.cwd(), r.plan);
-    const rel = relative && !relative.startsWith('..') ? relative : r.plan;
+    const where = relative && !relative.startsWith('..') ? relative : r.plan;
+    // Lines to paste into a shell: quote a path with spaces or shell characters.
+    const rel = /^[\w./-]+$/.test(where) ? where : `'${where.replace(/'/g, `'\\''`)}'`;
+    const maint = invocation();
     const lines = r.files.map((f) => `  ${green('+')} ${f}${r.overwritten.includes(f) ? ' (replaced)' : ''}`);
     return [
       `scaffolded plan "${r.name}" (${r.engine}, ${r.timezone}) in ${r.dir}:`,
       ...lines,
       '',
       'next:',
-      `  maint validate ${rel}`,
-      `  maint window ${rel}`,
-      `  maint plan ${rel}`,
+      `  ${maint} validate ${rel}`,
+      `  ${maint} window ${rel}`,
+      `  ${maint} plan ${rel}`,
     ].join('\n');
   }
 }

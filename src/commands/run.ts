@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
 import type { RunResult } from '../core/run/run.js';
-import { MaintError, ExitCode } from '../errors.js';
+import { MaintError, ExitCode, UsageError } from '../errors.js';
 import { act, hint } from '../hints.js';
 import { loadPlan } from '../plan/loader.js';
 import { createRunRenderer, renderRunSummary } from '../output/render-run.js';
@@ -33,6 +33,13 @@ export default class Run extends MaintCommand<RunResult> {
 
   async execute(): Promise<RunResult> {
     const { args, flags } = await this.parse(Run);
+    // A blank reason is no reason: refused before anything is read, whatever the window.
+    if (flags.emergency && !flags.reason?.trim())
+      throw new UsageError('--emergency needs a --reason that says why the run cannot wait; it was blank.', {
+        hint: hint('Give the incident or the cause, e.g. {emergency}.', {
+          emergency: act('run', args.plan, { emergency: true, reason: 'INC-1234: disk almost full' }),
+        }),
+      });
     const loaded = await loadPlan(args.plan);
     const renderer = this.jsonEnabled() ? null : createRunRenderer();
     // Ctrl-C or a stop signal cancels the current step, then everything is rolled back.
@@ -48,7 +55,7 @@ export default class Run extends MaintCommand<RunResult> {
     process.once('SIGINT', onInt).once('SIGTERM', onTerm);
     try {
       return await this.core(renderer).run(loaded, {
-        ...(flags.emergency && flags.reason ? { emergencyReason: flags.reason } : {}),
+        ...(flags.emergency && flags.reason ? { emergencyReason: flags.reason.trim() } : {}),
         signal: controller.signal,
       });
     } finally {

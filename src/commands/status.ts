@@ -16,11 +16,19 @@ export default class Status extends MaintCommand<StatusReport> {
   ];
   static override args = { plan: planArg };
   static override flags = {
-    limit: Flags.integer({ description: 'How many recent runs to list.', default: 10, min: 1, max: 1000 }),
+    limit: Flags.integer({
+      description: 'How many recent runs to list (human and --json output).',
+      default: 10,
+      min: 1,
+      max: 1000,
+    }),
   };
+
+  private limit = 10;
 
   async execute(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status);
+    this.limit = flags.limit;
     return this.core().status(await loadPlan(args.plan), { limit: flags.limit });
   }
 
@@ -39,10 +47,12 @@ export default class Status extends MaintCommand<StatusReport> {
       r.pending.length > 0 ? `pending migrations: ${r.pending.join(', ')}` : 'pending migrations: none',
     );
     if (r.release) lines.push(`release served: ${r.release} (as journaled by the last roll)`);
+    const rehearsed = (run: { rehearsal?: boolean; recordedAt?: string | null }) =>
+      run.rehearsal ? ` (rehearsal under MAINT_NOW, run at ${run.recordedAt ?? 'an unknown time'})` : '';
     const show = (title: string, run: RunWithSteps) => {
       lines.push(
         '',
-        `${title}: ${run.runId} ${bold(run.status)} started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}`,
+        `${title}: ${run.runId} ${bold(run.status)} started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${rehearsed(run)}`,
       );
       if (run.emergencyReason) lines.push(yellow(`  emergency: ${run.emergencyReason}`));
       if (run.note) lines.push(dim(`  ${run.note}`));
@@ -54,6 +64,13 @@ export default class Status extends MaintCommand<StatusReport> {
     if (r.current) show(r.current.live ? 'in progress' : 'interrupted', r.current);
     if (r.last) show('last run', r.last);
     if (!r.current && !r.last) lines.push('no runs yet');
+    else {
+      lines.push('', `recent runs (newest first, up to ${this.limit}):`);
+      for (const run of r.runs)
+        lines.push(
+          `  ${run.runId}  ${run.status.padEnd(15)} ${run.startedAt}${run.emergencyReason ? yellow(' emergency') : ''}${rehearsed(run)}`,
+        );
+    }
     return lines.join('\n');
   }
 }

@@ -12,6 +12,8 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** True when the start instant was pinned (MAINT_NOW): wall time is then not the real time. */
   readonly pinned?: boolean;
+  /** The real wall time, even when pinned (what the journal orders runs by). @default now() */
+  realNow?(): Date;
 }
 
 export function parseMaintNow(value: string): number {
@@ -32,6 +34,7 @@ export function systemClock(env: Record<string, string | undefined> = process.en
   return {
     pinned: pinned !== undefined,
     now: () => (pinned === undefined ? new Date() : new Date(pinned + (performance.now() - origin))),
+    realNow: () => new Date(),
     monotonicMs: () => performance.now(),
     sleep: async (ms, signal) => {
       await delay(ms, undefined, signal ? { signal } : undefined);

@@ -99,6 +99,22 @@ export function isConnectionFailure(error: unknown): boolean {
   return false;
 }
 
+/** `host:port` of a URL (the engine's default port when it names none), for hints. */
+export function hostPort(url: string, engine: string): string {
+  try {
+    const u = new URL(url);
+    const port = u.port || (engine === 'MySQL' ? '3306' : '5432');
+    return `${u.hostname}:${port}`;
+  } catch {
+    return 'the host and port in `database.url`';
+  }
+}
+
+/**
+ * Any failure before the server has answered as the engine (refused, closed at once, silent
+ * until the connect timeout, or not speaking the protocol) is the same for the user: the URL
+ * does not reach that engine. The hint names host:port, never the password.
+ */
 export function connectionError(error: unknown, url: string, engine: string): ConnectionError {
   const e = error as DriverErrorShape;
   const what = describeTarget(url);
@@ -108,7 +124,7 @@ export function connectionError(error: unknown, url: string, engine: string): Co
     `Cannot connect to the ${engine} database at ${what}: ${reason}`,
     {
       hint: hint(
-        'Check `database.url` in the plan (host, port, user, password, database) and that the server is running, then try {status}.',
+        `Check that a ${engine} server answers at ${hostPort(url, engine)} and that \`database.url\` in the plan (host, port, user, password, database) is right, then try {status}.`,
         { status: act('migrate status') },
       ),
       cause: error,

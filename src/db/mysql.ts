@@ -68,14 +68,24 @@ export async function openMysql(config: DatabaseConfig, options: OpenDatabaseOpt
   // Idle connections that die must not crash the process.
   pool.on('connection', (conn) => conn.on('error', () => undefined));
   let databaseName: string;
+  let first: PoolConnection;
   try {
-    const [rows] = await pool.query('select database() as db');
+    first = await pool.getConnection();
+  } catch (error) {
+    // Nothing answered as MySQL (refused, closed, silent, another protocol): unreachable.
+    await pool.end().catch(() => undefined);
+    throw connectionError(error, config.url, 'MySQL');
+  }
+  try {
+    const [rows] = await first.query('select database() as db');
     databaseName = String((rows as Array<{ db: string | null }>)[0]?.db ?? '');
   } catch (error) {
+    first.release();
     await pool.end().catch(() => undefined);
     if (isConnectionFailure(error)) throw connectionError(error, config.url, 'MySQL');
     throw queryError(error, 'select database()');
   }
+  first.release();
   if (!databaseName) {
     await pool.end().catch(() => undefined);
     throw connectionError(new Error('the URL names no database'), config.url, 'MySQL');
@@ -356,9 +366,8 @@ class MysqlDatabase implements Database {
     try {
       return await this.pool.getConnection();
     } catch (error) {
-      throw isConnectionFailure(error)
-        ? connectionError(error, this.config.url, 'MySQL')
-        : queryError(error, 'connect');
+      // The pool only fails a checkout when a new connection could not be made.
+      throw connectionError(error, this.config.url, 'MySQL');
     }
   }
 

@@ -59,14 +59,24 @@ export async function openPostgres(config: DatabaseConfig, options: OpenDatabase
   pool.on('error', () => undefined);
 
   let databaseName: string;
+  let first: pg.PoolClient;
   try {
-    const { rows } = await pool.query<{ db: string }>('select current_database() as db');
+    first = await pool.connect();
+  } catch (error) {
+    // Nothing answered as PostgreSQL (refused, closed, silent, another protocol): unreachable.
+    await pool.end().catch(() => undefined);
+    throw connectionError(error, config.url, 'PostgreSQL');
+  }
+  try {
+    const { rows } = await first.query<{ db: string }>('select current_database() as db');
     databaseName = rows[0]!.db;
   } catch (error) {
+    first.release(true);
     await pool.end().catch(() => undefined);
     if (isConnectionFailure(error)) throw connectionError(error, config.url, 'PostgreSQL');
     throw queryError(error, 'select current_database()');
   }
+  first.release();
   return new PostgresDatabase(pgModule, pool, config, options, databaseName);
 }
 
@@ -180,7 +190,7 @@ class PostgresDatabase implements Database {
       throw connectionError(error, lockUrl, 'PostgreSQL');
     }
     try {
-      await this.assertNotPooled(lockUrl);
+      await this.assertNotPooled(client, lockUrl);
       // Server-side keepalives: a silent peer (cut network, frozen VM) is noticed in ~11 s.
       await client.query(
         'set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3',
@@ -378,13 +388,19 @@ class PostgresDatabase implements Database {
   }
 
   /**
-   * PgBouncer passes ordinary statements (even `SHOW pool_mode`) through to PostgreSQL, so it
-   * cannot be recognised on the pooled connection itself. Its admin database can: at the same
-   * host and port, PostgreSQL answers that a database named `pgbouncer` does not exist, while
-   * PgBouncer answers as PgBouncer: it refuses a non-admin ("not allowed", 08P01) or shows an
-   * admin its pool mode. Only session pooling keeps a session lock with its holder.
+   * PgBouncer passes ordinary statements (even `SHOW pool_mode`) through to PostgreSQL, so its
+   * answers to SQL look like a direct connection's. Its handshake does not: a pooler hands its
+   * client its own cancel key, so the backend process id it announced is not the server process
+   * that runs our statements (`pg_backend_pid()`). On a direct connection they are the same, and
+   * nothing else is asked (no login to a database that does not exist, nothing in the server's
+   * log). Only a pooler is asked its pool mode, on its admin console at the same host and port:
+   * it refuses a non-admin ("not allowed", 08P01) or shows an admin its config. Only session
+   * pooling keeps a session lock with its holder.
    */
-  private async assertNotPooled(lockUrl: string): Promise<void> {
+  private async assertNotPooled(client: pg.Client, lockUrl: string): Promise<void> {
+    const announced = (client as unknown as { processID: number | null }).processID;
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    if (announced === null || announced === rows[0]?.pid) return;
     const url = new URL(lockUrl);
     url.pathname = '/pgbouncer';
     url.search = '';
@@ -397,21 +413,22 @@ class PostgresDatabase implements Database {
       try {
         await probe.connect();
       } catch (error) {
-        // Anything but PgBouncer's refusal (3D000 "does not exist", a network error) means the
-        // server is not PgBouncer.
-        if ((error as { code?: string }).code !== '08P01') return;
-        mode = 'unknown: PgBouncer refused its admin console';
+        mode =
+          (error as { code?: string }).code === '08P01'
+            ? 'unknown: PgBouncer refused its admin console'
+            : 'unknown: a pooler or proxy without a PgBouncer admin console';
       }
       mode ??= await probe
         .query<{ key: string; value: string }>('show config')
         .then(({ rows }) => rows.find((r) => r.key === 'pool_mode')?.value ?? 'unknown')
-        // A real PostgreSQL database that happens to be named pgbouncer: not a pooler.
-        .catch(() => 'session');
+        .catch(() => 'unknown: its admin console would not show its config');
     } finally {
       await probe.end().catch(() => undefined);
     }
     if (mode !== 'session')
-      throw lockUrlRequiredError(`the server at ${url.host} is PgBouncer, pool mode ${mode}`);
+      throw lockUrlRequiredError(
+        `the server at ${url.host} is a pooler (PgBouncer or a proxy), pool mode ${mode}`,
+      );
   }
 
   private readonly prepared = new WeakSet<pg.PoolClient>();
@@ -427,9 +444,8 @@ class PostgresDatabase implements Database {
       }
       return client;
     } catch (error) {
-      throw isConnectionFailure(error)
-        ? connectionError(error, this.config.url, 'PostgreSQL')
-        : queryError(error, 'connect');
+      // The pool only fails a checkout when a new connection could not be made.
+      throw connectionError(error, this.config.url, 'PostgreSQL');
     }
   }
 

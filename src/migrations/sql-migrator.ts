@@ -91,7 +91,7 @@ class SqlMigrator implements Migrator {
   }
 
   async applied(): Promise<AppliedMigration[]> {
-    const files = new Map((await this.files()).map((f) => [f.name, f]));
+    const files = new Map((await this.withModuleTransaction(await this.files())).map((f) => [f.name, f]));
     return (await this.rows())
       .filter((r) => r.state === 'applied')
       .map((r) => {
@@ -154,7 +154,9 @@ class SqlMigrator implements Migrator {
     await this.checkChecksums(files, rows);
     const byName = new Map(rows.map((r) => [r.name, r]));
     const out: PendingMigration[] = [];
-    for (const f of files) {
+    for (const f of await this.withModuleTransaction(
+      files.filter((f) => byName.get(f.name)?.state !== 'applied'),
+    )) {
       const row = byName.get(f.name);
       if (row?.state === 'applied') continue;
       const done = row ? Number(row.statements_done) : 0;
@@ -170,6 +172,18 @@ class SqlMigrator implements Migrator {
       out.push({ ...info(f), state: 'partial', statementsDone: done, statements });
     }
     return out;
+  }
+
+  /**
+   * What `plan` and `migrate status` show: a module's own `transaction` export decides, as it
+   * does when the module runs (a file listing cannot know it without loading the module).
+   */
+  private async withModuleTransaction(files: MigrationFile[]): Promise<MigrationFile[]> {
+    return Promise.all(
+      files.map(async (f) =>
+        f.kind === 'module' ? { ...f, transactional: (await loadModule(f)).transaction !== false } : f,
+      ),
+    );
   }
 
   private async umzug(files: MigrationFile[], options: UpOptions, applied: AppliedMigration[]) {

@@ -21,7 +21,7 @@ import type { z } from 'zod';
 import { PlanError, type InputIssue } from '../errors.js';
 import { PlanSchema, type Plan } from './schema.js';
 import { registerPlanSecrets } from './secrets.js';
-import { describeZodIssue } from './zod-issues.js';
+import { describeZodIssue, suggest } from './zod-issues.js';
 
 /** A plan file larger than this is not a plan. */
 const MAX_BYTES = 1024 * 1024;
@@ -113,12 +113,11 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
   const structural = checkStructure(doc, file, at, text);
   if (structural.length > 0) throw new PlanError(file, structural);
 
+  // Unset variables are reported together with every other problem of the plan (below), not
+  // alone: fixing one at a time would take a round trip per problem.
   const envIssues = interpolate(doc, env, file, at);
-  if (envIssues.length > 0) {
-    throw new PlanError(file, envIssues, {
-      hint: 'Set the variable(s) in the environment, or write the value in the plan.',
-    });
-  }
+  const envHint = 'Set the variable(s) in the environment, or write the value in the plan.';
+  const envPaths = new Set(envIssues.map((i) => i.path));
 
   let data: unknown;
   try {
@@ -138,6 +137,7 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
     );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    if (envIssues.length > 0) throw new PlanError(file, envIssues, { hint: envHint });
     throw new PlanError(file, [
       {
         file,
@@ -150,10 +150,20 @@ export function parsePlanText(text: string, file: string, options: LoadOptions =
   // Before validation: an invalid secret must be masked in the error that reports it.
   registerPlanSecrets(data);
   const result = PlanSchema.safeParse(data);
-  if (!result.success) {
-    const issues = result.error.issues.flatMap((issue) => positionIssue(issue, doc, file, at, data));
+  if (!result.success || envIssues.length > 0) {
+    const schemaIssues = result.success
+      ? []
+      : result.error.issues
+          .flatMap((issue) => positionIssue(issue, doc, file, at, data))
+          // A value that is still `${NAME}` is already explained by its unset variable.
+          .filter((i) => !envPaths.has(i.path));
+    const issues = [...envIssues, ...schemaIssues];
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-    throw new PlanError(file, dedupe(dropExplainedMissing(issues)));
+    throw new PlanError(
+      file,
+      dedupe(dropExplainedMissing(issues)),
+      envIssues.length > 0 && schemaIssues.length === 0 ? { hint: envHint } : {},
+    );
   }
   return result.data;
 }
@@ -292,6 +302,14 @@ function interpolate(
   at: At,
 ): InputIssue[] {
   const issues: InputIssue[] = [];
+  const names = Object.keys(env).filter((k) => env[k] !== undefined);
+  const near = (name: string): string => {
+    const guess = suggest(name, names);
+    // A near spelling only (not a shorter variable the name happens to start with).
+    return guess && guess !== name && Math.abs(guess.length - name.length) <= 2
+      ? ` (did you mean ${guess}?)`
+      : '';
+  };
   visit(doc, {
     Scalar(key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('$')) return;
@@ -316,7 +334,7 @@ function interpolate(
             file,
             ...at(node.range?.[0]),
             path: keyPath,
-            message: `environment variable ${name} is not set`,
+            message: `environment variable ${name} is not set${near(name)}`,
           });
           return match;
         }

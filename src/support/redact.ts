@@ -60,10 +60,11 @@ const PATTERNS: Array<[RegExp, string]> = [
   // key=value pairs whose key names a secret (query strings, DSNs, libpq strings)
   // (also JSON: "password": "…", where a quote closes the key before the colon), but not a key
   // path in a message such as `notify.channels[0].secret: must start with whsec_`
+  // but not MySQL's `(using password: YES)`, which says only whether a password was sent
   // SQL that sets a password: ALTER ROLE app PASSWORD '…', CREATE USER … IDENTIFIED BY '…'
   [/(\b(?:password|identified\s+by)\s+)('(?:[^']|'')*')/gi, `$1'${MASK}'`],
   [
-    /(?<!\.)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
+    /(?<!\.|using\s)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,"']+)/gi,
     `$1${MASK}`,
   ],
 ];

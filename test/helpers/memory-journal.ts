@@ -66,7 +66,9 @@ export class MemoryJournal implements Journal {
   }
 
   private newestFirst(runs: RunRecord[]): RunRecord[] {
-    return [...runs].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    // As the database journal: by the real time a run was journaled (MAINT_NOW pins startedAt).
+    const key = (r: RunRecord) => r.recordedAt ?? r.startedAt;
+    return [...runs].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
   }
 
   async unfinished(plan: string): Promise<RunRecord[]> {

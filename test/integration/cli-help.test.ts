@@ -87,3 +87,33 @@ describe('the command surface', () => {
     }
   });
 });
+
+describe('help examples and typos', () => {
+  it('every file an example in any command help names exists in the repository', () => {
+    const named: string[] = [];
+    for (const c of commands)
+      for (const example of c.examples ?? []) {
+        const text = typeof example === 'string' ? example : JSON.stringify(example);
+        for (const token of text.split(/\s+/))
+          if (/^[\w.-]+(\/[\w.-]+)*\.(ya?ml|sql|js|ts|json)$/.test(token) && token.includes('/'))
+            named.push(`${c.id}: ${token}`);
+      }
+    expect(named.length).toBeGreaterThan(10);
+    const missing = named.filter((n) => !existsSync(path.join(repo, n.slice(n.indexOf(': ') + 2))));
+    expect(missing).toEqual([]);
+  });
+
+  it('a mistyped command names the nearest one (exit 2, no prompt)', async () => {
+    const r = await maint(['migrat', 'plans/demo.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: "migrat" is not a maint command. Did you mean "migrate"?');
+    expect(r.stderr).toContain('hint: Run `maint migrate --help`');
+    const sub = await maint(['lokc', 'relase']);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toContain('Did you mean "lock release"?');
+    const none = await maint(['qqqqqq']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).not.toContain('Did you mean');
+    expect(none.stderr).toContain('maint --help');
+  });
+});

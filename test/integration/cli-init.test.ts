@@ -44,7 +44,7 @@ describe('maint init', () => {
     const init = await maint(['init', dir, '--timezone', 'Europe/Paris']);
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
-    expect(init.stdout).toContain('maint validate');
+    expect(init.stdout).toMatch(/next:\n {2}\S+ validate '.*Orders Service\/maint\.yaml'\n/);
     expect((await readdir(dir)).sort()).toEqual(['maint.yaml', 'migrations', 'templates']);
     expect((await readdir(path.join(dir, 'migrations'))).sort()).toEqual([
       '001_example.down.sql',
@@ -83,6 +83,35 @@ describe('maint init', () => {
     });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
+  });
+
+  it('prints "next:" commands that work as printed, and advertises only what is built', async () => {
+    const dir = path.join(work, 'next-lines');
+    // PATH without any maint on it: the printed commands must still run.
+    const init = await maint(['init', dir], { PATH: path.dirname(process.execPath) });
+    expect(init.code, init.stderr).toBe(0);
+    const next = init.stdout
+      .slice(init.stdout.indexOf('next:'))
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean);
+    expect(next).toHaveLength(3);
+    for (const line of next) {
+      expect(line.startsWith('maint ')).toBe(false);
+      const [cmd, ...args] = line.split(' ');
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(cmd!, args, { cwd: repo, env: { ...process.env, NO_COLOR: '1' } }, (error, _o, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
+        ),
+      );
+      expect(r.code === 0 || r.code === 3, `${line}: ${r.stderr}`).toBe(true);
+    }
+    const written = [
+      await readFile(path.join(dir, 'maint.yaml'), 'utf8'),
+      await readFile(path.join(dir, 'migrations/001_example.sql'), 'utf8'),
+    ].join('\n');
+    expect(written).not.toMatch(/clone-freeze|maint lint|never queue/);
   });
 
   it('refuses to overwrite, names the files, touches nothing; --force replaces', async () => {

@@ -3,7 +3,9 @@ import { evaluateCheck, scalarText } from '../../src/core/engine/checks.js';
 import { estimateSteps } from '../../src/core/engine/estimates.js';
 import { checkTime } from '../../src/core/engine/guard.js';
 import {
+  addRunColumnSql,
   addStateColumnSql,
+  ADDED_RUN_COLUMNS,
   journalColumnsSql,
   runFromRow,
   createJournalSql,
@@ -159,7 +161,7 @@ describe('journal SQL', () => {
   it('inserts runs with JSON columns serialised', () => {
     const s = insertRunSql('postgres', run);
     expect(s.sql).toBe(
-      'insert into "maint_runs" ("run_id", "plan", "status", "started_at", "finished_at", "host", "pid", "emergency_reason", "window_start", "window_end", "resumed_from", "state", "error", "note", "notifications") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)',
+      'insert into "maint_runs" ("run_id", "plan", "status", "started_at", "finished_at", "host", "pid", "emergency_reason", "window_start", "window_end", "resumed_from", "state", "error", "note", "notifications", "recorded_at", "rehearsal") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
     );
     expect(s.params[11]).toBe('{"baseline":{"appliedBefore":null,"checks":{}}}');
   });
@@ -181,9 +183,19 @@ describe('journal SQL', () => {
   });
   it('selects runs by plan and status, newest first', () => {
     expect(selectRunsSql('postgres', 'p', { statuses: ['running', 'rolling_back'], limit: 20 })).toEqual({
-      sql: 'select * from "maint_runs" where "plan" = $1 and "status" in ($2, $3) order by "started_at" desc, "run_id" desc limit 20',
+      sql: 'select * from "maint_runs" where "plan" = $1 and "status" in ($2, $3) order by coalesce("recorded_at", "started_at") desc, "run_id" desc limit 20',
       params: ['p', 'running', 'rolling_back'],
     });
+    // A journal an older maint created, not yet upgraded by a run, orders by what it has.
+    expect(selectRunsSql('mysql', 'p', { limit: 5, recordedAt: false }).sql).toBe(
+      'select * from `maint_runs` where `plan` = ? order by `started_at` desc, `run_id` desc limit 5',
+    );
+  });
+  it('adds the recorded_at and rehearsal columns to a journal an older maint created', () => {
+    expect(ADDED_RUN_COLUMNS.map(([c, t]) => addRunColumnSql('postgres', c, t))).toEqual([
+      'alter table "maint_runs" add column "recorded_at" varchar(32)',
+      'alter table "maint_runs" add column "rehearsal" integer',
+    ]);
   });
   it('adds the state column to a journal an older maint created', () => {
     expect(journalColumnsSql('postgres')).toEqual({

@@ -10,8 +10,8 @@ export default class Lock extends MaintCommand<LockReport> {
     "Reports the live holder of the plan's session lock (checked against the server, so a dead holder is never shown) or that it is free.\n\n" +
     'Related: `maint lock release PLAN --lock-id ID` ends a holder whose heartbeat is stale (never a live one).';
   static override examples = [
-    '<%= config.bin %> lock plans/orders.yaml',
-    '<%= config.bin %> lock plans/orders.yaml --json',
+    '<%= config.bin %> lock plans/postgres.yaml',
+    '<%= config.bin %> lock plans/postgres.yaml --json',
   ];
   static override args = { plan: planArg };
 

@@ -9,7 +9,7 @@ export default class LockRelease extends MaintCommand<ReleaseReport> {
   static override description =
     'Terminates the database session of the holder with this lock id, but only when its heartbeat is stale (a frozen or cut-off ' +
     'process). A live holder is refused (exit 4). Find the lock id with `maint lock PLAN`.';
-  static override examples = ['<%= config.bin %> lock release plans/orders.yaml --lock-id 3f9a0c12b4e1'];
+  static override examples = ['<%= config.bin %> lock release plans/postgres.yaml --lock-id 3f9a0c12b4e1'];
   static override args = { plan: planArg };
   static override flags = {
     'lock-id': Flags.string({

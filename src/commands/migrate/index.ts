@@ -16,8 +16,8 @@ export default class Migrate extends MaintCommand<MigrateResult> {
     '`maint migrate create PLAN NAME`.';
   static override examples = [
     '<%= config.bin %> migrate plans/demo.yaml',
-    '<%= config.bin %> migrate plans/orders.yaml --wait && exec node server.js',
-    '<%= config.bin %> migrate plans/orders.yaml --json',
+    '<%= config.bin %> migrate plans/postgres.yaml --wait && exec node server.js',
+    '<%= config.bin %> migrate plans/postgres.yaml --json',
   ];
   static override args = { plan: planArg };
   static override flags = {

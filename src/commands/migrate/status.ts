@@ -11,7 +11,7 @@ export default class MigrateStatus extends MaintCommand<MigrationStatus> {
     'Reads the migrations table and the migrations folder; changes nothing. A migration run statement by statement that stopped half-way is listed as `partial` with the statements done (`maint migrate` or `maint run` resumes it). Exits 2 naming the file when an applied migration was edited since.';
   static override examples = [
     '<%= config.bin %> migrate status plans/demo.yaml',
-    '<%= config.bin %> migrate status plans/orders.yaml --json',
+    '<%= config.bin %> migrate status plans/postgres.yaml --json',
   ];
   static override args = { plan: planArg };
 

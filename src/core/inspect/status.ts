@@ -17,7 +17,13 @@ export interface StatusReport {
   /** A run still marked running/rolling back (in progress if the lock is held, else interrupted). */
   current: (RunWithSteps & { live: boolean }) | null;
   last: RunWithSteps | null;
-  runs: Array<Pick<RunRecord, 'runId' | 'status' | 'startedAt' | 'finishedAt' | 'emergencyReason' | 'note'>>;
+  /** The most recent runs (`limit`), newest first by the real time they were journaled. */
+  runs: Array<
+    Pick<RunRecord, 'runId' | 'status' | 'startedAt' | 'finishedAt' | 'emergencyReason' | 'note'> & {
+      recordedAt: string | null;
+      rehearsal: boolean;
+    }
+  >;
   pending: string[];
   /**
    * The release the fleet serves, as the newest run that rolled (or rolled back) it journaled;
@@ -52,14 +58,18 @@ export async function planStatus(
       lock,
       current: unfinished ? { ...(await withSteps(unfinished)), live: lock !== null } : null,
       last: finished ? await withSteps(finished) : null,
-      runs: runs.map(({ runId, status, startedAt, finishedAt, emergencyReason, note }) => ({
-        runId,
-        status,
-        startedAt,
-        finishedAt,
-        emergencyReason,
-        note,
-      })),
+      runs: runs.map(
+        ({ runId, status, startedAt, finishedAt, emergencyReason, note, recordedAt, rehearsal }) => ({
+          runId,
+          status,
+          startedAt,
+          finishedAt,
+          emergencyReason,
+          note,
+          recordedAt: recordedAt ?? null,
+          rehearsal: rehearsal === true,
+        }),
+      ),
       pending: pending.map((p) => p.name),
       release: lastServedRelease(runs),
       error: null,

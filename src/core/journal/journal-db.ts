@@ -3,7 +3,9 @@ import type { Database } from '../../db/database.js';
 import type { Journal, RunPatch, RunRecord, ScheduleRecord, StepRecord } from './journal.js';
 import { UNFINISHED } from '../status.js';
 import {
+  addRunColumnSql,
   addStateColumnSql,
+  ADDED_RUN_COLUMNS,
   createJournalSql,
   journalColumnsSql,
   insertRunSql,
@@ -50,14 +52,28 @@ export class DatabaseJournal implements Journal {
     this.upgraded = true;
   }
 
+  private columnsRead: Promise<string[]> | undefined;
+
+  private columns(): Promise<string[]> {
+    const s = journalColumnsSql(this.db.dialect);
+    this.columnsRead ??= this.db
+      .query<{ name: string }>(s.sql, s.params)
+      .then((rows) => rows.map((r) => String(r.name).toLowerCase()));
+    return this.columnsRead;
+  }
+
+  /** Reading never upgrades: a journal an older maint created is ordered by what it has. */
+  private async hasRecordedAt(): Promise<boolean> {
+    return this.upgraded || (await this.columns()).includes('recorded_at');
+  }
+
   /** Add what later versions of the journal need to tables an older maint created. */
   private async upgrade(): Promise<void> {
     if (this.upgraded) return;
-    const s = journalColumnsSql(this.db.dialect);
-    const columns = (await this.db.query<{ name: string }>(s.sql, s.params)).map((r) =>
-      String(r.name).toLowerCase(),
-    );
+    const columns = await this.columns();
     if (!columns.includes('state')) await this.db.query(addStateColumnSql(this.db.dialect));
+    for (const [column, type] of ADDED_RUN_COLUMNS)
+      if (!columns.includes(column)) await this.db.query(addRunColumnSql(this.db.dialect, column, type));
     this.upgraded = true;
   }
 
@@ -78,13 +94,17 @@ export class DatabaseJournal implements Journal {
 
   async unfinished(plan: string): Promise<RunRecord[]> {
     if (!(await this.exists())) return [];
-    const s = selectRunsSql(this.db.dialect, plan, { statuses: UNFINISHED, limit: 20 });
+    const s = selectRunsSql(this.db.dialect, plan, {
+      statuses: UNFINISHED,
+      limit: 20,
+      recordedAt: await this.hasRecordedAt(),
+    });
     return (await this.db.query(s.sql, s.params)).map(runFromRow);
   }
 
   async runs(plan: string, limit: number): Promise<RunRecord[]> {
     if (!(await this.exists())) return [];
-    const s = selectRunsSql(this.db.dialect, plan, { limit });
+    const s = selectRunsSql(this.db.dialect, plan, { limit, recordedAt: await this.hasRecordedAt() });
     return (await this.db.query(s.sql, s.params)).map(runFromRow);
   }
 

@@ -39,6 +39,8 @@ const RUN_COLUMNS: Array<[keyof RunRecord, string]> = [
   ['error', 'error'],
   ['note', 'note'],
   ['notifications', 'notifications'],
+  ['recordedAt', 'recorded_at'],
+  ['rehearsal', 'rehearsal'],
 ];
 const JSON_RUN_FIELDS = new Set<keyof RunRecord>(['state', 'error', 'notifications']);
 
@@ -73,7 +75,9 @@ export function createJournalSql(dialect: Dialect): string[] {
   ${q('state')} ${text},
   ${q('error')} ${text},
   ${q('note')} ${text},
-  ${q('notifications')} ${text}${dialect === 'mysql' ? `,\n  key ${q('maint_runs_plan_started')} (${q('plan')}, ${q('started_at')})` : ''}
+  ${q('notifications')} ${text},
+  ${q('recorded_at')} varchar(32),
+  ${q('rehearsal')} integer${dialect === 'mysql' ? `,\n  key ${q('maint_runs_plan_started')} (${q('plan')}, ${q('started_at')})` : ''}
 )`;
   const steps = `create table if not exists ${q(STEPS_TABLE)} (
   ${q('run_id')} varchar(64) not null,
@@ -98,6 +102,7 @@ export function createJournalSql(dialect: Dialect): string[] {
 
 function toColumnValue(field: string, value: unknown, jsonFields: Set<string>): unknown {
   if (value === undefined || value === null) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
   return jsonFields.has(field) ? JSON.stringify(value) : value;
 }
 
@@ -142,7 +147,7 @@ export function upsertStepSql(dialect: Dialect, step: StepRecord): SqlStatement 
 export function selectRunsSql(
   dialect: Dialect,
   plan: string,
-  options: { statuses?: readonly string[]; limit: number },
+  options: { statuses?: readonly string[]; limit: number; recordedAt?: boolean },
 ): SqlStatement {
   const q = (n: string) => quoteIdent(dialect, n);
   const statuses = options.statuses ?? [];
@@ -150,8 +155,12 @@ export function selectRunsSql(
   const where = [`${q('plan')} = ${ph[0]}`];
   if (statuses.length > 0) where.push(`${q('status')} in (${ph.slice(1).join(', ')})`);
   const limit = Math.max(1, Math.floor(options.limit));
+  // Real time first (a MAINT_NOW rehearsal's startedAt is its pinned instant); a journal an
+  // older maint created, not yet upgraded by a run, has only started_at.
+  const order =
+    options.recordedAt === false ? q('started_at') : `coalesce(${q('recorded_at')}, ${q('started_at')})`;
   return {
-    sql: `select * from ${q(RUNS_TABLE)} where ${where.join(' and ')} order by ${q('started_at')} desc, ${q('run_id')} desc limit ${limit}`,
+    sql: `select * from ${q(RUNS_TABLE)} where ${where.join(' and ')} order by ${order} desc, ${q('run_id')} desc limit ${limit}`,
     params: [plan, ...statuses],
   };
 }
@@ -220,6 +229,8 @@ export function runFromRow(row: Record<string, unknown>): RunRecord {
     error: parseJson(row.error) as RunRecord['error'],
     note: str(row.note),
     notifications: parseJson(row.notifications) as RunRecord['notifications'],
+    recordedAt: str(row.recorded_at),
+    rehearsal: Number(row.rehearsal ?? 0) === 1,
   };
 }
 
@@ -243,6 +254,16 @@ export function journalColumnsSql(dialect: Dialect): SqlStatement {
 export function addStateColumnSql(dialect: Dialect): string {
   const text = dialect === 'mysql' ? 'longtext' : 'text';
   return `alter table ${quoteIdent(dialect, RUNS_TABLE)} add column ${quoteIdent(dialect, 'state')} ${text}`;
+}
+
+/** Columns later versions added to `maint_runs`, and their types, for journals an older maint created. */
+export const ADDED_RUN_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['recorded_at', 'varchar(32)'],
+  ['rehearsal', 'integer'],
+];
+
+export function addRunColumnSql(dialect: Dialect, column: string, type: string): string {
+  return `alter table ${quoteIdent(dialect, RUNS_TABLE)} add column ${quoteIdent(dialect, column)} ${type}`;
 }
 
 export function stepFromRow(row: Record<string, unknown>): StepRecord {

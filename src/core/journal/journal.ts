@@ -16,6 +16,13 @@ export interface RunRecord {
   pid: number;
   /** Set for `--emergency` runs. */
   emergencyReason: string | null;
+  /**
+   * The real UTC time the run was journaled, even under `MAINT_NOW` (whose pinned instant is
+   * `startedAt`); runs are listed newest first by it. Null in rows an older maint wrote.
+   */
+  recordedAt?: string | null;
+  /** True when the run was rehearsed under `MAINT_NOW` (its times are the pinned clock's). */
+  rehearsal?: boolean;
   windowStart: string | null;
   windowEnd: string | null;
   /** The interrupted run this one resumed or rolled back. */

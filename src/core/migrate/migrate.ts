@@ -85,7 +85,9 @@ async function takeLock(
 /**
  * `--wait`: wait until the lock is free, then take it only if something is still pending. Every
  * container of a fleet starts with `migrate --wait`; once the first has migrated, the others see
- * nothing pending and go on at once, instead of taking the lock one after another.
+ * nothing pending and go on at once, instead of taking the lock one after another. With nothing
+ * pending at the start it does not take the lock at all (no holder row written and deleted on
+ * every container start), except on embedded PGlite, whose folder is read only under the lock.
  */
 async function lockOrNothingToDo(
   db: Database,
@@ -94,6 +96,7 @@ async function lockOrNothingToDo(
   pending: () => Promise<MigrationInfo[]>,
 ): Promise<LockSession | null> {
   const name = loaded.plan.name;
+  if (db.engine !== 'pglite' && (await pending()).length === 0) return null;
   for (;;) {
     const session = await db.acquireLock(name, {
       wait: false,

@@ -35,6 +35,8 @@ export function newRunRecord(input: NewRunInput): RunRecord {
     host: input.host.host,
     pid: input.host.pid,
     emergencyReason: input.emergencyReason,
+    recordedAt: (input.clock.realNow?.() ?? input.clock.now()).toISOString(),
+    rehearsal: input.clock.pinned === true,
     windowStart: input.span.start.toISOString(),
     windowEnd: input.span.end.toISOString(),
     resumedFrom: input.resumed?.runId ?? null,
