@@ -40,6 +40,8 @@ export interface MaintenanceEvent {
   window: EventWindow;
   /** One sentence for people. */
   summary: string;
+  /** The plan's `release`: what this maintenance rolls out (absent when the plan names none). */
+  release?: string;
   /** Present when the run was started outside its window. */
   emergency?: { reason: string };
   error?: { code: string; message: string };

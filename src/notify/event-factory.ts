@@ -60,6 +60,7 @@ export function makeEvent(input: MakeEventInput, clock: Clock): MaintenanceEvent
     window: eventWindow(input.window, zone),
     summary: input.summary ?? defaultSummary(input),
   };
+  if (input.plan.release) event.release = input.plan.release;
   if (input.emergency) event.emergency = { reason: input.emergency.reason };
   if (input.error !== undefined) event.error = describeError(input.error);
   if (input.nextWindow) event.nextWindow = eventWindow(input.nextWindow, zone);

@@ -37,6 +37,21 @@ describe('makeEvent', () => {
       },
     });
     expect(event.id).toMatch(/^evt_[0-9a-f]{24}$/);
+    expect(event).not.toHaveProperty('release');
+  });
+
+  it('carries the release the plan rolls out', () => {
+    const rolling = parsePlanText(
+      `version: 1
+name: orders-v2
+release: v2.3.1
+window: { timezone: Europe/Paris, days: [sun], start: "21:00", duration: 8h }
+database: { engine: pglite, url: memory:// }
+`,
+      'plan.yaml',
+    );
+    const event = makeEvent({ plan: rolling, runId: 'run_1', type: 'maintenance_completed', window }, clock);
+    expect(event.release).toBe('v2.3.1');
   });
 
   it('gives every event a unique id and a default summary per type', () => {
