@@ -13,7 +13,9 @@ export default class Run extends MaintCommand<RunResult> {
   static override description =
     "Executes the plan's strategy step by step inside its maintenance window, journaling every step in the plan's database. " +
     'It refuses outside the window (exit 3) unless --emergency --reason is given, refuses when the time left does not cover the estimate, ' +
-    'rolls back in reverse on failure (exit 5) and resumes or rolls back a run whose process died. See docs/run.md.';
+    'rolls back in reverse on failure (exit 5) and resumes or rolls back a run whose process died. ' +
+    'A plan that rolls a fleet is checked by the expand/contract guard first (exit 2, nothing changed): no contract migration while an older release serves, ' +
+    'no rollback past a contract migration unless --force-rollback --reason. See docs/run.md and docs/fleet.md.';
   static override examples = [
     '<%= config.bin %> run plans/demo.yaml',
     '<%= config.bin %> run plans/postgres.yaml --json',
