@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/core.js';
 import type { RunRecord } from '../../src/core/journal/journal.js';
 import { releaseHistory, releaseSpans } from '../../src/core/run/release-guard.js';
+import { renderRunSummary } from '../../src/output/render-run.js';
 import type { LoadedPlan } from '../../src/plan/loader.js';
 import { PlanSchema } from '../../src/plan/schema.js';
 import { FakeClock, collectingSink, fakeFleetPort, fakePorts } from '../helpers/fakes.js';
@@ -146,6 +147,9 @@ describe('maint run with the guard, over fake ports', () => {
     const forced = await core.run(loaded('v1'), { forceRollback: { reason } });
     expect(forced).toMatchObject({ status: 'completed', guard: { override: { reason } } });
     expect(fleet.calls).toEqual(['roll v1']);
+    expect(renderRunSummary(forced)).toContain(
+      `forced rollback to v1: ${reason} (refused: rolling back to v1 is refused`,
+    );
     const [newest] = await ports.memoryJournal.runs('orders', 1);
     expect(newest!.state).toMatchObject({
       'guard.override': { reason },
