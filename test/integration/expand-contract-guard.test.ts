@@ -100,6 +100,13 @@ describe('expand/contract guard on a fleet roll', () => {
     expect(await serving()).toBe('v1');
     expect(await banner()).toBeNull();
 
+    const human = await runCli(['run', plan.file], { RELEASE: 'v2' });
+    expect(human.code).toBe(2);
+    const said = human.stdout + human.stderr;
+    expect(said).toContain('contract migration 002_drop_legacy would run while v1 still serves');
+    expect(said).toContain('Roll the fleet to v2 with the expand migrations only');
+    expect(said).not.toMatch(/\n\s+at /);
+
     const gate = await runCli(['gate', plan.file, '--json'], { RELEASE: 'v2' });
     expect(gate.code, gate.stderr).toBe(7);
     expect(json(gate)).toMatchObject({ allowed: false, reason: 'CONTRACT_WHILE_OLD_RELEASE_SERVES' });
