@@ -73,6 +73,14 @@ export default class Plan extends MaintCommand<PlanPreview> {
         for (const b of f.batches)
           lines.push(dim(`  batch ${b.index + 1}: ${b.members.join(', ')}  ${formatDuration(b.estimateMs)}`));
     }
+    if (r.guard) {
+      const refusal = [r.guard.roll, r.guard.rollback].find((v) => v && !v.allowed);
+      lines.push(
+        refusal
+          ? red(`expand/contract guard: refused (${refusal.code}): ${refusal.message}`)
+          : `expand/contract guard: allowed: ${(r.guard.rollback ?? r.guard.roll).message}`,
+      );
+    }
     if (r.interruptedRun)
       lines.push(
         yellow(
@@ -87,7 +95,9 @@ export default class Plan extends MaintCommand<PlanPreview> {
         `  ${s.name.padEnd(width)} ${formatDuration(s.estimateMs).padStart(6)}  ${dim(`undo ${formatDuration(s.rollbackEstimateMs)}, ${s.source}`)}`,
       );
     for (const c of r.checks) lines.push(dim(`  check "${c.name}" expects ${c.expect}`));
+    const guardRefusal = [r.guard?.roll, r.guard?.rollback].find((v) => v && !v.allowed);
     if (r.error) lines.push(yellow(`would not run (${r.error.code})`));
+    else if (guardRefusal) lines.push(red(`would not run (${guardRefusal.code})`));
     else
       lines.push(green(r.status === 'nothing_pending' ? 'would run: nothing is pending' : 'would run now'));
     return lines.join('\n');

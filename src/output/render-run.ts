@@ -150,6 +150,12 @@ export function renderRunSummary(r: RunResult): string {
     `${green(bold('completed'))} ${r.plan} (${r.runId}) in ${formatDuration(total)}${r.applied.length > 0 ? `: applied ${r.applied.join(', ')}` : ''}`,
   );
   if (r.emergency) lines.push(yellow(`emergency run: ${r.emergency.reason}`));
+  if (r.guard?.override)
+    lines.push(
+      yellow(
+        `forced rollback to ${r.guard.target}: ${r.guard.override.reason} (refused: ${r.guard.override.refused})`,
+      ),
+    );
   const failed = r.notifications.filter((n) => !n.ok && !n.skipped);
   if (r.notifications.length > 0)
     lines.push(dim(`notifications: ${r.notifications.length - failed.length} sent, ${failed.length} failed`));

@@ -60,6 +60,7 @@ describe('run renderer (plain lines when not a TTY)', () => {
       error: null,
       emergency: null,
       recovered: null,
+      guard: null,
       applied: ['001_a'],
       window: null,
       nextWindow: null,

@@ -70,3 +70,9 @@ export function lastServedRelease(runs: Array<{ state: Record<string, unknown> |
   }
   return null;
 }
+
+/**
+ * A `--force-rollback --reason` override of the expand/contract guard: what the guard refused
+ * and the operator's reason. Journaled in `maint_runs.state` under `guard.override`.
+ */
+export const GUARD_OVERRIDE = stateKey<{ reason: string; refused: string }>('guard.override');

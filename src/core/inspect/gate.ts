@@ -15,6 +15,8 @@ import type { Ports } from '../ports.js';
 import { lintSelected } from './lint.js';
 import { runToSettle } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
+import type { FleetState } from '../../fleet/fleet.js';
+import { HISTORY_RUNS, checkReleaseGuard, type GuardReport } from '../run/release-guard.js';
 
 export const GATE_REASONS = [
   'ALLOWED',
@@ -24,6 +26,8 @@ export const GATE_REASONS = [
   'LOCK_HELD',
   'MIGRATIONS_OUTSIDE_WINDOW',
   'UNSAFE_MIGRATION',
+  'CONTRACT_WHILE_OLD_RELEASE_SERVES',
+  'ROLLBACK_PAST_CONTRACT',
 ] as const;
 export type GateReason = (typeof GATE_REASONS)[number];
 
@@ -38,7 +42,21 @@ export interface GateResult {
   run: { runId: string; status: string; startedAt: string } | null;
   /** Error-level lint findings of the pending migrations (with table sizes read from the database). */
   findings: Finding[];
+  /** The expand/contract guard's verdict for a plan that rolls a fleet (null otherwise). */
+  guard: GuardReport | null;
   error: null;
+}
+
+/** The fleet as described now, for a plan that rolls one; read-only, closed before returning. */
+async function describeFleet(ports: Ports, loaded: LoadedPlan): Promise<FleetState | null> {
+  const { plan } = loaded;
+  if (!plan.fleet || !plan.release) return null;
+  const fleet = await ports.fleet.open(plan.fleet, loaded, { databaseUrl: plan.database.url });
+  try {
+    return await fleet.describe();
+  } finally {
+    await fleet.close().catch(() => undefined);
+  }
 }
 
 export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult> {
@@ -46,8 +64,19 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ db, journal, pending, lock }) => {
+  const fleetState = await describeFleet(ports, loaded);
+  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, lock }) => {
     const interrupted = (await runToSettle(journal, plan.name)) ?? null;
+    const guard = fleetState
+      ? await checkReleaseGuard({
+          caller: 'gate',
+          loaded,
+          fleet: fleetState,
+          runs: await journal.runs(plan.name, HISTORY_RUNS),
+          pending: pending.map((p) => p.name),
+          order: (await migrator.all()).map((m) => m.name),
+        })
+      : null;
     // The parser loads only when something is pending.
     const lint =
       pending.length > 0 ? await lintSelected(loaded, new Set(pending.map((p) => p.name)), db) : null;
@@ -65,6 +94,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
       findings: errors,
+      guard: guard?.report ?? null,
       error: null,
     } as const;
     const refuse = (reason: GateReason, message: string): GateResult => ({
@@ -94,6 +124,13 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       return refuse(
         'UNSAFE_MIGRATION',
         `${errors.length} error-level lint finding${errors.length === 1 ? '' : 's'} in pending migrations; first: ${first.file}:${first.line}:${first.col} ${first.rule}: ${first.message} (\`maint lint ${loaded.path}\` lists them)`,
+      );
+    }
+    if (guard?.error) {
+      const code = guard.error.code as GateReason;
+      return refuse(
+        GATE_REASONS.includes(code) ? code : 'CONTRACT_WHILE_OLD_RELEASE_SERVES',
+        `${guard.error.message}${guard.error.hint ? `. ${guard.error.hint}` : ''}`,
       );
     }
     if (pending.length > 0 && !status.open) {

@@ -19,6 +19,7 @@ import { checkTime, describeNext, nextWindowAfter } from '../engine/guard.js';
 import type { RollPreview } from '../../fleet/fleet.js';
 import type { Ports } from '../ports.js';
 import { preflight, type OpenedFleet } from '../preflight.js';
+import { HISTORY_RUNS, checkReleaseGuard, type GuardReport } from '../run/release-guard.js';
 import { errorJson, type ErrorJson } from '../result.js';
 import { lintSelected } from './lint.js';
 import { runToSettle } from '../journal/unresolved.js';
@@ -65,6 +66,8 @@ export interface PlanPreview {
   lock: LockHolder | null;
   /** The fleet roll `maint run` would do: batches and estimates (null without `fleet:`). */
   fleet: (RollPreview & { serving: string | null; pending: boolean }) | null;
+  /** The expand/contract guard's verdict on the roll (null without `fleet:` and `release`). */
+  guard: GuardReport | null;
   /** An interrupted or failed run `maint run` would resume or roll back first. */
   interruptedRun: { runId: string; status: string; startedAt: string } | null;
   /** What the run could not undo, said before it starts (a pending migration without a down file...). */
@@ -89,15 +92,24 @@ async function previewWith(
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ db, journal, pending, work, lock }) => {
+  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, work, lock }) => {
     const lint =
       pending.length > 0
         ? await lintSelected(loaded, new Set(pending.map((p) => p.name)), db)
         : { files: [], findings: [], errors: 0, warnings: 0 };
     const span = status.current ?? next ?? { start: now, end: now };
-    const fleet = opened
-      ? fleetInput(opened, loaded, work, lastServedRelease(await journal.runs(plan.name, 50)))
-      : undefined;
+    const runs = opened ? await journal.runs(plan.name, HISTORY_RUNS) : [];
+    const fleet = opened ? fleetInput(opened, loaded, work, lastServedRelease(runs)) : undefined;
+    const guard = opened
+      ? await checkReleaseGuard({
+          caller: 'run',
+          loaded,
+          fleet: opened.state,
+          runs,
+          pending: pending.map((p) => p.name),
+          order: (await migrator.all()).map((m) => m.name),
+        })
+      : null;
     const steps = buildSteps({ loaded, work, window: span, ...(fleet ? { fleet } : {}) });
     const estimates = estimateSteps(steps, {
       planEstimateMs: plan.estimate,
@@ -165,6 +177,7 @@ async function previewWith(
       fleet: fleet
         ? { ...fleet.preview, serving: fleet.previous, pending: fleet.previous !== fleet.release }
         : null,
+      guard: guard?.report ?? null,
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,

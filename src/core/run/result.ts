@@ -3,6 +3,7 @@ import type { DeliveryOutcome } from '../../notify/channel.js';
 import type { StepResult } from '../engine/engine.js';
 import type { ErrorJson, WindowJson } from '../result.js';
 import type { RunOutcome } from '../status.js';
+import type { GuardReport } from './release-guard.js';
 
 export interface StepJson {
   name: string;
@@ -23,6 +24,8 @@ export interface RunResult {
   emergency: { reason: string } | null;
   /** What happened to an interrupted run found at start. */
   recovered: { runId: string; action: 'resumed' | 'rolled_back'; reason: string } | null;
+  /** The expand/contract guard's verdict (null when the plan rolls no fleet). */
+  guard: GuardReport | null;
   /** Migrations applied by this run. */
   applied: string[];
   window: WindowJson | null;

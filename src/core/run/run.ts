@@ -7,6 +7,7 @@
 import type { Database } from '../../db/database.js';
 import { describeHolder } from '../../db/identity.js';
 import {
+  InputError,
   LockHeldError,
   OperatorActionError,
   WindowError,
@@ -19,7 +20,7 @@ import type { LoadedPlan } from '../../plan/loader.js';
 import { formatLocal } from '../../window/window.js';
 import { runSteps } from '../engine/engine.js';
 import { checkTime, describeNext, nextWindowAfter, openWindow } from '../engine/guard.js';
-import { createRunState } from '../engine/state.js';
+import { GUARD_OVERRIDE, createRunState } from '../engine/state.js';
 import { Emitter, fanOut, type EventData, type EventSink } from '../events.js';
 import { journalSubscriber } from '../journal/journal-subscriber.js';
 import type { Ports } from '../ports.js';
@@ -27,6 +28,7 @@ import { preflight, type OpenedFleet } from '../preflight.js';
 import { errorJson, windowJson } from '../result.js';
 import { EVENT_OF_OUTCOME, stepsForEvent } from './outcome-events.js';
 import { hasWork, prepare, refresh, type Prepared } from './prepare.js';
+import { HISTORY_RUNS, checkReleaseGuard } from './release-guard.js';
 import { Publisher, announce, reportFailedDeliveries } from './publish.js';
 import { decideRecovery, rollBackInterrupted } from './recover.js';
 import { stepJson, type RunResult } from './result.js';
@@ -57,6 +59,7 @@ export async function runPlan(
     error: null,
     emergency: options.emergencyReason ? { reason: options.emergencyReason } : null,
     recovered: null,
+    guard: null,
     applied: [],
     window: window ? windowJson(window, zone) : null,
     nextWindow: next ? { start: next.start.toISOString(), startLocal: formatLocal(next.start, zone) } : null,
@@ -107,6 +110,7 @@ async function attempt(
   events: Emitter,
   result: RunResult,
 ): Promise<MaintError | null> {
+  if (options.forceRollback && !options.forceRollback.reason.trim()) return forceNeedsReason();
   const fleet = await preflight(ports, loaded, { keepFleet: true });
   try {
     return await attemptWith(ports, loaded, options, events, result, fleet);
@@ -148,6 +152,22 @@ async function attemptWith(
     const journal = ports.journal(db);
     const input = { ports, loaded, db, journal, window, emergency: Boolean(options.emergencyReason), fleet };
     const prepared = await prepare(input);
+    // The expand/contract guard, read-only, before the lock and before anything is written.
+    if (fleet) {
+      const guard = await checkReleaseGuard({
+        caller: 'run',
+        loaded,
+        fleet: fleet.state,
+        runs: await journal.runs(plan.name, HISTORY_RUNS),
+        pending: prepared.pending.map((p) => p.name),
+        order: (await prepared.work.migrator.all()).map((m) => m.name),
+        ...(options.forceRollback ? { force: options.forceRollback } : {}),
+      });
+      if (guard) {
+        result.guard = guard.report;
+        if (guard.error) return guard.error;
+      }
+    }
     // Without an interrupted run to settle, "nothing to do" and "no time" need no lock: touch nothing.
     if (!prepared.interrupted) {
       if (!hasWork(prepared)) {
@@ -209,6 +229,17 @@ async function attemptWith(
     for (const other of opened) await other.close().catch(() => undefined);
     await db.close().catch(() => undefined);
   }
+}
+
+function forceNeedsReason(): MaintError {
+  return new InputError(
+    'FORCE_ROLLBACK_NEEDS_REASON',
+    '--force-rollback needs --reason "…"; nothing was started',
+    [],
+    {
+      hint: 'Say why returning to the old release is safe, e.g. --reason "v1 never read orders.legacy_status"; the reason is journaled.',
+    },
+  );
 }
 
 function refuseTooShort(loaded: LoadedPlan, p: Prepared, ports: Ports, result: RunResult): MaintError | null {
@@ -299,6 +330,12 @@ async function execute(
     span: prepared.span,
     resumed,
   });
+  const override = result.guard?.override;
+  if (override) {
+    // The forced rollback is journaled with the run: in its state and its note.
+    record.state = { ...(record.state ?? {}), [GUARD_OVERRIDE.name]: override };
+    record.note = [record.note, `forced rollback: ${override.reason}`].filter(Boolean).join('; ');
+  }
   await events.emit('run.started', { run: record }, { message: `run ${runId} of ${plan.name}` });
   const state = createRunState(record.state, (key, all) =>
     events.emit('state.set', { key, state: all }, { message: `run state "${key}" journaled` }),

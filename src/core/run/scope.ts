@@ -12,6 +12,11 @@ import type { RunResult } from './result.js';
 export interface RunOptions {
   /** Run outside the window; journaled and sent with the events. */
   emergencyReason?: string;
+  /**
+   * `--force-rollback --reason`: return the fleet to a release the expand/contract guard refuses
+   * (a contract migration ran after it served); the reason is journaled with the run.
+   */
+  forceRollback?: { reason: string };
   /** Stop the run (SIGINT/SIGTERM): the current step is cancelled and everything rolled back. */
   signal?: AbortSignal;
 }
