@@ -6,7 +6,7 @@
  * call it in afterAll, it is safe to call twice.
  */
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,10 @@ export async function startPgCluster(settings: Record<string, string> = {}): Pro
     const { stdout } = await run('id', ['-u', 'postgres']);
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     await chown(dir, Number(stdout.trim()), Number(gid.trim()));
+    // The test run's private temporary folders (tmp-root.ts, tmp-sandbox.ts) are 0700 root: the
+    // postgres user must be able to pass through them to reach its data folder.
+    for (let up = path.dirname(dir); path.basename(up).startsWith('maint-'); up = path.dirname(up))
+      await chmod(up, 0o711);
   }
   const data = path.join(dir, 'data');
   let started = false;
