@@ -86,7 +86,7 @@ async function expectEveryResponse(release: string): Promise<void> {
 }
 
 describe('fleet roll: HAProxy under wrk load', () => {
-  it('rolls rolling ten times with 0 failed requests; a server killed without draining fails requests', async () => {
+  it('rolls rolling ten times with 0 failed requests; servers restarted without a drain fail requests', async () => {
     const p = await plan('  mode: rolling\n  batch: 1');
     const rolls: Roll[] = [];
     for (let i = 0; i < ROLLS; i++) {
