@@ -282,4 +282,32 @@ describe('maint run on PostgreSQL', () => {
     expect(await snapshot()).toEqual(before);
     expect(await readFile(plan.bannerYaml, 'utf8')).toMatch(/^enabled: false$/m);
   });
+
+  it('journals the lint rules a migration of the run suppresses, with the reason and the place', async () => {
+    const { db, sql } = await fresh();
+    const plan = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: {
+        ...ORDERS,
+        '004_orders_customer_idx.sql':
+          '-- maint:lint-ignore require-concurrent-index-creation orders has three rows\ncreate index "orders_customer_idx" on "orders" ("customer");',
+      },
+    });
+    const r = await runCli(['run', plan.file, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { runId } = json<{ runId: string }>(r);
+    const row = (
+      await sql.query<{ state: string }>('select "state" from "maint_runs" where "run_id" = $1', [runId])
+    ).rows[0]!;
+    expect((JSON.parse(row.state) as Record<string, unknown>)['lint.suppressed']).toEqual([
+      {
+        rule: 'require-concurrent-index-creation',
+        reason: 'orders has three rows',
+        file: 'migrations/004_orders_customer_idx.sql',
+        line: 2,
+        col: 1,
+      },
+    ]);
+  });
 });

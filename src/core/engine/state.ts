@@ -76,3 +76,12 @@ export function lastServedRelease(runs: Array<{ state: Record<string, unknown> |
  * and the operator's reason. Journaled in `maint_runs.state` under `guard.override`.
  */
 export const GUARD_OVERRIDE = stateKey<{ reason: string; refused: string }>('guard.override');
+
+/**
+ * The `-- maint:lint-ignore RULE reason` suppressions in the migrations a run applies: the rule,
+ * the reason and where. Journaled in `maint_runs.state` under `lint.suppressed`.
+ */
+export const LINT_SUPPRESSED =
+  stateKey<Array<{ rule: string; reason: string; file: string; line: number; col: number }>>(
+    'lint.suppressed',
+  );

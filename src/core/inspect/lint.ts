@@ -120,3 +120,34 @@ export async function classifyMigrations(
   }
   return out;
 }
+
+/**
+ * The `-- maint:lint-ignore` suppressions in the named SQL migrations, for `maint run` to
+ * journal. The parser loads only when a file names one; a file the parser cannot read
+ * journals nothing (the run itself does not depend on the linter).
+ */
+export async function suppressionsIn(
+  loaded: LoadedPlan,
+  names: readonly string[],
+): Promise<LintReport['files'][number]['suppressed']> {
+  if (names.length === 0) return [];
+  const wanted = new Set(names);
+  const files = (await migrationFiles(loaded)).filter(
+    (f) => wanted.has(f.name) && f.kind === 'sql' && (f.text ?? '').includes('maint:lint-ignore'),
+  );
+  if (files.length === 0) return [];
+  const { lintFile } = await import('../../lint/lint-file.js');
+  const dialect = dialectOf(loaded);
+  const out: LintReport['files'][number]['suppressed'] = [];
+  for (const f of files) {
+    try {
+      out.push(
+        ...(await lintFile({ file: f.file, text: f.text ?? '', dialect, transactional: f.transactional }))
+          .suppressed,
+      );
+    } catch {
+      // Not parsable by the linter (or a malformed directive): `maint lint` reports it.
+    }
+  }
+  return out;
+}

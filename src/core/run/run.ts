@@ -20,11 +20,12 @@ import type { LoadedPlan } from '../../plan/loader.js';
 import { formatLocal } from '../../window/window.js';
 import { runSteps } from '../engine/engine.js';
 import { checkTime, describeNext, nextWindowAfter, openWindow } from '../engine/guard.js';
-import { GUARD_OVERRIDE, createRunState } from '../engine/state.js';
+import { GUARD_OVERRIDE, LINT_SUPPRESSED, createRunState } from '../engine/state.js';
 import { Emitter, fanOut, type EventData, type EventSink } from '../events.js';
 import { journalSubscriber } from '../journal/journal-subscriber.js';
 import type { Ports } from '../ports.js';
 import { preflight, type OpenedFleet } from '../preflight.js';
+import { suppressionsIn } from '../inspect/lint.js';
 import { errorJson, windowJson } from '../result.js';
 import { EVENT_OF_OUTCOME, stepsForEvent } from './outcome-events.js';
 import { hasWork, prepare, refresh, type Prepared } from './prepare.js';
@@ -336,6 +337,12 @@ async function execute(
     record.state = { ...(record.state ?? {}), [GUARD_OVERRIDE.name]: override };
     record.note = [record.note, `forced rollback: ${override.reason}`].filter(Boolean).join('; ');
   }
+  // Lint rules a migration of this run suppresses are journaled with the run (who decided what).
+  const suppressed = await suppressionsIn(
+    loaded,
+    prepared.pending.map((m) => m.name),
+  );
+  if (suppressed.length > 0) record.state = { ...(record.state ?? {}), [LINT_SUPPRESSED.name]: suppressed };
   await events.emit('run.started', { run: record }, { message: `run ${runId} of ${plan.name}` });
   const state = createRunState(record.state, (key, all) =>
     events.emit('state.set', { key, state: all }, { message: `run state "${key}" journaled` }),
