@@ -20,7 +20,7 @@ export default class Run extends MaintCommand<RunResult> {
     '<%= config.bin %> run plans/demo.yaml',
     '<%= config.bin %> run plans/postgres.yaml --json',
     '<%= config.bin %> run plans/postgres.yaml --emergency --reason "INC-1234: disk almost full"',
-    'RELEASE=v1 <%= config.bin %> run plans/fleet.yaml --force-rollback --reason "v1 never read orders.legacy_status"',
+    'RELEASE=2026.12.01-3 TASK_DEFINITION=arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:41 <%= config.bin %> run plans/ecs.yaml --force-rollback --reason "2026.12.01-3 never read orders.legacy_status"',
   ];
   static override args = { plan: planArg };
   static override flags = {
