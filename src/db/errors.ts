@@ -146,6 +146,23 @@ export function queryError(error: unknown, sql: string): MaintError {
   });
 }
 
+/**
+ * PostgreSQL's `create table if not exists` is not safe against itself: two sessions creating the
+ * same missing table at once (two plans' first locks, a plan and its agent, two first journals)
+ * fail the loser with 23505 on pg_type, 42710 (type exists) or 42P07 (relation exists). By then the winner's table is committed (the
+ * unique check waited for it), so the loser has what it asked for. Only for autocommit statements:
+ * inside a transaction the error has already aborted it.
+ */
+export function lostCreateRace(sql: string, error: unknown): boolean {
+  if (!/^\s*create\s+(table|index|sequence)\s+if\s+not\s+exists\b/i.test(sql)) return false;
+  const e = (error instanceof MaintError ? error.cause : error) as { code?: unknown; constraint?: unknown };
+  if (e?.code === '42P07' || e?.code === '42710') return true;
+  return (
+    e?.code === '23505' &&
+    (e.constraint === 'pg_type_typname_nsp_index' || e.constraint === 'pg_class_relname_nsp_index')
+  );
+}
+
 export function unknownLockId(name: string, lockId: string): InputError {
   return new InputError('LOCK_ID_UNKNOWN', `No holder of the lock "${name}" has the lock id ${lockId}.`, [], {
     hint: hint('See the current holder and its lock id with {lock}.', { lock: act('lock') }),

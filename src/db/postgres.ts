@@ -23,6 +23,7 @@ import {
   isConnectionFailure,
   liveHolderError,
   LockLostError,
+  lostCreateRace,
   QueryCancelledError,
   queryError,
   unidentifiedHolderError,
@@ -100,6 +101,9 @@ class PostgresDatabase implements Database {
     const client = await this.checkout();
     try {
       return await this.run<R>(client, sql, params, options);
+    } catch (error) {
+      if (lostCreateRace(sql, error)) return [];
+      throw error;
     } finally {
       client.release();
     }
@@ -209,7 +213,10 @@ class PostgresDatabase implements Database {
       }
       const identity = lockIdentity(options.purpose);
       const heartbeatMs = this.options.heartbeatMs;
-      await client.query(createLockHoldersTableSql('postgres'));
+      const createHolders = createLockHoldersTableSql('postgres');
+      await client.query(createHolders).catch((error: unknown) => {
+        if (!lostCreateRace(createHolders, error)) throw error;
+      });
       // Any row left for this name belongs to a dead holder: we hold the lock now.
       await client.query(`delete from ${HOLDERS} where "name" = $1`, [name]);
       const { rows } = await client.query<{ since: Date }>(

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import type { Database } from '../../src/db/database.js';
+import { createJournalSql } from '../../src/core/journal/journal-sql.js';
 import type { DatabaseConfig } from '../../src/plan/schema.js';
 import { freshMysql, freshPostgres, type FreshDatabase } from '../helpers/databases.js';
 
@@ -166,6 +167,39 @@ describe.each([
       await db.close();
       await other.close();
       await fdb.drop();
+    }
+  });
+});
+
+describe.each([
+  { engine: 'postgres' as const, fresh: freshPostgres },
+  { engine: 'mysql' as const, fresh: freshMysql },
+])('$engine: first-time lockers at once', ({ engine, fresh }) => {
+  // Two plans (or a plan and its agent) taking their first lock on a fresh database at the same
+  // moment both create the holders table; on PostgreSQL concurrent `create table if not exists`
+  // fails one of them with 23505 on pg_type. Five fresh databases, eight lockers each.
+  it('each gets its own lock; none fails creating the holders table', async () => {
+    for (let round = 0; round < 5; round++) {
+      const fdb = await fresh();
+      const dbs = await Promise.all(
+        Array.from({ length: 8 }, () => openDatabase({ engine, url: fdb.url }, process.cwd())),
+      );
+      try {
+        const sessions = await Promise.all(
+          dbs.map((db, i) => db.acquireLock(`plan-${i}`, { wait: false, purpose: 'test' })),
+        );
+        expect(sessions.map((s) => s?.holder.purpose)).toEqual(Array(8).fill('test'));
+        await Promise.all(sessions.map((s) => s!.release()));
+        // The same race for the journal's tables, created by each plan's first run.
+        await Promise.all(
+          dbs.map(async (db) => {
+            for (const sql of createJournalSql(db.dialect)) await db.query(sql);
+          }),
+        );
+      } finally {
+        await Promise.all(dbs.map((db) => db.close()));
+        await fdb.drop();
+      }
     }
   });
 });

@@ -78,8 +78,10 @@ describe('a URL that reaches no database server (real listeners, the built CLI)'
         expect(body.error.hint).toContain(`127.0.0.1:${port}`);
         expect(r.stdout + r.stderr).not.toContain(PASSWORD);
         expect(r.stderr).not.toMatch(/\n\s+at /);
-        // Within the drivers' 10 s connect timeout (plus the CLI's start-up).
-        expect(elapsed).toBeLessThan(20_000);
+        // Bounded by the drivers' 10 s connect timeout: without one, a silent server holds the
+        // command until the test's own timeout. The bound is loose on purpose (a loaded 2-core
+        // runner took 23 s for start-up plus the timeout); it tells "bounded" from "hangs".
+        expect(elapsed).toBeLessThan(60_000);
 
         if (mode === 'silent') return; // the human form of the same error is checked on the fast rigs
         const human = await runCli(['migrate', 'status', plan.file]);
