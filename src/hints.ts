@@ -19,6 +19,7 @@ export const ACTION_COMMANDS = [
   'migrate status',
   'migrate down',
   'migrate create',
+  'migrate accept',
   'notify',
   'banner',
 ] as const;

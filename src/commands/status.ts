@@ -46,6 +46,7 @@ export default class Status extends MaintCommand<StatusReport> {
     lines.push(
       r.pending.length > 0 ? `pending migrations: ${r.pending.join(', ')}` : 'pending migrations: none',
     );
+    for (const w of r.warnings) lines.push(yellow(`warning: ${w}`));
     if (r.release) lines.push(`release served: ${r.release} (as journaled by the last roll)`);
     const rehearsed = (run: { rehearsal?: boolean; recordedAt?: string | null }) =>
       run.rehearsal ? ` (rehearsal under MAINT_NOW, run at ${run.recordedAt ?? 'an unknown time'})` : '';
@@ -63,12 +64,12 @@ export default class Status extends MaintCommand<StatusReport> {
     };
     if (r.current) show(r.current.live ? 'in progress' : 'interrupted', r.current);
     if (r.last) show('last run', r.last);
-    if (!r.current && !r.last) lines.push('no runs yet');
+    if (r.runs.length === 0) lines.push('no runs yet');
     else {
       lines.push('', `recent runs (newest first, up to ${this.limit}):`);
       for (const run of r.runs)
         lines.push(
-          `  ${run.runId}  ${run.status.padEnd(15)} ${run.startedAt}${run.emergencyReason ? yellow(' emergency') : ''}${rehearsed(run)}`,
+          `  ${run.runId}  ${run.status.padEnd(15)} ${run.startedAt}${run.emergencyReason ? yellow(' emergency') : ''}${rehearsed(run)}${run.kind === 'accept' && run.note ? dim(`  ${run.note}`) : ''}`,
         );
     }
     return lines.join('\n');

@@ -21,6 +21,7 @@ import type {
   MigrateResult,
   MigrationStatus,
 } from './migrate/migrate.js';
+import type { AcceptOptions, AcceptResult } from './migrate/accept.js';
 import type { Ports } from './ports.js';
 import type { RunOptions, RunResult } from './run/run.js';
 import type { TickOptions, TickResult } from './schedule/tick.js';
@@ -42,6 +43,8 @@ export interface Core {
   migrateDown(loaded: LoadedPlan, options: MigrateDownOptions): Promise<MigrateResult>;
   migrationStatus(loaded: LoadedPlan): Promise<MigrationStatus>;
   createMigration(loaded: LoadedPlan, name: string): Promise<CreatedMigration>;
+  /** `maint migrate accept`: record reviewed edits of applied migrations, journaled. */
+  acceptMigrations(loaded: LoadedPlan, options: AcceptOptions): Promise<AcceptResult>;
   /** `maint notify`: one event to the plan's channels. */
   notify(loaded: LoadedPlan, options: NotifyOptions): Promise<NotifyResult>;
   /** `maint banner`: write the banner files for a state. */
@@ -69,6 +72,8 @@ export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
     migrationStatus: async (loaded) => (await import('./migrate/migrate.js')).migrationStatus(ports, loaded),
     createMigration: async (loaded, name) =>
       (await import('./migrate/migrate.js')).createMigration(loaded, name),
+    acceptMigrations: async (loaded, options) =>
+      (await import('./migrate/accept.js')).acceptMigrations(ports, loaded, options),
     notify: async (loaded, options) =>
       (await import('../notify/send.js')).notifyPlan(loaded, ports.clock, options, await ports.notify()),
     banner: async (loaded, state) =>

@@ -8,6 +8,8 @@
 import type { LockHolder } from '../../db/database.js';
 import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
+import { changedWarning } from '../../migrations/changed.js';
+import type { ChangedMigration } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { windowStatus } from '../../window/window.js';
 import { nextWindowAfter } from '../engine/guard.js';
@@ -24,6 +26,7 @@ export const GATE_REASONS = [
   'RUN_INTERRUPTED',
   'RUN_FAILED',
   'LOCK_HELD',
+  'MIGRATION_CHANGED',
   'MIGRATIONS_OUTSIDE_WINDOW',
   'UNSAFE_MIGRATION',
   'CONTRACT_WHILE_OLD_RELEASE_SERVES',
@@ -38,6 +41,8 @@ export interface GateResult {
   message: string;
   window: { open: boolean; remainingSeconds: number | null; next: string | null };
   pending: string[];
+  /** Applied migrations whose files were edited since (refused: `MIGRATION_CHANGED`). */
+  changed: ChangedMigration[];
   lock: LockHolder | null;
   run: { runId: string; status: string; startedAt: string } | null;
   /** Error-level lint findings of the pending migrations (with table sizes read from the database). */
@@ -65,7 +70,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
   const fleetState = await describeFleet(ports, loaded);
-  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, lock }) => {
+  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, changed, lock }) => {
     const interrupted = (await runToSettle(journal, plan.name)) ?? null;
     const guard = fleetState
       ? await checkReleaseGuard({
@@ -89,6 +94,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
         next: next?.start.toISOString() ?? null,
       },
       pending: pending.map((p) => p.name),
+      changed,
       lock,
       run: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
@@ -119,6 +125,8 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       );
     }
     if (lock) return refuse('LOCK_HELD', `the lock is held by ${describeHolder(lock)}`);
+    if (changed.length > 0)
+      return refuse('MIGRATION_CHANGED', changed.map((c) => changedWarning(c, loaded.path)).join('; '));
     if (errors.length > 0) {
       const first = errors[0]!;
       return refuse(
