@@ -22,6 +22,7 @@ export const ACTION_COMMANDS = [
   'migrate accept',
   'notify',
   'banner',
+  'resolve',
 ] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 

@@ -84,7 +84,9 @@ export default class Plan extends MaintCommand<PlanPreview> {
     if (r.interruptedRun)
       lines.push(
         yellow(
-          `${r.interruptedRun.status === 'failed' ? 'failed' : 'interrupted'} run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
+          r.error?.code === 'RUN_UNRESOLVED'
+            ? `failed run ${r.interruptedRun.runId} reached a point of no return: an operator resolves it first (maint resolve)`
+            : `${r.interruptedRun.status === 'failed' ? 'failed' : 'interrupted'} run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
         ),
       );
     for (const w of r.warnings) lines.push(yellow(`warning: ${w}`));

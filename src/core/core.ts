@@ -23,12 +23,15 @@ import type {
 } from './migrate/migrate.js';
 import type { AcceptOptions, AcceptResult } from './migrate/accept.js';
 import type { Ports } from './ports.js';
+import type { ResolveOptions, ResolveResult } from './run/resolve.js';
 import type { RunOptions, RunResult } from './run/run.js';
 import type { TickOptions, TickResult } from './schedule/tick.js';
 
 export interface Core {
   /** `maint run`: the whole maintenance, inside the window, journaled. */
   run(loaded: LoadedPlan, options?: RunOptions): Promise<RunResult>;
+  /** `maint resolve`: record that a failed run was finished by hand, journaled. */
+  resolve(loaded: LoadedPlan, options: ResolveOptions): Promise<ResolveResult>;
   /** `maint plan`: what `run` would do now; changes nothing. */
   preview(loaded: LoadedPlan): Promise<PlanPreview>;
   /** `maint gate`: may a deploy proceed now? */
@@ -58,6 +61,7 @@ export interface Core {
 export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
   return {
     run: async (loaded, options) => (await import('./run/run.js')).runPlan(ports, sink, loaded, options),
+    resolve: async (loaded, options) => (await import('./run/resolve.js')).resolveRun(ports, loaded, options),
     preview: async (loaded) => (await import('./inspect/preview.js')).previewPlan(ports, loaded),
     gate: async (loaded) => (await import('./inspect/gate.js')).gate(ports, loaded),
     lint: async (loaded, options) => (await import('./inspect/lint.js')).lintPlan(ports, loaded, options),

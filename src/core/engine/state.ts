@@ -112,3 +112,21 @@ export const MIGRATIONS_ACCEPTED = stateKey<AcceptedMigrations>('migrations.acce
 export function isRecordOnly(run: { state: Record<string, unknown> | null }): boolean {
   return run.state?.[MIGRATIONS_ACCEPTED.name] !== undefined;
 }
+
+/**
+ * `maint resolve`: an operator recorded that a failed run was finished (or undone) by hand, and
+ * why. Journaled in the failed run's own `maint_runs.state` under `resolution`; the run stays
+ * `failed` (that is what happened), and no longer holds `gate` or the next run.
+ */
+export interface Resolution {
+  reason: string;
+  /** ISO-8601 UTC, real time. */
+  at: string;
+  by: { host: string; pid: number; job?: string };
+}
+
+export const RESOLUTION = stateKey<Resolution>('resolution');
+
+export function resolutionOf(run: { state: Record<string, unknown> | null }): Resolution | null {
+  return (run.state?.[RESOLUTION.name] as Resolution | undefined) ?? null;
+}

@@ -15,7 +15,8 @@ import { windowStatus } from '../../window/window.js';
 import { nextWindowAfter } from '../engine/guard.js';
 import type { Ports } from '../ports.js';
 import { lintSelected } from './lint.js';
-import { runToSettle } from '../journal/unresolved.js';
+import { commandLine } from '../../hints.js';
+import { needsOperator, resolveAction, runToSettle } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 import type { FleetState } from '../../fleet/fleet.js';
 import { HISTORY_RUNS, checkReleaseGuard, type GuardReport } from '../run/release-guard.js';
@@ -111,9 +112,12 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
     });
     if (interrupted?.status === 'failed' && !lock) {
       const why = interrupted.error ? ` (${interrupted.error.code}: ${interrupted.error.message})` : '';
+      const resolve = commandLine(resolveAction(loaded.path, interrupted.runId));
       return refuse(
         'RUN_FAILED',
-        `run ${interrupted.runId} failed and is not resolved${why}; an operator must act: \`maint status ${loaded.path}\` shows what is left, and \`maint run ${loaded.path}\` settles it (resumes it, or finishes its rollback) once the cause is fixed`,
+        needsOperator(interrupted)
+          ? `run ${interrupted.runId} failed at a point of no return and is not resolved${why}; an operator must finish by hand what it left (\`maint status ${loaded.path}\` shows it), then record that with \`${resolve}\``
+          : `run ${interrupted.runId} failed and is not resolved${why}; an operator must act: \`maint status ${loaded.path}\` shows what is left, and \`maint run ${loaded.path}\` settles it (resumes it, or finishes its rollback) once the cause is fixed, or \`${resolve}\` records that it was settled by hand`,
       );
     }
     if (interrupted) {

@@ -23,7 +23,7 @@ import { preflight, type OpenedFleet } from '../preflight.js';
 import { HISTORY_RUNS, checkReleaseGuard, type GuardReport } from '../run/release-guard.js';
 import { errorJson, type ErrorJson } from '../result.js';
 import { lintSelected } from './lint.js';
-import { runToSettle } from '../journal/unresolved.js';
+import { needsOperator, runToSettle, unresolvedError } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 
 export interface PlanPreview {
@@ -205,6 +205,10 @@ async function previewWith(
           }),
         }),
       );
+    } else if (needsOperator(interrupted)) {
+      // What `maint run` would exit with (6): only an operator resolves a point of no return.
+      preview.status = 'refused';
+      preview.error = errorJson(unresolvedError(interrupted!, loaded.path));
     } else if (changed.length > 0) {
       // What `maint run` would exit with (2): it refuses to build on a changed history.
       preview.status = 'refused';

@@ -4,7 +4,7 @@ import { changedWarning } from '../../migrations/changed.js';
 import type { ChangedMigration } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { RunRecord, StepRecord } from '../journal/journal.js';
-import { isRecordOnly, lastServedRelease } from '../engine/state.js';
+import { isRecordOnly, lastServedRelease, resolutionOf, type Resolution } from '../engine/state.js';
 import type { Ports } from '../ports.js';
 import { withSnapshot } from './snapshot.js';
 
@@ -26,6 +26,8 @@ export interface StatusReport {
       rehearsal: boolean;
       /** `accept`: a `maint migrate accept` record (ran no steps; its note says what it accepted). */
       kind: 'run' | 'accept';
+      /** A failed run an operator resolved (`maint resolve`): why, who, when. */
+      resolution: Resolution | null;
     }
   >;
   pending: string[];
@@ -77,6 +79,7 @@ export async function planStatus(
         recordedAt: run.recordedAt ?? null,
         rehearsal: run.rehearsal === true,
         kind: isRecordOnly(run) ? ('accept' as const) : ('run' as const),
+        resolution: resolutionOf(run),
       })),
       pending: pending.map((p) => p.name),
       changed,
