@@ -19,8 +19,10 @@ export const ACTION_COMMANDS = [
   'migrate status',
   'migrate down',
   'migrate create',
+  'migrate accept',
   'notify',
   'banner',
+  'resolve',
 ] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 

@@ -12,7 +12,7 @@ export default class Plan extends MaintCommand<PlanPreview> {
   static override description =
     'Validates the plan, reads the window, the pending migrations, the checks and the journal, and lists the ordered steps with their estimates. ' +
     'Changes nothing: no lock, no journal writes, no banner. Exit 0 when `maint run` would start now (or has nothing to do), ' +
-    '3 when the window is closed or too short for the estimate, 4 when another run holds the lock.';
+    '3 when the window is closed or too short for the estimate, 4 when another run holds the lock; 2 when an applied migration was edited since (MIGRATION_CHANGED) and 6 when a failed run waits for `maint resolve` (RUN_UNRESOLVED): the exit code `maint run` would give, with the plan still shown.';
   static override examples = [
     '<%= config.bin %> plan plans/demo.yaml',
     'MAINT_NOW=2026-11-29T20:30:00Z <%= config.bin %> plan plans/postgres.yaml --json',
@@ -84,7 +84,9 @@ export default class Plan extends MaintCommand<PlanPreview> {
     if (r.interruptedRun)
       lines.push(
         yellow(
-          `${r.interruptedRun.status === 'failed' ? 'failed' : 'interrupted'} run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
+          r.error?.code === 'RUN_UNRESOLVED'
+            ? `failed run ${r.interruptedRun.runId} reached a point of no return: an operator resolves it first (maint resolve)`
+            : `${r.interruptedRun.status === 'failed' ? 'failed' : 'interrupted'} run ${r.interruptedRun.runId} (${r.interruptedRun.status}) will be resumed or rolled back first`,
         ),
       );
     for (const w of r.warnings) lines.push(yellow(`warning: ${w}`));

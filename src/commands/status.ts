@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { MaintCommand } from '../cli/base-command.js';
 import { planArg } from '../cli/args.js';
 import type { RunWithSteps, StatusReport } from '../core/inspect/status.js';
+import { resolutionOf } from '../core/engine/state.js';
 import { formatDuration } from '../plan/duration.js';
 import { loadPlan } from '../plan/loader.js';
 import { bold, dim, yellow } from '../output/style.js';
@@ -46,6 +47,7 @@ export default class Status extends MaintCommand<StatusReport> {
     lines.push(
       r.pending.length > 0 ? `pending migrations: ${r.pending.join(', ')}` : 'pending migrations: none',
     );
+    for (const w of r.warnings) lines.push(yellow(`warning: ${w}`));
     if (r.release) lines.push(`release served: ${r.release} (as journaled by the last roll)`);
     const rehearsed = (run: { rehearsal?: boolean; recordedAt?: string | null }) =>
       run.rehearsal ? ` (rehearsal under MAINT_NOW, run at ${run.recordedAt ?? 'an unknown time'})` : '';
@@ -55,6 +57,13 @@ export default class Status extends MaintCommand<StatusReport> {
         `${title}: ${run.runId} ${bold(run.status)} started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${rehearsed(run)}`,
       );
       if (run.emergencyReason) lines.push(yellow(`  emergency: ${run.emergencyReason}`));
+      const resolved = resolutionOf(run);
+      if (resolved)
+        lines.push(
+          yellow(
+            `  resolved by hand at ${resolved.at} by ${resolved.by.host} pid ${resolved.by.pid}: ${resolved.reason}`,
+          ),
+        );
       if (run.note) lines.push(dim(`  ${run.note}`));
       for (const s of run.steps)
         lines.push(
@@ -63,12 +72,12 @@ export default class Status extends MaintCommand<StatusReport> {
     };
     if (r.current) show(r.current.live ? 'in progress' : 'interrupted', r.current);
     if (r.last) show('last run', r.last);
-    if (!r.current && !r.last) lines.push('no runs yet');
+    if (r.runs.length === 0) lines.push('no runs yet');
     else {
       lines.push('', `recent runs (newest first, up to ${this.limit}):`);
       for (const run of r.runs)
         lines.push(
-          `  ${run.runId}  ${run.status.padEnd(15)} ${run.startedAt}${run.emergencyReason ? yellow(' emergency') : ''}${rehearsed(run)}`,
+          `  ${run.runId}  ${run.status.padEnd(15)} ${run.startedAt}${run.emergencyReason ? yellow(' emergency') : ''}${rehearsed(run)}${run.resolution ? yellow(' resolved') : ''}${run.kind === 'accept' && run.note ? dim(`  ${run.note}`) : ''}`,
         );
     }
     return lines.join('\n');

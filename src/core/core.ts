@@ -21,13 +21,17 @@ import type {
   MigrateResult,
   MigrationStatus,
 } from './migrate/migrate.js';
+import type { AcceptOptions, AcceptResult } from './migrate/accept.js';
 import type { Ports } from './ports.js';
+import type { ResolveOptions, ResolveResult } from './run/resolve.js';
 import type { RunOptions, RunResult } from './run/run.js';
 import type { TickOptions, TickResult } from './schedule/tick.js';
 
 export interface Core {
   /** `maint run`: the whole maintenance, inside the window, journaled. */
   run(loaded: LoadedPlan, options?: RunOptions): Promise<RunResult>;
+  /** `maint resolve`: record that a failed run was finished by hand, journaled. */
+  resolve(loaded: LoadedPlan, options: ResolveOptions): Promise<ResolveResult>;
   /** `maint plan`: what `run` would do now; changes nothing. */
   preview(loaded: LoadedPlan): Promise<PlanPreview>;
   /** `maint gate`: may a deploy proceed now? */
@@ -42,6 +46,8 @@ export interface Core {
   migrateDown(loaded: LoadedPlan, options: MigrateDownOptions): Promise<MigrateResult>;
   migrationStatus(loaded: LoadedPlan): Promise<MigrationStatus>;
   createMigration(loaded: LoadedPlan, name: string): Promise<CreatedMigration>;
+  /** `maint migrate accept`: record reviewed edits of applied migrations, journaled. */
+  acceptMigrations(loaded: LoadedPlan, options: AcceptOptions): Promise<AcceptResult>;
   /** `maint notify`: one event to the plan's channels. */
   notify(loaded: LoadedPlan, options: NotifyOptions): Promise<NotifyResult>;
   /** `maint banner`: write the banner files for a state. */
@@ -55,6 +61,7 @@ export interface Core {
 export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
   return {
     run: async (loaded, options) => (await import('./run/run.js')).runPlan(ports, sink, loaded, options),
+    resolve: async (loaded, options) => (await import('./run/resolve.js')).resolveRun(ports, loaded, options),
     preview: async (loaded) => (await import('./inspect/preview.js')).previewPlan(ports, loaded),
     gate: async (loaded) => (await import('./inspect/gate.js')).gate(ports, loaded),
     lint: async (loaded, options) => (await import('./inspect/lint.js')).lintPlan(ports, loaded, options),
@@ -69,6 +76,8 @@ export function createCore(ports: Ports, sink: EventSink = nullSink): Core {
     migrationStatus: async (loaded) => (await import('./migrate/migrate.js')).migrationStatus(ports, loaded),
     createMigration: async (loaded, name) =>
       (await import('./migrate/migrate.js')).createMigration(loaded, name),
+    acceptMigrations: async (loaded, options) =>
+      (await import('./migrate/accept.js')).acceptMigrations(ports, loaded, options),
     notify: async (loaded, options) =>
       (await import('../notify/send.js')).notifyPlan(loaded, ports.clock, options, await ports.notify()),
     banner: async (loaded, state) =>

@@ -18,6 +18,11 @@ import { redact } from '../support/redact.js';
 export class QueryError extends MaintError {
   readonly sqlState: string | undefined;
   readonly errno: number | undefined;
+  /**
+   * For a multi-statement text (`Database.script`): how many of its statements the server had
+   * completed before this one failed, when the adapter can tell; the failing one is the next.
+   */
+  completedStatements: number | undefined;
   constructor(message: string, options: MaintErrorOptions & { sqlState?: string; errno?: number } = {}) {
     super('DB_QUERY_FAILED', ExitCode.internal, message, {
       ...options,

@@ -4,6 +4,7 @@
  * the holder's process or network dies.
  */
 import { act, hint } from '../hints.js';
+import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import { ExitCode, MaintError } from '../errors.js';
 import type { DatabaseConfig } from '../plan/schema.js';
@@ -25,6 +26,7 @@ import {
   LockLostError,
   lostCreateRace,
   QueryCancelledError,
+  QueryError,
   queryError,
   unidentifiedHolderError,
   unknownLockId,
@@ -131,15 +133,25 @@ class PostgresDatabase implements Database {
   async script(sql: string, options: QueryOptions = {}): Promise<void> {
     const client = await this.checkout();
     let broken = false;
+    // The server answers each statement of a simple-protocol text with its own CommandComplete
+    // before the next one runs, so the count at the error names the statement that failed, even
+    // when the error has no position (a constraint violation, a runtime error). No extra trip.
+    const connection = (client as unknown as { connection?: EventEmitter }).connection;
+    let completed = 0;
+    const count = (): void => void completed++;
+    connection?.on('commandComplete', count);
     try {
       await this.run(client, `${SCRIPT_BEGIN}${sql}${SCRIPT_END}`, [], options);
     } catch (error) {
+      connection?.off('commandComplete', count);
+      if (error instanceof QueryError && connection) error.completedStatements = completed;
       // A failed statement leaves the block aborted on this connection: end it before reuse.
       await client.query('rollback').catch(() => {
         broken = true;
       });
       throw error;
     } finally {
+      connection?.off('commandComplete', count);
       client.release(broken);
     }
   }

@@ -7,6 +7,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { moduleInSession, statementwise } from './exec-common.js';
+import { QueryError } from '../db/errors.js';
 import { SCRIPT_BEGIN } from '../db/sql.js';
 import {
   dropIndexConcurrentlySql,
@@ -49,15 +50,21 @@ export const postgresExecutor: Executor = {
           const batch = transactionalBatchSql(step.config.lockTimeout, statements, record);
           return step.db.script(batch.sql, step.queryOptions).catch((error: unknown) => {
             // Name the statement that failed, not the script's `begin;`.
-            current = failingStatement(error, batch.sql, statements) ?? current;
+            const index = failingStatement(error, batch.sql, statements);
+            if (index !== undefined) {
+              current = statements[index]!;
+              step.failedAt = { index, statements };
+            }
             throw error;
           });
         }
         return inTransaction(step, async (tx) => {
-          for (const statement of statements) {
+          for (const [index, statement] of statements.entries()) {
             current = statement;
+            step.failedAt = { index, statements };
             await tx.query(statement, [], step.queryOptions);
           }
+          step.failedAt = undefined;
           await execute(tx, step.record());
         });
       },
@@ -66,26 +73,40 @@ export const postgresExecutor: Executor = {
 };
 
 /**
- * Which of `statements` a failed one-round-trip script stopped at: by the server's error
- * position (parse and analysis errors: syntax, unknown table or column), or, for "cannot run
- * inside a transaction block", the statement that cannot (CREATE INDEX CONCURRENTLY...).
+ * Which of `statements` (its index) a failed one-round-trip script stopped at: by the server's
+ * error position (parse and analysis errors: syntax, unknown table or column); for "cannot run
+ * inside a transaction block", the statement that cannot (CREATE INDEX CONCURRENTLY...); else
+ * by how many statements the server completed before the error (runtime errors carry no
+ * position: a constraint violation, a failed cast, a division by zero).
  */
-export function failingStatement(error: unknown, script: string, statements: string[]): string | undefined {
+export function failingStatement(error: unknown, script: string, statements: string[]): number | undefined {
   const cause = (error as { cause?: { position?: unknown; code?: unknown } } | null)?.cause;
-  if (cause?.code === ACTIVE_SQL_TRANSACTION) return statements.find((s) => concurrentIndexName(s) !== null);
-  const position = Number(cause?.position);
-  if (!Number.isFinite(position) || position <= 0) return undefined;
-  const offset = position - 1 - SCRIPT_BEGIN.length;
+  if (cause?.code === ACTIVE_SQL_TRANSACTION) {
+    const index = statements.findIndex((s) => concurrentIndexName(s) !== null);
+    return index >= 0 ? index : undefined;
+  }
   // The script is `set local lock_timeout…` parts, the statements, the record, joined by SEPARATOR.
   const first = script.indexOf(statements[0] ?? '\u0000');
-  if (first < 0 || offset < first) return undefined;
-  let start = first;
-  for (const statement of statements) {
-    const end = start + statement.length;
-    if (offset < end + SEPARATOR.length) return statement;
-    start = end + SEPARATOR.length;
+  if (first < 0) return undefined;
+  const position = Number(cause?.position);
+  if (Number.isFinite(position) && position > 0) {
+    const offset = position - 1 - SCRIPT_BEGIN.length;
+    if (offset < first) return undefined;
+    let start = first;
+    for (const [index, statement] of statements.entries()) {
+      const end = start + statement.length;
+      if (offset < end + SEPARATOR.length) return index;
+      start = end + SEPARATOR.length;
+    }
+    return undefined;
   }
-  return undefined;
+  // No position (runtime errors: a constraint, a cast, a missing row): the statements the server
+  // completed before the error, less the script's `begin` and the parts before the statements.
+  const completed = error instanceof QueryError ? error.completedStatements : undefined;
+  if (completed === undefined) return undefined;
+  const preamble = 1 + (script.slice(0, first).split(SEPARATOR).length - 1);
+  const index = completed - preamble;
+  return index >= 0 && index < statements.length ? index : undefined;
 }
 
 /** SQLSTATE 25001: a statement that may not run inside a transaction block. */

@@ -20,10 +20,15 @@ export function migrationFailure(
   lockTimeoutMs: number,
   atomic: boolean,
   source?: string,
+  at?: { index: number; statements: readonly string[] },
 ): MaintError {
   const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
-  const line = source !== undefined ? lineOf(source, statement) : null;
-  const where = line !== null ? `${f.file}:${line}` : f.file;
+  const line =
+    source === undefined ? null : at ? lineAt(source, at.statements, at.index) : lineOf(source, statement);
+  const total = at?.statements.length ?? 0;
+  const number = line !== null && at ? ` (statement ${at.index + 1} of ${total})` : '';
+  const where = line !== null ? `${f.file}:${line}${number}` : f.file;
+  const position = line !== null && at ? { statementNumber: at.index + 1, statements: total } : {};
   if (error instanceof LockTimeoutExhaustedError) {
     return new RolledBackError(
       'MIGRATION_LOCK_TIMEOUT',
@@ -55,7 +60,7 @@ export function migrationFailure(
           `Add the line \`-- maint:no-transaction\` at the top of ${f.file}, before its first statement (it then runs statement by statement, outside a transaction), then run {migrate} again.`,
           { migrate: act('migrate') },
         ),
-        details: { migration: f.name, statement: short, line },
+        details: { migration: f.name, statement: short, line, ...position },
       },
     );
   }
@@ -69,7 +74,7 @@ export function migrationFailure(
       hint: hint('Fix the migration (it never applied), then run {migrate} again.', {
         migrate: act('migrate'),
       }),
-      details: { migration: f.name, ...(line !== null ? { statement: short, line } : {}) },
+      details: { migration: f.name, ...(line !== null ? { statement: short, line, ...position } : {}) },
     });
   }
   return new RolledBackError('MIGRATION_FAILED', `${where} failed at \`${short}\`: ${message}`, {
@@ -88,6 +93,25 @@ export function lineOf(source: string, statement: string): number | null {
   const at = source.indexOf(body.split('\n')[0]!);
   if (at < 0) return null;
   return source.slice(0, at).split('\n').length;
+}
+
+/**
+ * The 1-based line where statement `index` of `statements` (cut from `source` in order) begins:
+ * each one is looked for after the one before, so a statement written twice gets its own line.
+ */
+export function lineAt(source: string, statements: readonly string[], index: number): number | null {
+  let from = 0;
+  for (let i = 0; i <= index; i++) {
+    const first = stripLeadingComments(statements[i] ?? '')
+      .trim()
+      .split('\n')[0]!;
+    if (first === '') return null;
+    const at = source.indexOf(first, from);
+    if (at < 0) return null;
+    if (i === index) return source.slice(0, at).split('\n').length;
+    from = at + first.length;
+  }
+  return null;
 }
 
 /**

@@ -2,6 +2,7 @@
 export { createMigrator, type CreateMigratorOptions, type MigrationContext } from './sql-migrator.js';
 export type {
   AppliedMigration,
+  ChangedMigration,
   DownOptions,
   MigrationInfo,
   MigrationProgress,

@@ -30,6 +30,25 @@ export interface AppliedMigration extends MigrationInfo {
   durationMs: number;
 }
 
+/**
+ * A migration whose file changed after (part of) it was applied: `applied`, the whole file's
+ * checksum differs from the recorded one; `partial`, the statements already run differ.
+ */
+export interface ChangedMigration {
+  name: string;
+  /** Path relative to the plan's folder. */
+  file: string;
+  state: 'applied' | 'partial';
+  /** When it was applied (ISO-8601 UTC); null for a partial one. */
+  appliedAt: string | null;
+  /** For `partial`: how many statements were run (their checksum is what is compared). */
+  statementsDone: number;
+  /** The checksum recorded when it was applied. */
+  appliedChecksum: string;
+  /** The checksum of the file as it is now (of its first `statementsDone` statements when partial). */
+  currentChecksum: string;
+}
+
 export interface MigrationProgress {
   type: 'migrating' | 'migrated' | 'reverting' | 'reverted' | 'retrying';
   name: string;
@@ -58,8 +77,18 @@ export interface Migrator {
   /** Every migration file, in order. Throws InputError for a bad folder or file names. */
   all(): Promise<MigrationInfo[]>;
   applied(): Promise<AppliedMigration[]>;
-  /** Pending migrations; throws InputError (exit 2) naming a changed applied file. */
-  pending(): Promise<PendingMigration[]>;
+  /**
+   * Pending migrations; throws InputError (exit 2, `MIGRATION_CHANGED`) naming a changed applied
+   * file, unless `allowChanged` (the read-only views show the change instead: `changed()`).
+   */
+  pending(options?: { allowChanged?: boolean }): Promise<PendingMigration[]>;
+  /** Applied (or half-applied) migrations whose files changed since; reads only. */
+  changed(): Promise<ChangedMigration[]>;
+  /**
+   * Record the current checksum of these changed migrations (`maint migrate accept`, after a
+   * review). Returns what was updated; a name that is not changed is left alone.
+   */
+  accept(names: readonly string[]): Promise<ChangedMigration[]>;
   /** Apply every pending migration, in order. Returns what was applied. */
   up(options?: UpOptions): Promise<AppliedMigration[]>;
   /** Revert applied migrations newest first, down to `to`. Returns what was reverted. */

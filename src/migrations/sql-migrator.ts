@@ -18,12 +18,14 @@ import type { Database } from '../db/database.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../support/logger.js';
 import type { MigrationsConfig } from '../plan/schema.js';
+import { changedError } from './changed.js';
 import { DOWN, UP, type Direction } from './direction.js';
 import { EXECUTORS } from './executors.js';
 import { unwrap } from './failure.js';
 import { listMigrationFiles, prefixChecksum, type MigrationFile } from './files.js';
 import type {
   AppliedMigration,
+  ChangedMigration,
   DownOptions,
   MigrationInfo,
   Migrator,
@@ -109,49 +111,63 @@ class SqlMigrator implements Migrator {
   }
 
   /**
-   * Refuses (exit 2) when an applied migration's file has changed since, or when a half-applied
-   * one's already-run statements have (the statements not yet run may still be fixed).
+   * Applied migrations whose file has changed since, and half-applied ones whose already-run
+   * statements have (the statements not yet run may still be fixed).
    */
-  private async checkChecksums(files: MigrationFile[], rows: StateRow[]): Promise<void> {
+  private async findChanged(files: MigrationFile[], rows: StateRow[]): Promise<ChangedMigration[]> {
     const byName = new Map(files.map((f) => [f.name, f]));
-    const changed: StateRow[] = [];
+    const changed: ChangedMigration[] = [];
     for (const r of rows) {
       const f = byName.get(r.name);
       if (!f) continue;
-      if (r.state === 'applied' || f.kind !== 'sql') {
-        if (f.checksum !== r.checksum) changed.push(r);
-        continue;
-      }
-      const statements = splitStatements(f.text ?? (await readFile(f.path, 'utf8')), {
-        dialect: this.db.dialect,
+      const done = Number(r.statements_done);
+      const current =
+        r.state === 'applied' || f.kind !== 'sql'
+          ? f.checksum
+          : prefixChecksum(
+              splitStatements(f.text ?? (await readFile(f.path, 'utf8')), { dialect: this.db.dialect }),
+              done,
+            );
+      if (current === r.checksum) continue;
+      changed.push({
+        name: r.name,
+        file: f.file,
+        state: r.state === 'applied' ? 'applied' : 'partial',
+        appliedAt: r.state === 'applied' && r.applied_at ? new Date(r.applied_at).toISOString() : null,
+        statementsDone: r.state === 'applied' ? 0 : done,
+        appliedChecksum: r.checksum,
+        currentChecksum: current,
       });
-      if (prefixChecksum(statements, Number(r.statements_done)) !== r.checksum) changed.push(r);
     }
-    if (changed.length === 0) return;
-    const issues = changed.map((r) => ({
-      file: byName.get(r.name)!.file,
-      message:
-        r.state === 'applied'
-          ? 'was changed after it was applied'
-          : `statements 1-${r.statements_done} were changed after they were applied`,
-    }));
-    throw new InputError(
-      'MIGRATION_CHANGED',
-      `Migration file${issues.length > 1 ? 's' : ''} changed after being applied: ${issues.map((i) => i.file).join(', ')}`,
-      issues,
-      {
-        hint: hint(
-          'Restore the original file (git checkout it) and put the change in a new migration: {create}.',
-          { create: act('migrate create', undefined, undefined, ['NAME']) },
-        ),
-      },
-    );
+    return changed;
   }
 
-  async pending(): Promise<PendingMigration[]> {
+  /** Refuses (exit 2) to run on top of a changed history: see findChanged. */
+  private async checkChecksums(files: MigrationFile[], rows: StateRow[]): Promise<void> {
+    const changed = await this.findChanged(files, rows);
+    if (changed.length > 0) throw changedError(changed);
+  }
+
+  async changed(): Promise<ChangedMigration[]> {
+    return this.findChanged(await this.files(), await this.rows());
+  }
+
+  async accept(names: readonly string[]): Promise<ChangedMigration[]> {
+    const wanted = new Set(names);
+    const accepted: ChangedMigration[] = [];
+    for (const c of await this.changed()) {
+      if (!wanted.has(c.name)) continue;
+      const update = this.sql.accept(c.name, c.appliedChecksum, c.currentChecksum);
+      await execute(this.db, update);
+      accepted.push(c);
+    }
+    return accepted;
+  }
+
+  async pending(options: { allowChanged?: boolean } = {}): Promise<PendingMigration[]> {
     const files = await this.files();
     const rows = await this.rows();
-    await this.checkChecksums(files, rows);
+    if (!options.allowChanged) await this.checkChecksums(files, rows);
     const byName = new Map(rows.map((r) => [r.name, r]));
     const out: PendingMigration[] = [];
     for (const f of await this.withModuleTransaction(

@@ -49,6 +49,8 @@ export interface StateSql {
   /** A transactional migration's one-shot record. */
   insertApplied(name: string, checksum: string, durationMs: number): SqlStatement;
   remove(name: string): SqlStatement;
+  /** `maint migrate accept`: the new checksum, only if the row still has the one that was read. */
+  accept(name: string, previous: string, checksum: string): SqlStatement;
 }
 
 const COLUMNS = ['name', 'checksum', 'state', 'statements_done', 'applied_at', 'duration_ms'] as const;
@@ -97,6 +99,10 @@ export function stateSql(dialect: Dialect, table: string): StateSql {
       params: [name, checksum, durationMs],
     }),
     remove: (name) => ({ sql: `delete from ${t} where ${q('name')} = ${p(1)}`, params: [name] }),
+    accept: (name, previous, checksum) => ({
+      sql: `update ${t} set ${q('checksum')} = ${p(1)} where ${q('name')} = ${p(2)} and ${q('checksum')} = ${p(3)}`,
+      params: [checksum, name, previous],
+    }),
   };
 }
 

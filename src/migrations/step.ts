@@ -36,6 +36,8 @@ export class MigrationStep {
   private readonly started = performance.now();
   /** The SQL text the statements were split from, so a failure can name its line. */
   source: string | undefined;
+  /** Which of the statements was running when it failed (0-based index), when the executor knows. */
+  failedAt: { index: number; statements: readonly string[] } | undefined;
   /** Carries the abort signal to the migration's own statements. */
   readonly queryOptions: QueryOptions;
 
@@ -82,7 +84,15 @@ export class MigrationStep {
       });
     } catch (error) {
       const label = typeof statement === 'function' ? statement() : statement;
-      throw migrationFailure(error, this.file, label, this.config.lockTimeout, atomic, this.source);
+      throw migrationFailure(
+        error,
+        this.file,
+        label,
+        this.config.lockTimeout,
+        atomic,
+        this.source,
+        this.failedAt,
+      );
     }
   }
 

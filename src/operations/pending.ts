@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Journal } from '../core/journal/journal.js';
-import type { Migrator, PendingMigration } from '../migrations/migrator.js';
+import type { ChangedMigration, Migrator, PendingMigration } from '../migrations/migrator.js';
 import type { LoadedPlan } from '../plan/loader.js';
 import type { OperationConfig } from '../plan/schema.js';
 
@@ -47,6 +47,8 @@ const NO_MIGRATIONS: Migrator = {
   all: async () => [],
   applied: async () => [],
   pending: async () => [],
+  changed: async () => [],
+  accept: async () => [],
   up: async () => [],
   down: async () => [],
 };
@@ -56,17 +58,21 @@ export interface PlanWork {
   /** The plan has operations and no migrations folder: the run has no migrate step. */
   migrationsAbsent: boolean;
   pending: PendingMigration[];
+  /** Applied migrations whose files changed since (read only with `allowChanged`; else pending throws). */
+  changed: ChangedMigration[];
   operations: OperationConfig[];
 }
 
 /**
  * The pending migrations and operations of a plan. A missing migrations folder stays an error
- * (from the migrator) for a plan without operations.
+ * (from the migrator) for a plan without operations. A changed applied migration is an error
+ * (`MIGRATION_CHANGED`, what `run` refuses on) unless `allowChanged`: the read-only views list it.
  */
 export async function readPlanWork(
   loaded: LoadedPlan,
   migrator: Migrator,
   journal: Journal,
+  options: { allowChanged?: boolean } = {},
 ): Promise<PlanWork> {
   const { plan } = loaded;
   const absent =
@@ -79,7 +85,8 @@ export async function readPlanWork(
   return {
     migrator: effective,
     migrationsAbsent: absent,
-    pending: await effective.pending(),
+    pending: await effective.pending(options),
+    changed: options.allowChanged ? await effective.changed() : [],
     operations: await pendingOperations(plan.operations, plan.name, journal),
   };
 }

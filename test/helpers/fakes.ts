@@ -16,6 +16,7 @@ import type {
 } from '../../src/db/database.js';
 import type {
   AppliedMigration,
+  ChangedMigration,
   DownOptions,
   MigrationInfo,
   Migrator,
@@ -150,6 +151,12 @@ export class FakeMigrator implements Migrator {
     return this.migrations
       .filter((m) => !done.has(m.name))
       .map((m) => ({ ...this.info(m), state: 'pending' as const, statementsDone: 0, statements: null }));
+  }
+  async changed(): Promise<ChangedMigration[]> {
+    return [];
+  }
+  async accept(): Promise<ChangedMigration[]> {
+    return [];
   }
   async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
     this.upCalls++;

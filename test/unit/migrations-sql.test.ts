@@ -64,6 +64,10 @@ describe('state table SQL', () => {
       sql: 'delete from "maint_migrations" where "name" = $1',
       params: ['001_a'],
     });
+    expect(sql.accept('001_a', 'old', 'new')).toEqual({
+      sql: 'update "maint_migrations" set "checksum" = $1 where "name" = $2 and "checksum" = $3',
+      params: ['new', '001_a', 'old'],
+    });
   });
 
   it('builds mysql statements with backticks and ? parameters', () => {
@@ -103,6 +107,10 @@ describe('state table SQL', () => {
       params: ['001_a', 'c', 15],
     });
     expect(sql.remove('001_a')).toEqual({ sql: 'delete from `my_migs` where `name` = ?', params: ['001_a'] });
+    expect(sql.accept('001_a', 'old', 'new')).toEqual({
+      sql: 'update `my_migs` set `checksum` = ? where `name` = ? and `checksum` = ?',
+      params: ['new', '001_a', 'old'],
+    });
   });
 
   it('quotes odd table names', () => {

@@ -42,8 +42,9 @@ export async function rollbackSteps(
         {
           cause,
           hint: hint(
-            `Finish the maintenance by hand (${leftToDo.length > 0 ? todo : 'check the result'}), then check {status}.`,
+            `Finish the maintenance by hand (${leftToDo.length > 0 ? todo : 'check the result'}), then record that with {resolve} (until then \`maint gate\` refuses and \`maint run\` does not start); {status} shows the journal.`,
             {
+              resolve: act('resolve', plan, { run: input.runId, reason: 'what was finished by hand' }),
               status: act('status', plan),
             },
           ),

@@ -85,3 +85,48 @@ export const LINT_SUPPRESSED =
   stateKey<Array<{ rule: string; reason: string; file: string; line: number; col: number }>>(
     'lint.suppressed',
   );
+
+/**
+ * `maint migrate accept`: changed migration files an operator accepted after a review, with the
+ * checksums before and after and the reason. Journaled in `maint_runs.state` of a record that
+ * ran no steps (it changed only the migrations table's checksums).
+ */
+export interface AcceptedMigrations {
+  reason: string;
+  /** Who accepted: host, pid and the CI job or task when the environment names one. */
+  by: { host: string; pid: number; job?: string };
+  migrations: Array<{
+    name: string;
+    file: string;
+    state: 'applied' | 'partial';
+    appliedAt: string | null;
+    statementsDone: number;
+    previousChecksum: string;
+    checksum: string;
+  }>;
+}
+
+export const MIGRATIONS_ACCEPTED = stateKey<AcceptedMigrations>('migrations.accepted');
+
+/** A journal record that ran nothing (an acceptance): it neither settles nor hides a failed run. */
+export function isRecordOnly(run: { state: Record<string, unknown> | null }): boolean {
+  return run.state?.[MIGRATIONS_ACCEPTED.name] !== undefined;
+}
+
+/**
+ * `maint resolve`: an operator recorded that a failed run was finished (or undone) by hand, and
+ * why. Journaled in the failed run's own `maint_runs.state` under `resolution`; the run stays
+ * `failed` (that is what happened), and no longer holds `gate` or the next run.
+ */
+export interface Resolution {
+  reason: string;
+  /** ISO-8601 UTC, real time. */
+  at: string;
+  by: { host: string; pid: number; job?: string };
+}
+
+export const RESOLUTION = stateKey<Resolution>('resolution');
+
+export function resolutionOf(run: { state: Record<string, unknown> | null }): Resolution | null {
+  return (run.state?.[RESOLUTION.name] as Resolution | undefined) ?? null;
+}

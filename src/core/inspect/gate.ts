@@ -8,12 +8,15 @@
 import type { LockHolder } from '../../db/database.js';
 import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
+import { changedWarning } from '../../migrations/changed.js';
+import type { ChangedMigration } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { windowStatus } from '../../window/window.js';
 import { nextWindowAfter } from '../engine/guard.js';
 import type { Ports } from '../ports.js';
 import { lintSelected } from './lint.js';
-import { runToSettle } from '../journal/unresolved.js';
+import { commandLine } from '../../hints.js';
+import { needsOperator, resolveAction, runToSettle } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 import type { FleetState } from '../../fleet/fleet.js';
 import { HISTORY_RUNS, checkReleaseGuard, type GuardReport } from '../run/release-guard.js';
@@ -24,6 +27,7 @@ export const GATE_REASONS = [
   'RUN_INTERRUPTED',
   'RUN_FAILED',
   'LOCK_HELD',
+  'MIGRATION_CHANGED',
   'MIGRATIONS_OUTSIDE_WINDOW',
   'UNSAFE_MIGRATION',
   'CONTRACT_WHILE_OLD_RELEASE_SERVES',
@@ -38,6 +42,8 @@ export interface GateResult {
   message: string;
   window: { open: boolean; remainingSeconds: number | null; next: string | null };
   pending: string[];
+  /** Applied migrations whose files were edited since (refused: `MIGRATION_CHANGED`). */
+  changed: ChangedMigration[];
   lock: LockHolder | null;
   run: { runId: string; status: string; startedAt: string } | null;
   /** Error-level lint findings of the pending migrations (with table sizes read from the database). */
@@ -65,7 +71,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
   const fleetState = await describeFleet(ports, loaded);
-  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, lock }) => {
+  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, changed, lock }) => {
     const interrupted = (await runToSettle(journal, plan.name)) ?? null;
     const guard = fleetState
       ? await checkReleaseGuard({
@@ -89,6 +95,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
         next: next?.start.toISOString() ?? null,
       },
       pending: pending.map((p) => p.name),
+      changed,
       lock,
       run: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
@@ -105,9 +112,12 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
     });
     if (interrupted?.status === 'failed' && !lock) {
       const why = interrupted.error ? ` (${interrupted.error.code}: ${interrupted.error.message})` : '';
+      const resolve = commandLine(resolveAction(loaded.path, interrupted.runId));
       return refuse(
         'RUN_FAILED',
-        `run ${interrupted.runId} failed and is not resolved${why}; an operator must act: \`maint status ${loaded.path}\` shows what is left, and \`maint run ${loaded.path}\` settles it (resumes it, or finishes its rollback) once the cause is fixed`,
+        needsOperator(interrupted)
+          ? `run ${interrupted.runId} failed at a point of no return and is not resolved${why}; an operator must finish by hand what it left (\`maint status ${loaded.path}\` shows it), then record that with \`${resolve}\``
+          : `run ${interrupted.runId} failed and is not resolved${why}; an operator must act: \`maint status ${loaded.path}\` shows what is left, and \`maint run ${loaded.path}\` settles it (resumes it, or finishes its rollback) once the cause is fixed, or \`${resolve}\` records that it was settled by hand`,
       );
     }
     if (interrupted) {
@@ -119,6 +129,8 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       );
     }
     if (lock) return refuse('LOCK_HELD', `the lock is held by ${describeHolder(lock)}`);
+    if (changed.length > 0)
+      return refuse('MIGRATION_CHANGED', changed.map((c) => changedWarning(c, loaded.path)).join('; '));
     if (errors.length > 0) {
       const first = errors[0]!;
       return refuse(

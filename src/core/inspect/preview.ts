@@ -7,7 +7,8 @@ import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
 import { LockHeldError, WindowError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
-import type { PendingMigration } from '../../migrations/migrator.js';
+import { changedError, changedWarning } from '../../migrations/changed.js';
+import type { ChangedMigration, PendingMigration } from '../../migrations/migrator.js';
 import { hasWork } from '../../operations/pending.js';
 import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
@@ -22,7 +23,7 @@ import { preflight, type OpenedFleet } from '../preflight.js';
 import { HISTORY_RUNS, checkReleaseGuard, type GuardReport } from '../run/release-guard.js';
 import { errorJson, type ErrorJson } from '../result.js';
 import { lintSelected } from './lint.js';
-import { runToSettle } from '../journal/unresolved.js';
+import { needsOperator, runToSettle, unresolvedError } from '../journal/unresolved.js';
 import { withSnapshot } from './snapshot.js';
 
 export interface PlanPreview {
@@ -49,6 +50,8 @@ export interface PlanPreview {
     next: { start: string; end: string; startLocal: string } | null;
   };
   pending: PendingMigration[];
+  /** Applied migrations whose files were edited since: `maint run` refuses (exit 2) until accepted. */
+  changed: ChangedMigration[];
   /** `maint lint` on the pending migrations: each one's expand/contract classification and the findings. */
   lint: {
     migrations: Array<{
@@ -92,7 +95,7 @@ async function previewWith(
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
   const next = nextWindowAfter(plan.window, now);
-  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, work, lock }) => {
+  return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, changed, work, lock }) => {
     const lint =
       pending.length > 0
         ? await lintSelected(loaded, new Set(pending.map((p) => p.name)), db)
@@ -156,6 +159,7 @@ async function previewWith(
           : null,
       },
       pending,
+      changed,
       lint: {
         migrations: lint.files.map((f) => ({
           file: f.file,
@@ -181,12 +185,15 @@ async function previewWith(
       interruptedRun: interrupted
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
-      warnings: pending
-        .filter((m) => !m.hasDown)
-        .map(
-          (m) =>
-            `${m.file} has no down file: if the run fails after applying it, it cannot be rolled back (exit 6)`,
-        ),
+      warnings: [
+        ...changed.map((c) => changedWarning(c, loaded.path)),
+        ...pending
+          .filter((m) => !m.hasDown)
+          .map(
+            (m) =>
+              `${m.file} has no down file: if the run fails after applying it, it cannot be rolled back (exit 6)`,
+          ),
+      ],
     };
     if (!verdict.ok) {
       preview.status = 'refused';
@@ -198,6 +205,14 @@ async function previewWith(
           }),
         }),
       );
+    } else if (needsOperator(interrupted)) {
+      // What `maint run` would exit with (6): only an operator resolves a point of no return.
+      preview.status = 'refused';
+      preview.error = errorJson(unresolvedError(interrupted!, loaded.path));
+    } else if (changed.length > 0) {
+      // What `maint run` would exit with (2): it refuses to build on a changed history.
+      preview.status = 'refused';
+      preview.error = errorJson(changedError(changed).bindPlan(loaded.path));
     } else if (lock) {
       preview.status = 'locked';
       preview.error = errorJson(

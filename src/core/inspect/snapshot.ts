@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database, LockHolder } from '../../db/database.js';
-import type { Migrator, PendingMigration } from '../../migrations/migrator.js';
+import type { ChangedMigration, Migrator, PendingMigration } from '../../migrations/migrator.js';
 import { readPlanWork, type PlanWork } from '../../operations/pending.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { Journal } from '../journal/journal.js';
@@ -31,6 +31,11 @@ export interface Snapshot {
   journal: Journal;
   migrator: Migrator;
   pending: PendingMigration[];
+  /**
+   * Applied migrations whose files changed since: shown as warnings, never thrown (`run`
+   * refuses on them; these views must still show the state).
+   */
+  changed: ChangedMigration[];
   /** Pending migrations and operations; `migrator` above is the one it read them with. */
   work: PlanWork;
   lock: LockHolder | null;
@@ -46,10 +51,20 @@ export async function withSnapshot<T>(
   try {
     const journal = ports.journal(db);
     const [work, lock] = await Promise.all([
-      readPlanWork(loaded, await ports.createMigrator(db, loaded, ports.logger), journal),
+      readPlanWork(loaded, await ports.createMigrator(db, loaded, ports.logger), journal, {
+        allowChanged: true,
+      }),
       db.lockStatus(loaded.plan.name),
     ]);
-    return await fn({ db, journal, migrator: work.migrator, pending: work.pending, work, lock });
+    return await fn({
+      db,
+      journal,
+      migrator: work.migrator,
+      pending: work.pending,
+      changed: work.changed,
+      work,
+      lock,
+    });
   } finally {
     await db.close().catch(() => undefined);
   }

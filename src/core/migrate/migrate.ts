@@ -12,8 +12,10 @@ import { describeHolder } from '../../db/identity.js';
 import { ExitCode, LockHeldError, UsageError, toMaintError, type MaintError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { listMigrationFiles, nextMigrationNames } from '../../migrations/files.js';
+import { changedWarning } from '../../migrations/changed.js';
 import type {
   AppliedMigration,
+  ChangedMigration,
   MigrationInfo,
   MigrationProgress,
   PendingMigration,
@@ -54,7 +56,7 @@ export interface MigrateResult {
 }
 
 /** Take the plan's lock, or throw LockHeldError (exit 4) naming the holder. */
-async function takeLock(
+export async function takeLock(
   db: Database,
   loaded: LoadedPlan,
   purpose: string,
@@ -281,19 +283,26 @@ export interface MigrationStatus {
   table: string;
   applied: AppliedMigration[];
   pending: PendingMigration[];
+  /** Applied migrations whose files were edited since (`migrate` refuses until restored or accepted). */
+  changed: ChangedMigration[];
+  /** For people: each changed migration, with the command that accepts it. */
+  warnings: string[];
   lock: LockHolder | null;
 }
 
-/** Applied and pending migrations, and who holds the lock. Changes nothing. */
+/** Applied and pending migrations, the changed ones, and who holds the lock. Changes nothing. */
 export async function migrationStatus(ports: Ports, loaded: LoadedPlan): Promise<MigrationStatus> {
   return withDatabase(ports, loaded, async (db) => {
     const migrator = await ports.createMigrator(db, loaded, ports.logger);
-    const pending = await migrator.pending();
+    const pending = await migrator.pending({ allowChanged: true });
+    const changed = await migrator.changed();
     return {
       plan: loaded.plan.name,
       table: loaded.plan.migrations.table,
       applied: await migrator.applied(),
       pending,
+      changed,
+      warnings: changed.map((c) => changedWarning(c, loaded.path)),
       lock: await db.lockStatus(loaded.plan.name),
     };
   });

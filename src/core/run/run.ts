@@ -23,6 +23,7 @@ import { checkTime, describeNext, nextWindowAfter, openWindow } from '../engine/
 import { GUARD_OVERRIDE, LINT_SUPPRESSED, createRunState } from '../engine/state.js';
 import { Emitter, fanOut, type EventData, type EventSink } from '../events.js';
 import { journalSubscriber } from '../journal/journal-subscriber.js';
+import { needsOperator, unresolvedError } from '../journal/unresolved.js';
 import type { Ports } from '../ports.js';
 import { preflight, type OpenedFleet } from '../preflight.js';
 import { suppressionsIn } from '../inspect/lint.js';
@@ -169,6 +170,11 @@ async function attemptWith(
         if (guard.error) return guard.error;
       }
     }
+    // Only an operator resolves a point of no return: refused before the lock, nothing touched.
+    if (needsOperator(prepared.interrupted)) {
+      result.status = 'refused';
+      return unresolvedError(prepared.interrupted!, loaded.path);
+    }
     // Without an interrupted run to settle, "nothing to do" and "no time" need no lock: touch nothing.
     if (!prepared.interrupted) {
       if (!hasWork(prepared)) {
@@ -273,6 +279,11 @@ async function runLocked(scope: RunScope, prepared: Prepared): Promise<MaintErro
   const { ports, loaded, result, events } = scope;
   const interrupted = prepared.interrupted;
   let resumed: { runId: string; state: Record<string, unknown> | null; reason: string } | null = null;
+  // Found only under the lock (another runner failed meanwhile): still nothing is started.
+  if (needsOperator(interrupted)) {
+    result.status = 'refused';
+    return unresolvedError(interrupted!, loaded.path);
+  }
   if (interrupted) {
     const verdict = checkTime(
       loaded.plan.window,
