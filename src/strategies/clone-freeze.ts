@@ -1,9 +1,9 @@
 /**
  * The clone-freeze strategy (PostgreSQL `logical`): lock → banner on → clone:prepare (copy
  * online) → clone:migrate (migrate the copy) → clone:analyze (its statistics, before the
- * freeze) → [fleet: start and warm the new fleet on the
- * clone — not built here; the fleet steps slot in at FLEET_SEAM] → clone:cutover (freeze,
- * drain, catch up, finalize) → banner off. Without `fleet:` the user's deploy points the
+ * freeze) → [fleet:warm: the new fleet started on the clone and gated, no traffic] →
+ * clone:cutover (freeze, drain, catch up, finalize) → [fleet:shift: the new fleet in service,
+ * the old one drained and stopped] → banner off. Without `fleet:` the user's deploy points the
  * application at the clone (the result's `databaseUrl`); the old database stays frozen.
  */
 import type { Step } from '../core/engine/step.js';
@@ -13,9 +13,11 @@ import type { CloneFreezeConfig } from '../plan/schema.js';
 import type { StrategyInput } from './in-place.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
 import { cloneAnalyzeStep } from './steps/clone-analyze-step.js';
-import { cloneCutoverStep } from './steps/clone-cutover-step.js';
+import { cloneCutoverStep, freezeTimer } from './steps/clone-cutover-step.js';
 import { cloneMigrateStep } from './steps/clone-migrate-step.js';
 import { clonePrepareStep } from './steps/clone-prepare-step.js';
+import { fleetShiftStep } from './steps/fleet-shift-step.js';
+import { fleetWarmStep } from './steps/fleet-warm-step.js';
 import { lockStep } from './steps/lock-step.js';
 
 export function cloneFreezeSteps(input: StrategyInput): Step[] {
@@ -30,9 +32,12 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
   if (!input.work.migrationsAbsent)
     steps.push(cloneMigrateStep({ target, loaded: input.loaded, pendingCount: input.work.pending.length }));
   steps.push(cloneAnalyzeStep({ target }));
-  // FLEET_SEAM: the new fleet starts against target.url and is warmed here, before the freeze;
-  // the traffic shift and the old fleet's retirement follow clone:cutover.
-  steps.push(cloneCutoverStep({ target, config }));
+  if (input.fleet) {
+    const timer = freezeTimer();
+    steps.push(fleetWarmStep(input.fleet, target));
+    steps.push(cloneCutoverStep({ target, config, timer }));
+    steps.push(fleetShiftStep(input.fleet, target, timer));
+  } else steps.push(cloneCutoverStep({ target, config }));
   if (banner) steps.push(bannerOffStep(banner));
   return steps;
 }

@@ -78,6 +78,41 @@ describe('clone-freeze in the plan', () => {
     expect(steps[4]!.rollback).toBeTypeOf('function');
   });
 
+  it('with a blue-green fleet: fleet:warm before the freeze, fleet:shift (no deadline of its own) right after it', () => {
+    const text = `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical }, freeze: { maxDuration: 5s } }\n`;
+    const loaded: LoadedPlan = {
+      plan: parsePlanText(text, 'p.yaml'),
+      path: 'p.yaml',
+      file: '/tmp/p.yaml',
+      dir: '/tmp',
+    };
+    const work = { pending: [{ name: '001_a' }], operations: [], migrationsAbsent: false } as never;
+    const state = { provider: 'haproxy' as const, release: 'v1', releases: ['v1'], members: [] };
+    const fleet = {
+      fleet: { provider: 'haproxy', mode: 'blue-green' } as never,
+      state,
+      release: 'v2',
+      previous: 'v1',
+      preview: { mode: 'blue-green' as const, from: 'v1', to: 'v2', batches: [], estimateMs: 4000 },
+      lastPending: '001_a',
+      planPath: 'p.yaml',
+    };
+    const steps = buildSteps({ loaded, work, window: { start: new Date(0), end: new Date(1) }, fleet });
+    expect(steps.map((s) => s.name)).toEqual([
+      'lock',
+      'clone:prepare',
+      'clone:migrate',
+      'clone:analyze',
+      'fleet:warm',
+      'clone:cutover',
+      'fleet:shift',
+    ]);
+    expect(steps[5]!.deadlineMs).toBe(5000);
+    expect(steps[6]!.deadlineMs).toBeUndefined();
+    expect(steps[4]!.rollback).toBeTypeOf('function');
+    expect(steps[6]!.rollback).toBeTypeOf('function');
+  });
+
   it('the cloner refuses, before anything opens, a method not built and an engine logical cannot clone', async () => {
     const ports = defaultPorts({ logger: createMemoryLogger() });
     const as = (text: string): LoadedPlan => ({
@@ -103,12 +138,19 @@ describe('clone-freeze in the plan', () => {
         `${head('mysql', 'mysql://root@h/db')}strategy: { kind: clone-freeze, clone: { method: logical } }\n`,
       ),
     ).toMatch(/the logical method clones PostgreSQL; this plan's database is mysql/);
-    // Not built yet: the new fleet is not started on the clone, so a plan asking for both is refused.
+    // The new fleet starts beside the old one on the clone: only a blue-green haproxy fleet can.
     expect(
       await refused(
         `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical } }\nfleet:\n  provider: command\n  deploy: ./deploy.sh\n`,
       ),
-    ).toMatch(/clone-freeze with `fleet:` is not available/);
+    ).toMatch(
+      /cannot start a new fleet on the clone with the command provider.*works with `provider: haproxy` and `mode: blue-green`/,
+    );
+    expect(
+      await refused(
+        `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical } }\nfleet: { provider: haproxy, runtimeApi: /nowhere.sock, backend: app, start: ./s, stop: ./t }\n`,
+      ),
+    ).toMatch(/mode rolling would mix servers on the old and the new database/);
   });
 });
 
