@@ -29,7 +29,7 @@ export async function preflight(
 ): Promise<OpenedFleet | null> {
   const { plan } = loaded;
   if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze' && plan.fleet)
-    assertCloneFleet(plan.fleet);
+    assertCloneFleet(plan.fleet, plan.strategy.clone.method);
   if (typeof plan.strategy === 'object' && plan.strategy.kind === 'clone-freeze')
     await (
       await ports.cloner.open(plan.strategy, loaded, {
@@ -65,12 +65,17 @@ export async function preflight(
  * traffic once the clone is final: only a blue-green HAProxy fleet does that in this version.
  * A rolling roll would put old and new servers on two databases at once.
  */
-function assertCloneFleet(fleet: FleetConfig): void {
+function assertCloneFleet(fleet: FleetConfig, method: string): void {
   const works = 'clone-freeze with `fleet:` works with `provider: haproxy` and `mode: blue-green`';
   const refuse = (path: string, message: string) =>
     new InputError('STRATEGY_UNSUPPORTED', `${message}; ${works}`, [{ path, message }], {
       hint: 'Use a blue-green haproxy fleet, remove `fleet:` (and point the application at the `databaseUrl` the run reports), or use `strategy: in-place`; nothing was changed.',
     });
+  if (method !== 'logical')
+    throw refuse(
+      'strategy.clone.method',
+      `clone-freeze with \`fleet:\` needs method: logical in this version of maint (the ${method} method copies during the freeze, so the new fleet could only start on the clone after it)`,
+    );
   if (fleet.provider !== 'haproxy')
     throw refuse(
       'fleet.provider',

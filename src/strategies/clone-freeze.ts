@@ -5,6 +5,8 @@
  * clone:cutover (freeze, drain, catch up, finalize) → [fleet:shift: the new fleet in service,
  * the old one drained and stopped] → banner off. Without `fleet:` the user's deploy points the
  * application at the clone (the result's `databaseUrl`); the old database stays frozen.
+ * `dump`: lock → banner on → clone:prepare (the empty clone) → clone:cutover (freeze, drain, copy,
+ * migrate the copy) → clone:analyze → banner off; no fleet.
  */
 import type { Step } from '../core/engine/step.js';
 import { cloneTarget } from '../clone/target.js';
@@ -14,6 +16,7 @@ import type { StrategyInput } from './in-place.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
 import { cloneAnalyzeStep } from './steps/clone-analyze-step.js';
 import { cloneCutoverStep, freezeTimer } from './steps/clone-cutover-step.js';
+import { cloneDumpStep } from './steps/clone-dump-step.js';
 import { cloneMigrateStep } from './steps/clone-migrate-step.js';
 import { clonePrepareStep } from './steps/clone-prepare-step.js';
 import { fleetShiftStep } from './steps/fleet-shift-step.js';
@@ -28,6 +31,22 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
     bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));
+  if (config.clone.method === 'dump') {
+    // The copy is made during the freeze (and migrated there); statistics after it.
+    steps.push(clonePrepareStep({ target, live: plan.database, method: 'dump' }));
+    steps.push(
+      cloneDumpStep({
+        target,
+        config,
+        loaded: input.loaded,
+        live: plan.database,
+        migrate: !input.work.migrationsAbsent,
+      }),
+    );
+    steps.push(cloneAnalyzeStep({ target }));
+    if (banner) steps.push(bannerOffStep(banner));
+    return steps;
+  }
   steps.push(clonePrepareStep({ target, live: plan.database }));
   if (!input.work.migrationsAbsent)
     steps.push(cloneMigrateStep({ target, loaded: input.loaded, pendingCount: input.work.pending.length }));
