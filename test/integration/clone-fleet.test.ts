@@ -3,14 +3,16 @@
  * private cluster this file starts (initdb, wal_level=logical, its own port). The demo servers
  * talk to PostgreSQL as the application role: readers (wrk) and writers (a loop recording each
  * write's outcome) go through HAProxy while the built CLI runs. Happy path: the new fleet ends
- * serving from the migrated clone, 0 failed reads, no write lost. Failure before the shift:
- * the new fleet never gets healthy, and everything is as before (the old fleet never stopped).
+ * serving from the migrated clone, 0 failed reads, no write lost. Failures before the shift:
+ * the new fleet never gets healthy, and the freeze passes maxDuration; both end as before (the
+ * old fleet never stopped serving).
  */
 import { Agent, request as httpRequest } from 'node:http';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fleetYaml, startRig, type Rig } from '../helpers/fleet-rig.js';
 import { startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
-import { json, runCli, waitFor, writePlan } from '../helpers/run-cli.js';
+import { json, runCli, startCli, waitFor, writePlan } from '../helpers/run-cli.js';
 
 const PASSWORD = 's3cret-fleet-pw';
 let cluster: PgCluster;
@@ -45,7 +47,11 @@ interface Setup {
 }
 
 /** A live database migrated to the base schema, a rig whose blue servers use it, and the plan. */
-async function setup(release: string, healthTimeout = '15s'): Promise<Setup> {
+async function setup(
+  release: string,
+  healthTimeout = '15s',
+  freeze = '    grace: 1s\n    maxDuration: 20s\n',
+): Promise<Setup> {
   const name = `live${++n}`;
   const cloneName = `${name}_copy`;
   await cluster.query(`create database ${name}`);
@@ -73,7 +79,7 @@ async function setup(release: string, healthTimeout = '15s'): Promise<Setup> {
       ...files,
       migrations: { '001_base.sql': BASE, '002_note.sql': MIGRATE },
       extra:
-        `release: \${RELEASE}\nstrategy:\n  kind: clone-freeze\n  clone:\n    method: logical\n    url: \${CLONE_URL}\n  freeze:\n    grace: 1s\n    maxDuration: 20s\n` +
+        `release: \${RELEASE}\nstrategy:\n  kind: clone-freeze\n  clone:\n    method: logical\n    url: \${CLONE_URL}\n  freeze:\n${freeze}` +
         fleetYaml(rig, '  mode: blue-green\n  green: [web3, web4]\n').replace(
           'healthTimeout: 15s',
           `healthTimeout: ${healthTimeout}`,
@@ -330,6 +336,85 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
     // Never frozen: no write refused, every one committed on the live database.
     expect(w.unexpected).toEqual([]);
     expect(w.refused).toEqual({});
+    const onLive = new Set(
+      (await rows<{ id: string }>(s.name, 'select id from events')).map((x) => Number(x.id)),
+    );
+    expect(w.committed.filter((c) => c.database !== s.name || !onLive.has(c.id))).toEqual([]);
+    expect(await leftovers(s)).toEqual({
+      slots: 0,
+      publications: 0,
+      subscriptions: 0,
+      clone: 0,
+      frozenSettings: 0,
+    });
+    expect(await serving(url)).toEqual([`200 v1@${s.name}`]);
+    const stat = new Map((await rig!.stat()).map((x) => [x.server, x.status]));
+    expect([stat.get('web1'), stat.get('web2'), stat.get('web3'), stat.get('web4')]).toEqual([
+      'UP',
+      'UP',
+      'MAINT',
+      'MAINT',
+    ]);
+  }, 240_000);
+
+  it('the freeze passes maxDuration: unfrozen, the new fleet stopped, the clone and slots gone, the old fleet served throughout', async () => {
+    const s = await setup('v2', '15s', '    grace: 500ms\n    maxDuration: 3s\n');
+    const url = rig!.url;
+    const reads = rig!.load(150, 4);
+    const w = writers(url);
+    await waitFor('some writes', async () => (w.committed.length > 30 ? true : undefined));
+    const run = startCli(['run', s.plan, '--json'], s.env);
+    // Once the clone is migrated (its last statement, the index, exists), every row of items is
+    // locked on it: the apply worker blocks on the next replicated UPDATE, so the catch-up (and
+    // the freeze) cannot end within maxDuration. Row locks block neither ANALYZE nor the new fleet.
+    await waitFor(
+      'the migrated clone',
+      async () => {
+        const exists = (await cluster.query('select 1 from pg_database where datname = $1', [s.cloneName]))
+          .rows.length;
+        if (!exists) return undefined;
+        const index = await rows(s.cloneName, "select 1 from pg_indexes where indexname = 'items_v'");
+        return index.length > 0 ? true : undefined;
+      },
+      60_000,
+    );
+    const blocker = new pg.Client({ connectionString: cluster.url(s.cloneName) });
+    blocker.on('error', () => undefined);
+    await blocker.connect();
+    await blocker.query('begin');
+    await blocker.query('select id from items for update');
+    const r = await run.done;
+    await blocker.end().catch(() => undefined);
+    const before = w.committed.length;
+    await waitFor('writes after the rollback', async () =>
+      w.committed.length > before + 20 ? true : undefined,
+    );
+    await w.end();
+    const measured = await reads.stop();
+    expect(r.code, `${r.stderr}\n${r.stdout}\n${await rig!.logs()}`).toBe(5);
+    const out = json<{
+      status: string;
+      error: { message: string };
+      steps: Array<{ name: string; status: string }>;
+    }>(r);
+    expect(out.status).toBe('rolled_back');
+    expect(out.error.message).toMatch(/clone:cutover/);
+    expect(out.steps.map((x) => `${x.name}:${x.status}`)).toEqual([
+      'lock:rolled_back',
+      'clone:prepare:rolled_back',
+      'clone:migrate:rolled_back',
+      'clone:analyze:rolled_back',
+      'fleet:warm:rolled_back',
+      'clone:cutover:rolled_back',
+      'fleet:shift:skipped',
+    ]);
+    expect({ non2xx: measured.non2xx, socketErrors: measured.socketErrors }, await rig!.logs()).toEqual({
+      non2xx: 0,
+      socketErrors: 0,
+    });
+    // Refused during the freeze (or, on a session the unfreeze ended, 57P01: loudly), never lost.
+    expect(w.unexpected.filter((u) => !u.includes('"code":"57P01"'))).toEqual([]);
+    expect(Object.values(w.refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const onLive = new Set(
       (await rows<{ id: string }>(s.name, 'select id from events')).map((x) => Number(x.id)),
     );

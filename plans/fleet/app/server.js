@@ -9,7 +9,8 @@
 // clone-freeze run) as that role (an application connects with its own role, not maint's).
 // The checks then run `select 1`; GET / reads a row of `items`; POST /write inserts a row into
 // `events` (and counts it on its `items` row) and answers its id, or 503 `{refused: true, code}` when the database refuses writes
-// (read-only 25006, permission denied 42501). Responses name the database (`x-database`).
+// (read-only 25006, permission denied 42501). Responses name the database (`x-database`). A read
+// whose session the database ended (57P01) is retried once.
 import { createServer } from 'node:http';
 
 const release = process.env.RELEASE ?? 'unknown';
@@ -53,9 +54,14 @@ async function withDatabase(req, res) {
       );
       return send(res, 200, { database: db.name, id: Number(r.rows[0].id) });
     }
-    const r = await db.pool.query('select v from items where id = $1', [
-      1 + Math.floor(Math.random() * 1000),
-    ]);
+    const read = () =>
+      db.pool.query('select v from items where id = $1', [1 + Math.floor(Math.random() * 1000)]);
+    // A read on a session the database ended (57P01: e.g. maint's unfreeze ending sessions opened
+    // read-only during a freeze) is retried once on a fresh connection, as a pool-aware app does.
+    const r = await read().catch((error) => {
+      if (error.code === '57P01' || /Connection terminated/.test(String(error.message))) return read();
+      throw error;
+    });
     return send(res, 200, { database: db.name, rows: r.rowCount });
   } catch (error) {
     const code = error.code ?? 'none';
