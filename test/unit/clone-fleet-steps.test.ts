@@ -138,6 +138,10 @@ describe('fleet:shift (clone-freeze with a blue-green fleet)', () => {
     expect(detail.freeze.totalMs).toBeGreaterThanOrEqual(100);
     expect(detail.databaseUrl).toBe('postgres://maint:***@db/shop_clone');
     expect(detail.next).toMatch(/database\.url still names the old database/);
+    // The human summary says it too (the renderer prints summaries, not `next`).
+    expect((detail as unknown as { summary: string }).summary).toMatch(
+      /database\.url still names the old database: point it at postgres:\/\/maint:\*\*\*@db\/shop_clone/,
+    );
     expect(JSON.stringify(detail)).not.toContain(':pw@');
     const frozen = events.find((e) => e.code === 'clone.frozen')!;
     expect(frozen.data).toMatchObject({

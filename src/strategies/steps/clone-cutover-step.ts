@@ -109,7 +109,7 @@ export function cloneCutoverStep(options: {
         `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); use ${target.masked} from now on`,
       );
       return {
-        summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked}`,
+        summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked} (the plan's database.url still names the old database: point the application and the plan at the clone)`,
         freeze: { totalMs, phases },
         databaseUrl: target.masked,
         endedTransactions: ended,

@@ -67,7 +67,7 @@ export function fleetShiftStep(input: FleetStepInput, target: CloneTarget, timer
         `the fleet serves ${release} (read back)`,
       );
       return {
-        summary: `the new fleet (${release}) serves from ${target.masked}; writes were frozen ${totalMs} ms; the old fleet is stopped`,
+        summary: `the new fleet (${release}) serves from ${target.masked}; writes were frozen ${totalMs} ms; the old fleet is stopped. The plan's database.url still names the old database: point it at ${target.masked} before the next run`,
         freeze: { totalMs, phases },
         databaseUrl: target.masked,
         provider: fleet.provider,
