@@ -4,8 +4,8 @@
  * talk to PostgreSQL as the application role: readers (wrk) and writers (a loop recording each
  * write's outcome) go through HAProxy while the built CLI runs. Happy path: the new fleet ends
  * serving from the migrated clone, 0 failed reads, no write lost. Failures before the shift:
- * the new fleet never gets healthy, and the freeze passes maxDuration; both end as before (the
- * old fleet never stopped serving).
+ * the new fleet never gets healthy, the freeze passes maxDuration, and kill -9 mid-freeze then a
+ * re-run; each ends as before (the old fleet never stopped serving).
  */
 import { Agent, request as httpRequest } from 'node:http';
 import pg from 'pg';
@@ -187,6 +187,31 @@ async function serving(url: string, count = 20): Promise<string[]> {
   return [...seen].sort();
 }
 
+/**
+ * Once the clone is migrated (its last statement, the index, exists), every row of items is
+ * locked on it: the apply worker blocks on the next replicated UPDATE, so the catch-up (and the
+ * freeze) cannot end. Row locks block neither ANALYZE nor the new fleet's reads.
+ */
+async function stallCatchUp(s: Setup): Promise<pg.Client> {
+  await waitFor(
+    'the migrated clone',
+    async () => {
+      const exists = (await cluster.query('select 1 from pg_database where datname = $1', [s.cloneName])).rows
+        .length;
+      if (!exists) return undefined;
+      const index = await rows(s.cloneName, "select 1 from pg_indexes where indexname = 'items_v'");
+      return index.length > 0 ? true : undefined;
+    },
+    60_000,
+  );
+  const blocker = new pg.Client({ connectionString: cluster.url(s.cloneName) });
+  blocker.on('error', () => undefined);
+  await blocker.connect();
+  await blocker.query('begin');
+  await blocker.query('select id from items for update');
+  return blocker;
+}
+
 interface Freeze {
   totalMs: number;
   phases: Array<{ name: string; ms: number }>;
@@ -364,25 +389,7 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
     const w = writers(url);
     await waitFor('some writes', async () => (w.committed.length > 30 ? true : undefined));
     const run = startCli(['run', s.plan, '--json'], s.env);
-    // Once the clone is migrated (its last statement, the index, exists), every row of items is
-    // locked on it: the apply worker blocks on the next replicated UPDATE, so the catch-up (and
-    // the freeze) cannot end within maxDuration. Row locks block neither ANALYZE nor the new fleet.
-    await waitFor(
-      'the migrated clone',
-      async () => {
-        const exists = (await cluster.query('select 1 from pg_database where datname = $1', [s.cloneName]))
-          .rows.length;
-        if (!exists) return undefined;
-        const index = await rows(s.cloneName, "select 1 from pg_indexes where indexname = 'items_v'");
-        return index.length > 0 ? true : undefined;
-      },
-      60_000,
-    );
-    const blocker = new pg.Client({ connectionString: cluster.url(s.cloneName) });
-    blocker.on('error', () => undefined);
-    await blocker.connect();
-    await blocker.query('begin');
-    await blocker.query('select id from items for update');
+    const blocker = await stallCatchUp(s);
     const r = await run.done;
     await blocker.end().catch(() => undefined);
     const before = w.committed.length;
@@ -415,6 +422,53 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
     // Refused during the freeze (or, on a session the unfreeze ended, 57P01: loudly), never lost.
     expect(w.unexpected.filter((u) => !u.includes('"code":"57P01"'))).toEqual([]);
     expect(Object.values(w.refused).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const onLive = new Set(
+      (await rows<{ id: string }>(s.name, 'select id from events')).map((x) => Number(x.id)),
+    );
+    expect(w.committed.filter((c) => c.database !== s.name || !onLive.has(c.id))).toEqual([]);
+    expect(await leftovers(s)).toEqual({
+      slots: 0,
+      publications: 0,
+      subscriptions: 0,
+      clone: 0,
+      frozenSettings: 0,
+    });
+    expect(await serving(url)).toEqual([`200 v1@${s.name}`]);
+    const stat = new Map((await rig!.stat()).map((x) => [x.server, x.status]));
+    expect([stat.get('web1'), stat.get('web2'), stat.get('web3'), stat.get('web4')]).toEqual([
+      'UP',
+      'UP',
+      'MAINT',
+      'MAINT',
+    ]);
+  }, 240_000);
+
+  it('kill -9 mid-freeze, then a re-run: the freeze is undone (not resumed), the new fleet stopped, the old one served throughout', async () => {
+    const s = await setup('v2', '15s', '    grace: 500ms\n    maxDuration: 60s\n');
+    const url = rig!.url;
+    const reads = rig!.load(150, 4);
+    const w = writers(url);
+    await waitFor('some writes', async () => (w.committed.length > 30 ? true : undefined));
+    const run = startCli(['run', s.plan, '--json'], s.env);
+    const blocker = await stallCatchUp(s);
+    await waitFor('the freeze', async () => ((await leftovers(s)).frozenSettings > 0 ? true : undefined));
+    run.child.kill('SIGKILL');
+    await run.done;
+    await blocker.end().catch(() => undefined);
+    const again = await runCli(['run', s.plan, '--json'], s.env);
+    const before = w.committed.length;
+    await waitFor('writes after the rollback', async () =>
+      w.committed.length > before + 20 ? true : undefined,
+    );
+    await w.end();
+    const measured = await reads.stop();
+    expect(again.code, `${again.stderr}\n${again.stdout}\n${await rig!.logs()}`).toBe(5);
+    expect(json<{ error: { code: string } }>(again).error.code).toBe('CLONE_FREEZE_INTERRUPTED');
+    expect({ non2xx: measured.non2xx, socketErrors: measured.socketErrors }, await rig!.logs()).toEqual({
+      non2xx: 0,
+      socketErrors: 0,
+    });
+    expect(w.unexpected.filter((u) => !u.includes('"code":"57P01"'))).toEqual([]);
     const onLive = new Set(
       (await rows<{ id: string }>(s.name, 'select id from events')).map((x) => Number(x.id)),
     );
