@@ -7,14 +7,14 @@ import { cloneTarget } from './target.js';
 /** Which methods are built, by method: a missing one fails to compile. */
 const BUILT = {
   logical: true,
-  dump: false,
+  dump: true,
   template: false,
   replica: false,
   'rds-snapshot': false,
   'rds-blue-green': false,
 } satisfies Record<CloneMethod, boolean>;
 
-/** PostgreSQL `logical` is built; every other method is refused before anything is opened. */
+/** PostgreSQL `logical` and `dump` are built; every other method is refused before anything is opened. */
 export const clonerPort: ClonerPort = {
   async open(config, loaded, deps) {
     const { method } = config.clone;
@@ -28,11 +28,11 @@ export const clonerPort: ClonerPort = {
     if (!BUILT[method])
       throw refuse(
         `the ${method} clone method is not available in this version of maint`,
-        'Use `method: logical` (PostgreSQL), or `strategy: in-place`.',
+        'Use `method: logical` or `method: dump` (PostgreSQL), or `strategy: in-place`.',
       );
     if (loaded.plan.database.engine !== 'postgres')
       throw refuse(
-        `the logical method clones PostgreSQL; this plan's database is ${loaded.plan.database.engine}`,
+        `the ${method} method is built for PostgreSQL only; this plan's database is ${loaded.plan.database.engine}`,
         'Use `strategy: in-place` for this database.',
       );
     if (deps) {
@@ -41,7 +41,11 @@ export const clonerPort: ClonerPort = {
       try {
         const admin = await deps.openDatabase({ engine: 'postgres', url: target.adminUrl });
         try {
-          await preflightLogical(live, admin);
+          await preflightLogical(live, admin, {
+            method: method === 'dump' ? 'dump' : 'logical',
+            maxDurationMs: config.freeze.maxDuration,
+            graceMs: config.freeze.grace,
+          });
         } finally {
           await admin.close();
         }

@@ -10,6 +10,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { LOCK_HOLDERS_TABLE } from '../db/sql.js';
 import { RUNS_TABLE, STEPS_TABLE } from '../core/journal/journal-sql.js';
 import { ExitCode, InputError, MaintError, type InputIssue } from '../errors.js';
+import { formatDuration } from '../plan/duration.js';
 import {
   APP_ROLES_SQL,
   SEQUENCES_SQL,
@@ -36,7 +37,7 @@ import {
 } from './pg-sql.js';
 
 /** maint's own tables stay out of the publication: the clone starts with an empty journal. */
-const OWN_TABLES = new Set([RUNS_TABLE, STEPS_TABLE, LOCK_HOLDERS_TABLE]);
+export const OWN_TABLES = new Set([RUNS_TABLE, STEPS_TABLE, LOCK_HOLDERS_TABLE]);
 const POLL_MS = 10;
 
 export interface CloneObjects {
@@ -124,26 +125,42 @@ async function appRoles(db: Queryable): Promise<AppRole[]> {
  * is the clone server's admin connection. (Whether the clone database exists already is checked
  * by clone:prepare: a re-run after a crash must reach its recovery.)
  */
-export async function preflightLogical(live: Database, admin: Database): Promise<void> {
+export async function preflightLogical(
+  live: Database,
+  admin: Database,
+  options: { method: 'logical' | 'dump'; maxDurationMs: number; graceMs: number } = {
+    method: 'logical',
+    maxDurationMs: Infinity,
+    graceMs: 0,
+  },
+): Promise<void> {
+  const logical = options.method === 'logical';
   const issues: InputIssue[] = [];
   const add = (message: string) => issues.push({ path: 'strategy.clone', message });
   const [settings] = await live.query<{ wal_level: string; superuser: boolean; lo: number; size: string }>(
     `select current_setting('wal_level') as wal_level, (select rolsuper from pg_roles where rolname = current_user) as superuser,
        (select count(*)::int from pg_largeobject_metadata) as lo, pg_database_size(current_database())::text as size`,
   );
-  if (settings!.wal_level !== 'logical')
+  if (logical && settings!.wal_level !== 'logical')
     add(
       `wal_level is ${settings!.wal_level}: the logical method needs wal_level = logical (set it in postgresql.conf and restart the server; on RDS: rds.logical_replication = 1 and a reboot)`,
     );
   if (!settings!.superuser)
     add(
-      'the plan database role is not a superuser: the logical method needs one to create the subscription and freeze the application roles',
+      `the plan database role is not a superuser: the ${options.method} method needs one to ${logical ? 'create the subscription and ' : ''}freeze the application roles`,
     );
-  if (settings!.lo > 0)
+  if (!logical) {
+    const estimateMs = dumpEstimateMs(Number(settings!.size));
+    if (options.graceMs + estimateMs > options.maxDurationMs)
+      add(
+        `the dump method copies the database while writes are frozen: about ${formatDuration(estimateMs)} for ${Math.round(Number(settings!.size) / 1e6)} MB (at ${DUMP_MB_PER_S} MB/s), plus grace, is longer than freeze.maxDuration (${formatDuration(options.maxDurationMs)}); raise maxDuration, or use method: logical (its freeze does not grow with the database)`,
+      );
+  }
+  if (logical && settings!.lo > 0)
     add(
       `the database has ${settings!.lo} large objects: logical replication does not copy them (use the dump method)`,
     );
-  const tables = await replicatedTables(live);
+  const tables = logical ? await replicatedTables(live) : [];
   const unlogged = tables.filter((t) => t.persistence === 'u').map((t) => `${t.schema}.${t.name}`);
   if (unlogged.length > 0)
     add(
@@ -187,7 +204,7 @@ export async function preflightLogical(live: Database, admin: Database): Promise
   const slots = await live.query<{ used: number; max: number }>(
     `select (select count(*)::int from pg_replication_slots) as used, current_setting('max_replication_slots')::int as max`,
   );
-  if (slots[0]!.used + 1 > slots[0]!.max)
+  if (logical && slots[0]!.used + 1 > slots[0]!.max)
     add(`no free replication slot (max_replication_slots = ${slots[0]!.max}, all in use)`);
   const disk = await freeDisk(admin);
   if (disk !== null && disk < Number(settings!.size) * 1.2)
@@ -201,6 +218,17 @@ export async function preflightLogical(live: Database, admin: Database): Promise
       issues,
       { hint: 'Fix each point above, then run again; nothing was changed.' },
     );
+}
+
+/**
+ * pg_dump | psql throughput assumed for the dump method's estimate: the low end of what a
+ * 2-core machine measured (20–45 MB/s), so the estimate errs long.
+ */
+export const DUMP_MB_PER_S = 20;
+
+/** How long the dump method's copy should take for a database of `bytes` (plus a fixed second). */
+export function dumpEstimateMs(bytes: number): number {
+  return Math.ceil(1000 + (bytes / (DUMP_MB_PER_S * 1e6)) * 1000);
 }
 
 /** Free bytes where the clone server keeps its data, when that folder is on this machine. */

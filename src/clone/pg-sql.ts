@@ -71,10 +71,17 @@ export function freezeRoleSql(role: string, grants: TableGrant[]): string[] {
 
 /** The freeze undone: the role's setting reset and every revoked privilege granted again. */
 export function unfreezeRoleSql(role: string, grants: TableGrant[]): string[] {
-  const sql = [`alter role ${q(role)} in database ${'${db}'} reset default_transaction_read_only`];
-  for (const [table, privileges] of groupGrants(grants))
-    sql.push(`grant ${privileges.join(', ')} on table ${table} to ${q(role)}`);
-  return sql;
+  return [
+    `alter role ${q(role)} in database ${'${db}'} reset default_transaction_read_only`,
+    ...regrantSql(role, grants),
+  ];
+}
+
+/** The write grants a freeze revoked, granted again (on the live database, or on a copy made during the freeze). */
+export function regrantSql(role: string, grants: TableGrant[]): string[] {
+  return [...groupGrants(grants)].map(
+    ([table, privileges]) => `grant ${privileges.join(', ')} on table ${table} to ${q(role)}`,
+  );
 }
 
 function groupGrants(grants: TableGrant[]): Map<string, string[]> {

@@ -1,6 +1,7 @@
 /**
- * The PostgreSQL client tools the `logical` method runs: `pg_dump --schema-only | psql` copies
- * the schema (roles' grants included) before the subscription copies the rows. Passwords travel
+ * The PostgreSQL client tools the clone methods run: `pg_dump --schema-only | psql` copies the
+ * schema (roles' grants included) before the `logical` method's subscription copies the rows;
+ * `dump` copies schema and rows in one `pg_dump | psql` during the freeze. Passwords travel
  * in PGPASSWORD, never on a command line another user could read with `ps`.
  */
 import { spawn } from 'node:child_process';
@@ -43,6 +44,35 @@ export function databaseOf(url: string): string {
 
 /** Copy the schema of `fromUrl` into the (empty) database at `toUrl`; aborting kills both tools. */
 export async function copySchema(fromUrl: string, toUrl: string, signal: AbortSignal): Promise<void> {
+  await pipeDump(fromUrl, toUrl, ['--schema-only'], signal, 'CLONE_SCHEMA_COPY_FAILED');
+}
+
+/**
+ * Copy schema and rows of `fromUrl` (one snapshot: pg_dump's) into the empty database at
+ * `toUrl`, without the rows of the tables named in `exclude` (maint's journal and lock tables).
+ */
+export async function copyDatabase(
+  fromUrl: string,
+  toUrl: string,
+  exclude: string[],
+  signal: AbortSignal,
+): Promise<void> {
+  await pipeDump(
+    fromUrl,
+    toUrl,
+    exclude.map((t) => `--exclude-table-data=${t}`),
+    signal,
+    'CLONE_DUMP_FAILED',
+  );
+}
+
+async function pipeDump(
+  fromUrl: string,
+  toUrl: string,
+  args: string[],
+  signal: AbortSignal,
+  code: string,
+): Promise<void> {
   const from = splitPassword(fromUrl);
   const to = splitPassword(toUrl);
   const env = (password: string | undefined) => ({
@@ -51,7 +81,7 @@ export async function copySchema(fromUrl: string, toUrl: string, signal: AbortSi
   });
   const dump = spawn(
     'pg_dump',
-    ['--schema-only', '--no-publications', '--no-subscriptions', `--dbname=${from.url}`],
+    [...args, '--no-publications', '--no-subscriptions', `--dbname=${from.url}`],
     { env: env(from.password), stdio: ['ignore', 'pipe', 'pipe'], signal },
   );
   const restore = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', `--dbname=${to.url}`], {
@@ -65,17 +95,19 @@ export async function copySchema(fromUrl: string, toUrl: string, signal: AbortSi
   restore.stderr.on('data', (d: Buffer) => errors.push(String(d)));
   const exit = (child: typeof dump | typeof restore, name: string) =>
     new Promise<void>((resolve, reject) => {
-      child.on('error', (error) => reject(toolError(name, error.message)));
-      child.on('close', (code) => (code === 0 ? resolve() : reject(toolError(name, errors.join('').trim()))));
+      child.on('error', (error) => reject(toolError(code, name, error.message)));
+      child.on('close', (exit) =>
+        exit === 0 ? resolve() : reject(toolError(code, name, errors.join('').trim())),
+      );
     });
   await Promise.all([exit(dump, 'pg_dump'), exit(restore, 'psql')]);
 }
 
-function toolError(tool: string, output: string): MaintError {
+function toolError(code: string, tool: string, output: string): MaintError {
   return new MaintError(
-    'CLONE_SCHEMA_COPY_FAILED',
+    code,
     ExitCode.rolledBack,
-    `copying the schema to the clone failed (${tool}): ${redact(output).slice(-800) || 'no output'}`,
+    `copying the ${code === 'CLONE_DUMP_FAILED' ? 'database' : 'schema'} to the clone failed (${tool}): ${redact(output).slice(-800) || 'no output'}`,
     {
       hint: 'pg_dump and psql (PostgreSQL client tools of the server version or newer) must be on PATH, and the clone server must know the roles the schema grants to.',
     },

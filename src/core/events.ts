@@ -114,7 +114,7 @@ export const EVENTS = {
   'clone.frozen': {
     level: 'info',
     description:
-      'clone-freeze: writes were frozen, the clone caught up and was finalized; data has the phases.',
+      'clone-freeze: the freeze is over for the application: the clone is final (with a fleet: the new fleet took the traffic); data has the phases.',
   },
   'migration.migrating': { level: 'info', description: 'A migration starts.' },
   'migration.migrated': { level: 'info', description: 'A migration was applied.' },

@@ -122,6 +122,11 @@ export interface RollInput {
   previous: string | null;
   /** Progress journaled by an interrupted run of the same roll, to resume from. */
   resume: RollProgress | null;
+  /**
+   * The database the new members start against (`MAINT_DATABASE_URL` of their start command; a
+   * secret). Absent: the URL the fleet was opened with (the plan's). clone-freeze: the clone.
+   */
+  databaseUrl?: string;
 }
 
 export interface RollbackInput {
@@ -161,6 +166,15 @@ export interface Fleet {
    * the failed release is stopped. Safe from any point of a roll, after a crash too.
    */
   rollback(input: RollbackInput, hooks: RollHooks): Promise<RollOutcome>;
+  /**
+   * A blue-green roll in two calls, for clone-freeze: `warm` starts the new members (against
+   * `input.databaseUrl`) and gates them while the old ones keep all the traffic; `cutOver` then
+   * puts the new members in service (read back) and drains and stops the old ones. Both
+   * checkpoint like `roll`, so `rollback` undoes a warm-up. Absent: the provider cannot split
+   * a roll (clone-freeze refuses it in preflight).
+   */
+  warm?(input: RollInput, hooks: RollHooks): Promise<void>;
+  cutOver?(input: RollInput, hooks: RollHooks): Promise<RollOutcome>;
   close(): Promise<void>;
 }
 

@@ -273,13 +273,18 @@ class HaproxyFleet implements Fleet {
     }
   }
 
-  private env(server: string, addr: string | null, release: string): NodeJS.ProcessEnv {
+  private env(
+    server: string,
+    addr: string | null,
+    release: string,
+    databaseUrl: string | undefined,
+  ): NodeJS.ProcessEnv {
     return {
       ...process.env,
       MAINT_RELEASE: release,
       MAINT_SERVER: server,
       MAINT_SERVER_ADDR: addr ?? '',
-      MAINT_DATABASE_URL: this.options.databaseUrl ?? '',
+      MAINT_DATABASE_URL: databaseUrl ?? this.options.databaseUrl ?? '',
     };
   }
 
@@ -289,11 +294,12 @@ class HaproxyFleet implements Fleet {
     addr: string | null,
     release: string,
     signal: AbortSignal,
+    databaseUrl?: string,
   ): Promise<void> {
     const r = await runCommand({
       command: this.config[which],
       cwd: this.plan.dir,
-      env: this.env(server, addr, release),
+      env: this.env(server, addr, release, databaseUrl),
       timeoutMs: which === 'start' ? this.config.healthTimeout : this.config.drainTimeout + 10_000,
       signal,
     });
@@ -470,42 +476,84 @@ class HaproxyFleet implements Fleet {
   }
 
   private async rollBlueGreen(input: RollInput, state: FleetState, hooks: RollHooks): Promise<RollOutcome> {
+    const resumed = input.resume?.phase;
+    const sides = this.sides(input, state);
+    const started = performance.now();
+    if (resumed !== 'shifting' && resumed !== 'draining') await this.startGreen(input, sides, hooks, started);
+    return this.shiftGreen(input, sides, hooks, started);
+  }
+
+  /** Blue-green: the servers the release goes to, and those serving before (journaled on resume). */
+  private sides(input: RollInput, state: FleetState): { target: string[]; blue: string[] } {
     const target = (input.resume?.data.target as string[] | undefined) ?? this.greenSide(state);
     const blue =
       (input.resume?.data.blue as string[] | undefined) ??
       state.members.filter((m) => m.inService && !target.includes(m.id)).map((m) => m.id);
-    const checkpoint = (phase: string) =>
+    return { target, blue };
+  }
+
+  private batchEvent(hooks: RollHooks, release: string, started: number) {
+    return (phase: 'started' | 'healthy' | 'shifted' | 'drained', members: string[]) =>
+      hooks.batch({
+        index: 0,
+        phase,
+        members,
+        release,
+        elapsedMs: Math.round(performance.now() - started),
+      });
+  }
+
+  private checkpointer(input: RollInput, sides: { target: string[]; blue: string[] }, hooks: RollHooks) {
+    return (phase: string) =>
       hooks.checkpoint({
         mode: 'blue-green',
         from: input.previous,
         to: input.release,
         phase,
-        data: { target, blue },
+        data: { ...sides },
       });
-    const started = performance.now();
-    const event = (phase: 'started' | 'healthy' | 'shifted' | 'drained', members: string[]) =>
-      hooks.batch({
-        index: 0,
-        phase,
-        members,
-        release: input.release,
-        elapsedMs: Math.round(performance.now() - started),
-      });
-    const resumed = input.resume?.phase;
-    if (resumed !== 'shifting' && resumed !== 'draining') {
-      await checkpoint('starting');
-      event('started', target);
-      const rows = await this.rows();
-      const live = target.filter((s) => rows.get(s)?.admin !== 'maint');
-      if (live.length > 0)
-        throw new FleetError('FLEET_GREEN_BUSY', `green servers ${live.join(', ')} are not in maint`);
-      for (const s of target) await this.command('stop', s, rows.get(s)?.addr ?? null, '', hooks.signal);
-      for (const s of target)
-        await this.command('start', s, rows.get(s)?.addr ?? null, input.release, hooks.signal);
-      await this.gate(target, input.release, Date.now() + this.config.healthTimeout, hooks.signal);
-      event('healthy', target);
-    }
-    if (resumed !== 'draining') {
+  }
+
+  /** Green started on the release (against `input.databaseUrl` when given) and gated; no traffic yet. */
+  private async startGreen(
+    input: RollInput,
+    sides: { target: string[]; blue: string[] },
+    hooks: RollHooks,
+    started: number,
+  ): Promise<void> {
+    const { target } = sides;
+    const event = this.batchEvent(hooks, input.release, started);
+    await this.checkpointer(input, sides, hooks)('starting');
+    event('started', target);
+    const rows = await this.rows();
+    const live = target.filter((s) => rows.get(s)?.admin !== 'maint');
+    if (live.length > 0)
+      throw new FleetError('FLEET_GREEN_BUSY', `green servers ${live.join(', ')} are not in maint`);
+    for (const s of target) await this.command('stop', s, rows.get(s)?.addr ?? null, '', hooks.signal);
+    for (const s of target)
+      await this.command(
+        'start',
+        s,
+        rows.get(s)?.addr ?? null,
+        input.release,
+        hooks.signal,
+        input.databaseUrl,
+      );
+    await this.gate(target, input.release, Date.now() + this.config.healthTimeout, hooks.signal);
+    event('healthy', target);
+  }
+
+  /** Green `ready` (read back), then blue drained, set `maint` and stopped. */
+  private async shiftGreen(
+    input: RollInput,
+    sides: { target: string[]; blue: string[] },
+    hooks: RollHooks,
+    started: number,
+  ): Promise<RollOutcome> {
+    const { target, blue } = sides;
+    const event = this.batchEvent(hooks, input.release, started);
+    const checkpoint = this.checkpointer(input, sides, hooks);
+    if (input.resume?.phase !== 'draining') {
       await checkpoint('shifting');
       await this.setState(target, 'ready', hooks.signal);
       event('shifted', target);
@@ -523,6 +571,26 @@ class HaproxyFleet implements Fleet {
     event('drained', blue);
     await checkpoint('done');
     return { state: await this.verify(input.release, hooks.signal) };
+  }
+
+  async warm(input: RollInput, hooks: RollHooks): Promise<void> {
+    if (this.mode !== 'blue-green')
+      throw new FleetError('FLEET_MODE', 'only a blue-green fleet starts a new fleet beside the old one');
+    const state = await this.describe(hooks.signal);
+    const sides = this.sides(input, state);
+    if (input.resume) {
+      // A resumed warm-up starts green afresh: whatever an interrupted one started is stopped.
+      await this.setState(sides.target, 'maint', hooks.signal);
+    }
+    await this.startGreen(input, sides, hooks, performance.now());
+    await this.checkpointer(input, sides, hooks)('warm');
+  }
+
+  async cutOver(input: RollInput, hooks: RollHooks): Promise<RollOutcome> {
+    if (this.mode !== 'blue-green')
+      throw new FleetError('FLEET_MODE', 'only a blue-green fleet shifts traffic to a new fleet');
+    const state = await this.describe(hooks.signal);
+    return this.shiftGreen(input, this.sides(input, state), hooks, performance.now());
   }
 
   async rollback(input: RollbackInput, hooks: RollHooks): Promise<RollOutcome> {

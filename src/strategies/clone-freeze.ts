@@ -1,10 +1,12 @@
 /**
  * The clone-freeze strategy (PostgreSQL `logical`): lock → banner on → clone:prepare (copy
  * online) → clone:migrate (migrate the copy) → clone:analyze (its statistics, before the
- * freeze) → [fleet: start and warm the new fleet on the
- * clone — not built here; the fleet steps slot in at FLEET_SEAM] → clone:cutover (freeze,
- * drain, catch up, finalize) → banner off. Without `fleet:` the user's deploy points the
+ * freeze) → [fleet:warm: the new fleet started on the clone and gated, no traffic] →
+ * clone:cutover (freeze, drain, catch up, finalize) → [fleet:shift: the new fleet in service,
+ * the old one drained and stopped] → banner off. Without `fleet:` the user's deploy points the
  * application at the clone (the result's `databaseUrl`); the old database stays frozen.
+ * `dump`: lock → banner on → clone:prepare (the empty clone) → clone:cutover (freeze, drain, copy,
+ * migrate the copy) → clone:analyze → banner off; no fleet.
  */
 import type { Step } from '../core/engine/step.js';
 import { cloneTarget } from '../clone/target.js';
@@ -13,9 +15,12 @@ import type { CloneFreezeConfig } from '../plan/schema.js';
 import type { StrategyInput } from './in-place.js';
 import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
 import { cloneAnalyzeStep } from './steps/clone-analyze-step.js';
-import { cloneCutoverStep } from './steps/clone-cutover-step.js';
+import { cloneCutoverStep, freezeTimer } from './steps/clone-cutover-step.js';
+import { cloneDumpStep } from './steps/clone-dump-step.js';
 import { cloneMigrateStep } from './steps/clone-migrate-step.js';
 import { clonePrepareStep } from './steps/clone-prepare-step.js';
+import { fleetShiftStep } from './steps/fleet-shift-step.js';
+import { fleetWarmStep } from './steps/fleet-warm-step.js';
 import { lockStep } from './steps/lock-step.js';
 
 export function cloneFreezeSteps(input: StrategyInput): Step[] {
@@ -26,13 +31,32 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
     bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));
+  if (config.clone.method === 'dump') {
+    // The copy is made during the freeze (and migrated there); statistics after it.
+    steps.push(clonePrepareStep({ target, live: plan.database, method: 'dump' }));
+    steps.push(
+      cloneDumpStep({
+        target,
+        config,
+        loaded: input.loaded,
+        live: plan.database,
+        migrate: !input.work.migrationsAbsent,
+      }),
+    );
+    steps.push(cloneAnalyzeStep({ target }));
+    if (banner) steps.push(bannerOffStep(banner));
+    return steps;
+  }
   steps.push(clonePrepareStep({ target, live: plan.database }));
   if (!input.work.migrationsAbsent)
     steps.push(cloneMigrateStep({ target, loaded: input.loaded, pendingCount: input.work.pending.length }));
   steps.push(cloneAnalyzeStep({ target }));
-  // FLEET_SEAM: the new fleet starts against target.url and is warmed here, before the freeze;
-  // the traffic shift and the old fleet's retirement follow clone:cutover.
-  steps.push(cloneCutoverStep({ target, config }));
+  if (input.fleet) {
+    const timer = freezeTimer();
+    steps.push(fleetWarmStep(input.fleet, target));
+    steps.push(cloneCutoverStep({ target, config, timer }));
+    steps.push(fleetShiftStep(input.fleet, target, timer));
+  } else steps.push(cloneCutoverStep({ target, config }));
   if (banner) steps.push(bannerOffStep(banner));
   return steps;
 }

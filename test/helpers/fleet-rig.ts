@@ -94,7 +94,13 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-export async function startRig(options: { active: number; spare?: number; release: string }): Promise<Rig> {
+export async function startRig(options: {
+  active: number;
+  spare?: number;
+  release: string;
+  /** Environment of the servers the rig starts itself (e.g. MAINT_DATABASE_URL, DEMO_DB_ROLE). */
+  serverEnv?: Record<string, string>;
+}): Promise<Rig> {
   await requireProgram('haproxy', 'haproxy');
   await requireProgram('wrk', 'wrk');
   const dir = await mkdtemp('/tmp/maint-fleet-');
@@ -189,6 +195,7 @@ ${servers.map((s, i) => `  server ${s} 127.0.0.1:${ports.get(s)} check${i >= opt
         env: {
           ...process.env,
           ...env,
+          ...options.serverEnv,
           MAINT_SERVER: name,
           MAINT_RELEASE: release,
           MAINT_SERVER_ADDR: `127.0.0.1:${ports.get(name)}`,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { cloneObjectNames } from '../../src/clone/pg-logical.js';
-import { freezeRoleSql, setvalSql, unfreezeRoleSql, bindDatabase } from '../../src/clone/pg-sql.js';
+import { DUMP_MB_PER_S, cloneObjectNames, dumpEstimateMs } from '../../src/clone/pg-logical.js';
+import {
+  freezeRoleSql,
+  regrantSql,
+  setvalSql,
+  unfreezeRoleSql,
+  bindDatabase,
+} from '../../src/clone/pg-sql.js';
 import { maskUrl, splitPassword } from '../../src/clone/pg-tools.js';
 import { cloneTarget } from '../../src/clone/target.js';
 import { defaultPorts } from '../../src/core/default-ports.js';
@@ -78,6 +84,64 @@ describe('clone-freeze in the plan', () => {
     expect(steps[4]!.rollback).toBeTypeOf('function');
   });
 
+  it('with a blue-green fleet: fleet:warm before the freeze, fleet:shift (no deadline of its own) right after it', () => {
+    const text = `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical }, freeze: { maxDuration: 5s } }\n`;
+    const loaded: LoadedPlan = {
+      plan: parsePlanText(text, 'p.yaml'),
+      path: 'p.yaml',
+      file: '/tmp/p.yaml',
+      dir: '/tmp',
+    };
+    const work = { pending: [{ name: '001_a' }], operations: [], migrationsAbsent: false } as never;
+    const state = { provider: 'haproxy' as const, release: 'v1', releases: ['v1'], members: [] };
+    const fleet = {
+      fleet: { provider: 'haproxy', mode: 'blue-green' } as never,
+      state,
+      release: 'v2',
+      previous: 'v1',
+      preview: { mode: 'blue-green' as const, from: 'v1', to: 'v2', batches: [], estimateMs: 4000 },
+      lastPending: '001_a',
+      planPath: 'p.yaml',
+    };
+    const steps = buildSteps({ loaded, work, window: { start: new Date(0), end: new Date(1) }, fleet });
+    expect(steps.map((s) => s.name)).toEqual([
+      'lock',
+      'clone:prepare',
+      'clone:migrate',
+      'clone:analyze',
+      'fleet:warm',
+      'clone:cutover',
+      'fleet:shift',
+    ]);
+    expect(steps[5]!.deadlineMs).toBe(5000);
+    expect(steps[6]!.deadlineMs).toBeUndefined();
+    expect(steps[4]!.rollback).toBeTypeOf('function');
+    expect(steps[6]!.rollback).toBeTypeOf('function');
+  });
+
+  it('dump: clone:prepare (empty) → clone:cutover (copy and migrate in the freeze, bounded) → clone:analyze', () => {
+    const text = `${head()}strategy: { kind: clone-freeze, clone: { method: dump }, freeze: { maxDuration: 9s } }\n`;
+    const loaded: LoadedPlan = {
+      plan: parsePlanText(text, 'p.yaml'),
+      path: 'p.yaml',
+      file: '/tmp/p.yaml',
+      dir: '/tmp',
+    };
+    const work = { pending: [{ name: '001_a' }], operations: [], migrationsAbsent: false } as never;
+    const steps = buildSteps({ loaded, work, window: { start: new Date(0), end: new Date(1) } });
+    expect(steps.map((s) => s.name)).toEqual(['lock', 'clone:prepare', 'clone:cutover', 'clone:analyze']);
+    expect(steps[2]!.deadlineMs).toBe(9000);
+    expect(steps[2]!.rollback).toBeTypeOf('function');
+  });
+
+  it('dump estimate: a second plus the size at 20 MB/s, rounded up', () => {
+    expect(DUMP_MB_PER_S).toBe(20);
+    expect(dumpEstimateMs(0)).toBe(1000);
+    expect(dumpEstimateMs(100e6)).toBe(6000);
+    expect(dumpEstimateMs(1e9)).toBe(51_000);
+    expect(dumpEstimateMs(1)).toBe(1001);
+  });
+
   it('the cloner refuses, before anything opens, a method not built and an engine logical cannot clone', async () => {
     const ports = defaultPorts({ logger: createMemoryLogger() });
     const as = (text: string): LoadedPlan => ({
@@ -95,20 +159,32 @@ describe('clone-freeze in the plan', () => {
       }
       return undefined;
     };
-    expect(await refused(`${head()}strategy: { kind: clone-freeze, clone: { method: dump } }\n`)).toMatch(
-      /p\.yaml: strategy\.clone\.method: the dump clone method is not available/,
+    expect(await refused(`${head()}strategy: { kind: clone-freeze, clone: { method: template } }\n`)).toMatch(
+      /p\.yaml: strategy\.clone\.method: the template clone method is not available/,
     );
     expect(
       await refused(
         `${head('mysql', 'mysql://root@h/db')}strategy: { kind: clone-freeze, clone: { method: logical } }\n`,
       ),
-    ).toMatch(/the logical method clones PostgreSQL; this plan's database is mysql/);
-    // Not built yet: the new fleet is not started on the clone, so a plan asking for both is refused.
+    ).toMatch(/the logical method is built for PostgreSQL only; this plan's database is mysql/);
+    expect(
+      await refused(
+        `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: dump } }\nfleet: { provider: haproxy, mode: blue-green, green: [b], runtimeApi: /nowhere.sock, backend: app, start: ./s, stop: ./t }\n`,
+      ),
+    ).toMatch(/needs method: logical in this version of maint \(the dump method copies during the freeze/);
+    // The new fleet starts beside the old one on the clone: only a blue-green haproxy fleet can.
     expect(
       await refused(
         `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical } }\nfleet:\n  provider: command\n  deploy: ./deploy.sh\n`,
       ),
-    ).toMatch(/clone-freeze with `fleet:` is not available/);
+    ).toMatch(
+      /cannot start a new fleet on the clone with the command provider.*works with `provider: haproxy` and `mode: blue-green`/,
+    );
+    expect(
+      await refused(
+        `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: logical } }\nfleet: { provider: haproxy, runtimeApi: /nowhere.sock, backend: app, start: ./s, stop: ./t }\n`,
+      ),
+    ).toMatch(/mode rolling would mix servers on the old and the new database/);
   });
 });
 
@@ -126,6 +202,11 @@ describe('clone SQL and URLs', () => {
     ]);
     expect(unfreezeRoleSql('app', grants).map((s) => bindDatabase(s, 'shop'))).toEqual([
       'alter role "app" in database "shop" reset default_transaction_read_only',
+      'grant insert, update on table "public"."items" to "app"',
+      'grant delete on table "app"."events" to "app"',
+    ]);
+    // A copy made during the freeze (dump) gets the grants back, without the live database's setting.
+    expect(regrantSql('app', grants)).toEqual([
       'grant insert, update on table "public"."items" to "app"',
       'grant delete on table "app"."events" to "app"',
     ]);

@@ -22,7 +22,28 @@ import { CLONE, FREEZE, type CloneTarget } from '../../clone/target.js';
 import { ExitCode, MaintError } from '../../errors.js';
 import type { CloneFreezeConfig } from '../../plan/schema.js';
 
-export function cloneCutoverStep(options: { target: CloneTarget; config: CloneFreezeConfig }): Step {
+/**
+ * The freeze as measured so far, shared in memory with `fleet:shift` (which adds the traffic
+ * shift and reports the whole freeze). Empty in a process that did not run the cutover.
+ */
+export interface FreezeTimer {
+  /** `performance.now()` when the freeze went on. */
+  t0: number | null;
+  /** `performance.now()` at the end of the last phase. */
+  last: number;
+  phases: Phase[];
+}
+
+export function freezeTimer(): FreezeTimer {
+  return { t0: null, last: 0, phases: [] };
+}
+
+export function cloneCutoverStep(options: {
+  target: CloneTarget;
+  config: CloneFreezeConfig;
+  /** Set when a new fleet takes the traffic after the cutover (`fleet:shift` reports the freeze). */
+  timer?: FreezeTimer;
+}): Step {
   const { target, config } = options;
   const { grace, maxDuration } = config.freeze;
   return {
@@ -46,10 +67,13 @@ export function cloneCutoverStep(options: { target: CloneTarget; config: CloneFr
       const phases: Phase[] = [];
       const t0 = performance.now();
       let last = t0;
+      const timer = options.timer;
+      if (timer) Object.assign(timer, { t0, last, phases });
       const mark = (name: string, line: string) => {
         const now = performance.now();
         phases.push({ name, ms: Math.round(now - last) });
         last = now;
+        if (timer) timer.last = now;
         ctx.progress(`${line} (${Math.round(now - t0)} ms into the freeze)`);
       };
       // Journaled first: a crash between here and the freeze still unfreezes (a no-op then).
@@ -69,13 +93,23 @@ export function cloneCutoverStep(options: { target: CloneTarget; config: CloneFr
       // The clone was analyzed before the freeze (clone:analyze): the freeze does not wait for it.
       mark('finalized', `${sequences} sequences set, replication detached`);
       const totalMs = Math.round(performance.now() - t0);
+      if (timer) {
+        // The freeze lasts until the new fleet takes the traffic: fleet:shift reports it whole.
+        return {
+          summary: `clone final after ${totalMs} ms of freeze; the new fleet takes the traffic next`,
+          freeze: { totalMs, phases },
+          databaseUrl: target.masked,
+          endedTransactions: ended,
+          sequences,
+        };
+      }
       ctx.report(
         'clone.frozen',
         { totalMs, phases, databaseUrl: target.masked },
         `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); use ${target.masked} from now on`,
       );
       return {
-        summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked}`,
+        summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked} (the plan's database.url still names the old database: point the application and the plan at the clone)`,
         freeze: { totalMs, phases },
         databaseUrl: target.masked,
         endedTransactions: ended,

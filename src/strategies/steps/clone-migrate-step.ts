@@ -3,7 +3,7 @@
  * serving (and replicating into it). Nothing to undo on its own: rolling back drops the clone.
  * Migrations must stay replication-compatible (add, never rename or drop what live writes).
  */
-import type { Step } from '../../core/engine/step.js';
+import type { Step, StepContext } from '../../core/engine/step.js';
 import type { CloneTarget } from '../../clone/target.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 
@@ -17,22 +17,7 @@ export function cloneMigrateStep(options: {
     defaultEstimateMs: 2000 * Math.max(1, options.pendingCount),
     defaultRollbackMs: 0,
     async run(ctx) {
-      const clone = await ctx.ports.openDatabase({ engine: 'postgres', url: options.target.url });
-      // The migrator of the clone, loaded like the plan's own (migrations/index.ts is lazy).
-      const { createMigrator } = await import('../../migrations/index.js');
-      const migrator = await createMigrator(clone, options.loaded.plan.migrations, options.loaded.dir, {
-        logger: ctx.logger,
-      });
-      const applied = await migrator.up({
-        signal: ctx.signal,
-        beforeMigration: async () => ctx.lock.verify(),
-        onProgress: (p) => {
-          if (p.type === 'migrated') ctx.report('migration.migrated', p, `migrated ${p.name} on the clone`);
-          if (p.type === 'migrating')
-            ctx.report('migration.migrating', p, `migrating ${p.name} on the clone`);
-        },
-      });
-      const names = applied.map((m) => m.name);
+      const names = await migrateClone(ctx, options.target, options.loaded);
       return {
         summary: names.length === 0 ? 'nothing pending' : `applied ${names.join(', ')} to the clone`,
         applied: names,
@@ -43,4 +28,25 @@ export function cloneMigrateStep(options: {
       return { summary: 'nothing to revert: the clone is dropped' };
     },
   };
+}
+
+/** Apply the pending migrations to the clone (its own migrator, loaded like the plan's); their names. */
+export async function migrateClone(
+  ctx: StepContext,
+  target: CloneTarget,
+  loaded: LoadedPlan,
+): Promise<string[]> {
+  const clone = await ctx.ports.openDatabase({ engine: 'postgres', url: target.url });
+  // migrations/index.ts is loaded lazily, as for the plan's own migrator.
+  const { createMigrator } = await import('../../migrations/index.js');
+  const migrator = await createMigrator(clone, loaded.plan.migrations, loaded.dir, { logger: ctx.logger });
+  const applied = await migrator.up({
+    signal: ctx.signal,
+    beforeMigration: async () => ctx.lock.verify(),
+    onProgress: (p) => {
+      if (p.type === 'migrated') ctx.report('migration.migrated', p, `migrated ${p.name} on the clone`);
+      if (p.type === 'migrating') ctx.report('migration.migrating', p, `migrating ${p.name} on the clone`);
+    },
+  });
+  return applied.map((m) => m.name);
 }

@@ -21,6 +21,8 @@ import type { DatabaseConfig } from '../../plan/schema.js';
 export interface CloneStepOptions {
   target: CloneTarget;
   live: DatabaseConfig;
+  /** `dump`: only the empty clone database (the copy is made during the freeze). @default logical */
+  method?: 'logical' | 'dump';
 }
 
 const SLOT_TIMEOUT_MS = 30_000;
@@ -53,6 +55,11 @@ export function clonePrepareStep(options: CloneStepOptions): Step {
       await ctx.state.set(CLONE, objects);
       const started = performance.now();
       await createCloneDatabase(admin, objects);
+      if (options.method === 'dump')
+        return {
+          summary: `clone database ${target.database} created (empty: the dump fills it during the freeze)`,
+          clone: { database: target.database, url: target.masked },
+        };
       ctx.progress(`copying the schema to ${target.masked}`);
       await copySchema(live.url, target.url, ctx.signal);
       const tables = await createPublisher(ctx.db, objects, SLOT_TIMEOUT_MS);

@@ -11,6 +11,7 @@ import { OperatorActionError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { FleetHealthError } from '../../fleet/errors.js';
 import type {
+  BatchEvent,
   BatchReport,
   Fleet,
   FleetState,
@@ -35,14 +36,22 @@ export interface FleetStepInput {
   planPath: string;
 }
 
-export function fleetRollStep(input: FleetStepInput): Step {
-  const { fleet, release } = input;
-  const batches: BatchReport[] = [];
-  const hooks = (ctx: StepContext, phaseOffset: number): RollHooks => ({
+/**
+ * The hooks a provider rolls with: checkpoints journaled (`fleet.progress`), each batch
+ * transition recorded in `batches` and reported as `fleet.batch.<phase>`.
+ */
+export function rollHooks(
+  ctx: StepContext,
+  batches: BatchReport[],
+  phaseOffset: number,
+  onBatch?: (e: BatchEvent) => void,
+): RollHooks {
+  return {
     signal: ctx.signal,
     checkpoint: (progress) => ctx.state.set(FLEET_PROGRESS, progress),
     progress: (message) => ctx.progress(message),
     batch(e) {
+      onBatch?.(e);
       const index = e.index + phaseOffset;
       let b = batches.find((x) => x.index === index);
       if (!b) {
@@ -59,7 +68,13 @@ export function fleetRollStep(input: FleetStepInput): Step {
         `batch ${index + 1} (${e.members.join(', ')}) ${e.phase} on ${e.release} after ${e.elapsedMs} ms`,
       );
     },
-  });
+  };
+}
+
+export function fleetRollStep(input: FleetStepInput): Step {
+  const { fleet, release } = input;
+  const batches: BatchReport[] = [];
+  const hooks = (ctx: StepContext, phaseOffset: number): RollHooks => rollHooks(ctx, batches, phaseOffset);
 
   const detail = (state: FleetState | null): StepDetail => ({
     provider: fleet.provider,
