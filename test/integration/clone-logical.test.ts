@@ -74,6 +74,10 @@ function load(app: pg.Pool) {
   const refused: Record<string, number> = {};
   const unexpected: string[] = [];
   const failedReads: string[] = [];
+  // 57P01: a rollback's unfreeze ends the sessions opened read-only during the freeze (their
+  // read-only default was fixed at connect), so the pool reconnects writable; a statement in
+  // flight on such a session fails and is retried by the loop, as an application's pool would.
+  let ended = 0;
   let reads = 0;
   let stop = false;
   const writer = async () => {
@@ -89,6 +93,7 @@ function load(app: pg.Pool) {
         // 25006: read-only transaction (sessions opened during the freeze); 42501: the
         // application's write grants revoked (sessions opened before it).
         if (code === '25006' || code === '42501') refused[code] = (refused[code] ?? 0) + 1;
+        else if (code === '57P01') ended++;
         else unexpected.push(`${code}: ${(error as Error).message}`);
         // Pace a refused writer (load shape, not synchronisation).
         await new Promise((r) => setTimeout(r, 2));
@@ -101,7 +106,8 @@ function load(app: pg.Pool) {
         await app.query('select count(*) from items where id < $1', [1 + Math.floor(Math.random() * 20000)]);
         reads++;
       } catch (error) {
-        failedReads.push((error as Error).message);
+        if ((error as { code?: string }).code === '57P01') ended++;
+        else failedReads.push((error as Error).message);
       }
     }
   };
@@ -111,6 +117,7 @@ function load(app: pg.Pool) {
     refused,
     unexpected,
     failedReads,
+    ended: () => ended,
     reads: () => reads,
     async end() {
       stop = true;
