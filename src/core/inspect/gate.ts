@@ -10,7 +10,7 @@ import type { Finding } from '../../lint/types.js';
 import { describeHolder } from '../../db/identity.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { windowStatus } from '../../window/window.js';
-import { nextWindowAfter } from '../engine/guard.js';
+import { nextJson, type WindowJson } from '../../window/report.js';
 import type { Ports } from '../ports.js';
 import { lintSelected } from './lint.js';
 import { runToSettle } from '../journal/unresolved.js';
@@ -36,7 +36,8 @@ export interface GateResult {
   allowed: boolean;
   reason: GateReason;
   message: string;
-  window: { open: boolean; remainingSeconds: number | null; next: string | null };
+  /** `next`: the next window (one), in the shape every `--json` output uses for windows. */
+  window: { open: boolean; remainingSeconds: number | null; next: WindowJson[] };
   pending: string[];
   lock: LockHolder | null;
   run: { runId: string; status: string; startedAt: string } | null;
@@ -63,7 +64,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const { plan } = loaded;
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
-  const next = nextWindowAfter(plan.window, now);
+  const next = status.next[0] ?? null;
   const fleetState = await describeFleet(ports, loaded);
   return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, lock }) => {
     const interrupted = (await runToSettle(journal, plan.name)) ?? null;
@@ -86,7 +87,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       window: {
         open: status.open,
         remainingSeconds: status.remainingSeconds,
-        next: next?.start.toISOString() ?? null,
+        next: nextJson(status.next, plan.window.timezone),
       },
       pending: pending.map((p) => p.name),
       lock,
