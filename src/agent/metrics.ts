@@ -46,8 +46,8 @@ export function createMetrics(
       for (const p of status().list()) {
         if (!p.window) continue;
         if (p.window.open) this.set({ plan: p.plan }, 0);
-        else if (p.window.next)
-          this.set({ plan: p.plan }, Math.max(0, (Date.parse(p.window.next.start) - now()) / 1000));
+        else if (p.window.next[0])
+          this.set({ plan: p.plan }, Math.max(0, (Date.parse(p.window.next[0].start) - now()) / 1000));
       }
     },
   });

@@ -67,10 +67,8 @@ export class Scheduler {
       status.ticking(file, loaded.plan.name, {
         open: w.open,
         remainingSeconds: w.remainingSeconds,
-        current: w.current ? { start: w.current.start, end: w.current.end } : null,
-        next: w.next[0]
-          ? { start: w.next[0].start, end: w.next[0].end, startLocal: w.next[0].startLocal }
-          : null,
+        current: w.current,
+        next: w.next,
       });
       try {
         const result = await core.tick(loaded, { signal: this.cancel.signal });
@@ -101,7 +99,7 @@ export class Scheduler {
     const now = this.options.clock.now().getTime();
     let delay = this.options.tickMs;
     for (const p of this.options.status.list()) {
-      const start = p.window?.next?.start;
+      const start = p.window?.next[0]?.start;
       if (!start) continue;
       const until = Date.parse(start) - now;
       if (until >= 0) delay = Math.min(delay, until + 1000);

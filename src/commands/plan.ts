@@ -42,8 +42,8 @@ export default class Plan extends MaintCommand<PlanPreview> {
     const left =
       r.window.remainingSeconds !== null
         ? `${formatDuration(r.window.remainingSeconds * 1000)} left`
-        : r.window.next
-          ? `next ${r.window.next.startLocal}`
+        : r.window.next[0]
+          ? `next ${r.window.next[0].startLocal}`
           : 'no upcoming window';
     const lines = [
       `${bold(r.plan)} (${r.strategy}) — window ${r.window.open ? green('open') : yellow('closed')}, ${left}; estimate ${formatDuration(r.totalEstimateMs)}`,

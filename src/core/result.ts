@@ -6,7 +6,6 @@
 import type { MaintError } from '../errors.js';
 import type { Hint } from '../hints.js';
 import { redact } from '../support/redact.js';
-import { formatLocal, type WindowInstance } from '../window/window.js';
 
 /**
  * An error as data. `next` is the hint with the maint commands to run as data; hosts render it
@@ -32,18 +31,5 @@ export function errorJson(error: MaintError): ErrorJson {
   };
 }
 
-export interface WindowJson {
-  start: string;
-  end: string;
-  startLocal: string;
-  endLocal: string;
-}
-
-export function windowJson(w: WindowInstance, zone: string): WindowJson {
-  return {
-    start: w.start.toISOString(),
-    end: w.end.toISOString(),
-    startLocal: formatLocal(w.start, zone),
-    endLocal: formatLocal(w.end, zone),
-  };
-}
+/** One window in JSON output: the one shape every command uses (window/report.ts). */
+export { windowJson, type WindowJson } from '../window/report.js';

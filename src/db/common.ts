@@ -1,5 +1,5 @@
 import type { Logger } from '../support/logger.js';
-import type { AnalyzeReport, Queryable } from './database.js';
+import type { AnalyzeReport, Queryable, Rows } from './database.js';
 import type { AnalyzeStage } from './sql.js';
 import { defaultHeartbeatMs } from './identity.js';
 
@@ -11,6 +11,14 @@ export interface OpenDatabaseOptions {
 
 export function resolveOpenOptions(options: Partial<OpenDatabaseOptions> = {}): OpenDatabaseOptions {
   return { ...options, heartbeatMs: options.heartbeatMs ?? defaultHeartbeatMs() };
+}
+
+/** `rows` with its `rowCount` (see `Rows`): `count` when the driver reports one, else the rows returned. */
+export function withRowCount<R>(rows: R[], count: number | null | undefined): Rows<R> {
+  return Object.defineProperty(rows, 'rowCount', {
+    value: typeof count === 'number' ? count : rows.length,
+    enumerable: false,
+  }) as Rows<R>;
 }
 
 /** Sleep that ends early (rejecting with the signal's reason) when `signal` aborts. */

@@ -15,9 +15,16 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The rows a statement returned. The adapters also set `rowCount` (not enumerable, so the array
+ * still compares and prints as its rows): the rows returned, or for INSERT/UPDATE/DELETE the rows
+ * written (PostgreSQL's command tag, MySQL's `affectedRows`, PGlite's `affectedRows`).
+ */
+export type Rows<R> = R[] & { readonly rowCount?: number };
+
 /** Something that runs SQL: the database itself, or one connection inside a transaction. */
 export interface Queryable {
-  query<R extends Row = Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<R[]>;
+  query<R extends Row = Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Rows<R>>;
 }
 
 /** Who holds (or asks for) the single-runner lock. */

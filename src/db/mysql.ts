@@ -17,7 +17,7 @@ import type {
   Queryable,
   Row,
 } from './database.js';
-import { abortableSleep, type OpenDatabaseOptions } from './common.js';
+import { abortableSleep, withRowCount, type OpenDatabaseOptions } from './common.js';
 import {
   connectionError,
   isConnectionFailure,
@@ -390,7 +390,10 @@ class MysqlDatabase implements Database {
     try {
       // Without parameters use the text protocol: DDL and many statements refuse prepared execution.
       const [rows] = params.length > 0 ? await conn.query(sql, params) : await conn.query(sql);
-      return (Array.isArray(rows) ? rows : []) as R[];
+      // INSERT/UPDATE/DELETE answer a header: affectedRows counts the rows matched (mysql2 asks
+      // with FOUND_ROWS), not only those whose value changed.
+      if (!Array.isArray(rows)) return withRowCount<R>([], (rows as { affectedRows?: number }).affectedRows);
+      return withRowCount(rows as R[], rows.length);
     } catch (error) {
       if (signal?.aborted)
         throw new QueryCancelledError('The statement was cancelled on the server.', { cause: error });

@@ -18,7 +18,7 @@ import type {
   Queryable,
   Row,
 } from './database.js';
-import { abortableSleep, runAnalyzeStages, type OpenDatabaseOptions } from './common.js';
+import { abortableSleep, runAnalyzeStages, withRowCount, type OpenDatabaseOptions } from './common.js';
 import { liveHolderError, QueryCancelledError, queryError, unknownLockId } from './errors.js';
 import { acquireFileLock, fileLockStatus, folderOwner, releaseFileLock } from './file-lock.js';
 import { ExitCode, MaintError } from '../errors.js';
@@ -159,8 +159,14 @@ class PgliteDatabase implements Database {
 }
 
 interface PgliteQueryable {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
-  exec(sql: string): Promise<Array<{ rows: unknown[] }>>;
+  query<T>(sql: string, params?: unknown[]): Promise<PgliteResult<T>>;
+  exec(sql: string): Promise<Array<PgliteResult<unknown>>>;
+}
+
+interface PgliteResult<T> {
+  rows: T[];
+  affectedRows?: number;
+  fields: unknown[];
 }
 
 async function run<R extends Row>(
@@ -175,10 +181,11 @@ async function run<R extends Row>(
       cause: options.signal.reason,
     });
   try {
-    if (params.length > 0) return (await db.query<R>(sql, params)).rows;
     // Without parameters, the simple protocol also accepts several statements (migration files).
-    const results = await db.exec(sql);
-    return (results[results.length - 1]?.rows ?? []) as R[];
+    const last = params.length > 0 ? await db.query<R>(sql, params) : (await db.exec(sql)).at(-1);
+    const rows = (last?.rows ?? []) as R[];
+    // PGlite counts 0 affected rows for a SELECT: a statement that returns columns counts its rows.
+    return withRowCount(rows, last && last.fields.length > 0 ? rows.length : last?.affectedRows);
   } catch (error) {
     throw queryError(error, sql);
   }

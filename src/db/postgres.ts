@@ -44,7 +44,7 @@ import {
   SCRIPT_BEGIN,
   SCRIPT_END,
 } from './sql.js';
-import { abortableSleep, runAnalyzeStages, type OpenDatabaseOptions } from './common.js';
+import { abortableSleep, runAnalyzeStages, withRowCount, type OpenDatabaseOptions } from './common.js';
 
 const HOLDERS = quoteIdent('postgres', LOCK_HOLDERS_TABLE);
 
@@ -489,7 +489,7 @@ class PostgresDatabase implements Database {
       const result = await client.query<R>(sql, params);
       // Multi-statement text returns one result per statement; the last is the useful one.
       const last = Array.isArray(result) ? (result[result.length - 1] as pg.QueryResult<R>) : result;
-      return last?.rows ?? [];
+      return withRowCount(last?.rows ?? [], last?.rowCount);
     } catch (error) {
       if (signal?.aborted)
         throw new QueryCancelledError('The statement was cancelled on the server.', { cause: error });

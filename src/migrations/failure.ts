@@ -7,6 +7,7 @@ import { QueryError } from '../db/errors.js';
 import { MaintError, OperatorActionError, RolledBackError } from '../errors.js';
 import type { MigrationFile } from './files.js';
 import { LockTimeoutExhaustedError } from './retry.js';
+import { describeBlockers, type Blocker } from './blockers.js';
 import { stripLeadingComments } from './split.js';
 
 /**
@@ -21,6 +22,7 @@ export function migrationFailure(
   atomic: boolean,
   source?: string,
   at?: { index: number; statements: readonly string[] },
+  blockers?: readonly Blocker[],
 ): MaintError {
   const short = stripLeadingComments(statement).replace(/\s+/g, ' ').trim().slice(0, 160);
   const line =
@@ -32,16 +34,18 @@ export function migrationFailure(
   if (error instanceof LockTimeoutExhaustedError) {
     return new RolledBackError(
       'MIGRATION_LOCK_TIMEOUT',
-      `${f.file}: could not get the lock for \`${short}\` within ${lockTimeoutMs} ms after ${error.attempts} attempts; live traffic was never blocked longer than that.`,
+      `${f.file}: could not get the lock for \`${short}\` within ${lockTimeoutMs} ms after ${error.attempts} attempts${blockers ? ` (${describeBlockers(blockers)})` : ''}; live traffic was never blocked longer than that.`,
       {
         cause: error.cause,
         hint: hint(
-          'A long transaction holds that table. Retry later with {migrate}, or raise `migrations.retries`.',
+          blockers && blockers.length > 0
+            ? `A long transaction holds that table (pid ${blockers.map((b) => b.pid).join(', ')}). End it or wait for it, then retry with {migrate}, or raise \`migrations.retries\`.`
+            : 'A long transaction holds that table. Retry later with {migrate}, or raise `migrations.retries`.',
           {
             migrate: act('migrate'),
           },
         ),
-        details: { migration: f.name, statement: short },
+        details: { migration: f.name, statement: short, ...(blockers ? { blockers: [...blockers] } : {}) },
       },
     );
   }

@@ -3,6 +3,8 @@
  * wiring, SQL loader, checksums, lock-timeout retry) lives beside this file.
  */
 
+import type { Blocker } from './blockers.js';
+
 export interface MigrationInfo {
   /** File name without extension, e.g. `001_create_orders`. */
   name: string;
@@ -56,6 +58,8 @@ export interface MigrationProgress {
   /** For `retrying`: which attempt failed to get its lock in time. */
   attempt?: number;
   message?: string;
+  /** For `retrying`: the sessions that may hold the lock (blockers.ts). */
+  blockers?: Blocker[];
 }
 
 export interface UpOptions {

@@ -6,6 +6,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Dialect } from '../db/database.js';
 import { QueryError } from '../db/errors.js';
 import type { MigrationProgress } from './migrator.js';
+import { describeBlockers, type Blocker } from './blockers.js';
 
 /** Every attempt timed out waiting for its lock. */
 export class LockTimeoutExhaustedError extends Error {
@@ -91,6 +92,8 @@ export interface MigrationRetryOptions {
   retries: number;
   signal?: AbortSignal;
   onProgress?: (p: MigrationProgress) => void;
+  /** Who held the lock at the last timeout (blockers.ts), for the `retrying` event. */
+  blockers?: () => readonly Blocker[] | undefined;
 }
 
 /**
@@ -103,11 +106,13 @@ export function retryMigrationStep<T>(fn: () => Promise<T>, options: MigrationRe
     retries: options.retries,
     ...(options.signal ? { signal: options.signal } : {}),
     onRetry: (attempt, delayMs) => {
+      const blockers = options.blockers?.();
       options.onProgress?.({
         type: 'retrying',
         name: options.name,
         attempt,
-        message: `lock not granted within ${options.lockTimeoutMs} ms; retrying in ${delayMs} ms`,
+        message: `lock not granted within ${options.lockTimeoutMs} ms${blockers ? ` (${describeBlockers(blockers)})` : ''}; retrying in ${delayMs} ms`,
+        ...(blockers ? { blockers: [...blockers] } : {}),
       });
     },
   });

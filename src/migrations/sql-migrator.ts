@@ -32,7 +32,7 @@ import type {
   PendingMigration,
   UpOptions,
 } from './migrator.js';
-import { loadModule } from './module.js';
+import { loadModule, migrationDb } from './module.js';
 import { splitStatements } from './split.js';
 import { stateSql, type StateRow, type StateSql } from './state-sql.js';
 import { execute, MigrationStep } from './step.js';
@@ -334,7 +334,11 @@ class SqlMigrator implements Migrator {
     if (f.kind === 'module') {
       const mod = await loadModule(f);
       const fn = direction.moduleFunction(f, mod);
-      await executor.module(step, (db) => fn({ db, name: f.name }), mod.transaction !== false);
+      await executor.module(
+        step,
+        (db) => fn({ db: migrationDb(db), name: f.name }),
+        mod.transaction !== false,
+      );
       return;
     }
     const text = await direction.text(f);

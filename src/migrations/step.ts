@@ -10,7 +10,8 @@ import { lockTimeoutSql } from './exec-sql.js';
 import { migrationFailure } from './failure.js';
 import type { MigrationFile } from './files.js';
 import type { UpOptions } from './migrator.js';
-import { retryMigrationStep } from './retry.js';
+import { isLockTimeout, retryMigrationStep } from './retry.js';
+import { findBlockers, type Blocker } from './blockers.js';
 import type { SqlStatement, StateSql } from './state-sql.js';
 
 /** How one dialect runs migrations. Registered in executors.ts. */
@@ -73,12 +74,24 @@ export class MigrationStep {
     atomic: boolean,
     fn: () => Promise<unknown>,
   ): Promise<void> {
+    // Who held the lock at the last timeout, looked up once the statement has given up.
+    let blockers: Blocker[] | undefined;
+    const once = async (): Promise<unknown> => {
+      try {
+        return await fn();
+      } catch (error) {
+        if (isLockTimeout(this.db.dialect, error))
+          blockers = await findBlockers(this.db, this.config.lockTimeout);
+        throw error;
+      }
+    };
     try {
-      await retryMigrationStep(fn, {
+      await retryMigrationStep(once, {
         dialect: this.db.dialect,
         name: this.file.name,
         lockTimeoutMs: this.config.lockTimeout,
         retries: this.config.retries,
+        blockers: () => blockers,
         ...(this.options.signal ? { signal: this.options.signal } : {}),
         ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
       });
@@ -92,6 +105,7 @@ export class MigrationStep {
         atomic,
         this.source,
         this.failedAt,
+        blockers,
       );
     }
   }

@@ -138,6 +138,10 @@ export const MigrationsSchema = z.strictObject({
     )
     .default('maint_migrations')
     .meta({ description: 'Table recording applied migrations.' }),
+  requireWindow: z.boolean().default(false).meta({
+    description:
+      '`maint migrate` applies pending migrations only while the window is open (as `--window`); with nothing pending it still exits 0.',
+  }),
 });
 
 export const CLONE_METHODS = [

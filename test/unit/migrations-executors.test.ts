@@ -194,7 +194,7 @@ async function migrator(db: RecordingDatabase, dir: string, retries = 2) {
   const info: string[] = [];
   const m = await createMigrator(
     db as unknown as Database,
-    { dir: 'migrations', table: 'maint_migrations', lockTimeout: 300, retries },
+    { dir: 'migrations', table: 'maint_migrations', lockTimeout: 300, retries, requireWindow: false },
     dir,
     {
       logger: {

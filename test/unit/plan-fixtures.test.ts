@@ -97,6 +97,7 @@ describe('valid plan fixtures', () => {
       lockTimeout: 2000,
       retries: 10,
       table: 'maint_migrations',
+      requireWindow: false,
     });
     expect(plan.strategy).toBe('in-place');
     expect(plan.post.analyze).toBe(false);

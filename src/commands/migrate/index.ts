@@ -18,6 +18,7 @@ export default class Migrate extends MaintCommand<MigrateResult> {
     '<%= config.bin %> migrate plans/demo.yaml',
     '<%= config.bin %> migrate plans/postgres.yaml --wait && exec node server.js',
     '<%= config.bin %> migrate plans/postgres.yaml --json',
+    '<%= config.bin %> migrate plans/postgres.yaml --wait --window && exec node server.js',
   ];
   static override args = { plan: planArg };
   static override flags = {
@@ -25,12 +26,19 @@ export default class Migrate extends MaintCommand<MigrateResult> {
       description: 'Block until the lock is free instead of exiting 4.',
       default: false,
     }),
+    window: Flags.boolean({
+      description:
+        "Apply pending migrations only while the plan's window is open: outside it exit 3 naming the next window " +
+        '(with --wait too: it waits for the lock, never for the window). Nothing pending is still exit 0. ' +
+        'The plan can ask the same with migrations.requireWindow: true.',
+      default: false,
+    }),
   };
 
   async execute(): Promise<MigrateResult> {
     const { args, flags } = await this.parse(Migrate);
     const loaded = await loadPlan(args.plan);
-    return this.core().migrate(loaded, { wait: flags.wait });
+    return this.core().migrate(loaded, { wait: flags.wait, requireWindow: flags.window });
   }
 
   protected override toSuccessJson(result: MigrateResult): unknown {

@@ -12,7 +12,7 @@ import { changedWarning } from '../../migrations/changed.js';
 import type { ChangedMigration } from '../../migrations/migrator.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { windowStatus } from '../../window/window.js';
-import { nextWindowAfter } from '../engine/guard.js';
+import { nextJson, type WindowJson } from '../../window/report.js';
 import type { Ports } from '../ports.js';
 import { lintSelected } from './lint.js';
 import { commandLine } from '../../hints.js';
@@ -40,7 +40,8 @@ export interface GateResult {
   allowed: boolean;
   reason: GateReason;
   message: string;
-  window: { open: boolean; remainingSeconds: number | null; next: string | null };
+  /** `next`: the next window (one), in the shape every `--json` output uses for windows. */
+  window: { open: boolean; remainingSeconds: number | null; next: WindowJson[] };
   pending: string[];
   /** Applied migrations whose files were edited since (refused: `MIGRATION_CHANGED`). */
   changed: ChangedMigration[];
@@ -69,7 +70,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
   const { plan } = loaded;
   const now = ports.clock.now();
   const status = windowStatus(plan.window, now, 1);
-  const next = nextWindowAfter(plan.window, now);
+  const next = status.next[0] ?? null;
   const fleetState = await describeFleet(ports, loaded);
   return withSnapshot(ports, loaded, async ({ db, journal, migrator, pending, changed, lock }) => {
     const interrupted = (await runToSettle(journal, plan.name)) ?? null;
@@ -92,7 +93,7 @@ export async function gate(ports: Ports, loaded: LoadedPlan): Promise<GateResult
       window: {
         open: status.open,
         remainingSeconds: status.remainingSeconds,
-        next: next?.start.toISOString() ?? null,
+        next: nextJson(status.next, plan.window.timezone),
       },
       pending: pending.map((p) => p.name),
       changed,

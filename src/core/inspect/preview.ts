@@ -14,7 +14,8 @@ import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import { buildSteps, fleetInput, strategyKind } from '../../strategies/index.js';
 import { lastServedRelease } from '../engine/state.js';
-import { formatLocal, windowStatus } from '../../window/window.js';
+import { windowStatus } from '../../window/window.js';
+import { nextJson, windowJson, type WindowJson } from '../../window/report.js';
 import { estimateSteps } from '../engine/estimates.js';
 import { checkTime, describeNext, nextWindowAfter } from '../engine/guard.js';
 import type { RollPreview } from '../../fleet/fleet.js';
@@ -46,8 +47,9 @@ export interface PlanPreview {
   window: {
     open: boolean;
     remainingSeconds: number | null;
-    current: { start: string; end: string } | null;
-    next: { start: string; end: string; startLocal: string } | null;
+    current: WindowJson | null;
+    /** The next window (one), in the shape every `--json` output uses for windows. */
+    next: WindowJson[];
   };
   pending: PendingMigration[];
   /** Applied migrations whose files were edited since: `maint run` refuses (exit 2) until accepted. */
@@ -147,16 +149,8 @@ async function previewWith(
       window: {
         open: status.open,
         remainingSeconds: status.remainingSeconds,
-        current: status.current
-          ? { start: status.current.start.toISOString(), end: status.current.end.toISOString() }
-          : null,
-        next: next
-          ? {
-              start: next.start.toISOString(),
-              end: next.end.toISOString(),
-              startLocal: formatLocal(next.start, plan.window.timezone),
-            }
-          : null,
+        current: status.current ? windowJson(status.current, plan.window.timezone) : null,
+        next: nextJson(next ? [next] : [], plan.window.timezone),
       },
       pending,
       changed,

@@ -28,10 +28,17 @@ import { errorJson, type ErrorJson } from '../result.js';
 import type { RunOutcome, StepStatus } from '../status.js';
 import { newRunId } from '../run/run-record.js';
 import { withDatabase } from '../inspect/snapshot.js';
+import { windowRefusal } from './window-check.js';
 
 export interface MigrateOptions {
   /** Block until the lock is free instead of failing with exit 4. @default false */
   wait?: boolean;
+  /**
+   * Apply pending migrations only while the window is open (exit 3 otherwise; nothing pending
+   * is still exit 0). `migrations.requireWindow: true` in the plan asks the same.
+   * @default false
+   */
+  requireWindow?: boolean;
   signal?: AbortSignal;
   /** @default a new id shaped like `maint run`'s: `run_20261129T203000_a1b2c3` */
   runId?: string;
@@ -96,9 +103,15 @@ async function lockOrNothingToDo(
   loaded: LoadedPlan,
   options: MigrateOptions,
   pending: () => Promise<MigrationInfo[]>,
+  refuse: (pending: MigrationInfo[]) => void,
 ): Promise<LockSession | null> {
   const name = loaded.plan.name;
-  if (db.engine !== 'pglite' && (await pending()).length === 0) return null;
+  if (db.engine !== 'pglite') {
+    const first = await pending();
+    if (first.length === 0) return null;
+    // A closed window refuses now, unless a runner holds the lock: it may apply them all.
+    if ((await db.lockStatus(name)) === null) refuse(first);
+  }
   for (;;) {
     const session = await db.acquireLock(name, {
       wait: false,
@@ -108,7 +121,9 @@ async function lockOrNothingToDo(
     if (session) return session;
     while ((await db.lockStatus(name)) !== null)
       await abortableSleep(100 + Math.random() * 100, options.signal);
-    if ((await pending()).length === 0) return null;
+    const left = await pending();
+    if (left.length === 0) return null;
+    refuse(left);
   }
 }
 
@@ -201,13 +216,22 @@ export function migrate(
       // lock, before anything is applied. (Reading the database before the lock would open an
       // embedded PGlite folder that another process owns.)
       await migrator.all();
+      const windowed = options.requireWindow === true || loaded.plan.migrations.requireWindow;
+      // Outside the window with something pending: refused before anything is written.
+      const refuse = (pending: MigrationInfo[]): void => {
+        const refusal = windowed ? windowRefusal(loaded, pending, ports.clock.now()) : null;
+        if (refusal) throw refusal;
+      };
+      // (PGlite's folder is read only under the lock: its check waits for the lock.)
+      if (windowed && !options.wait && db.engine !== 'pglite') refuse(await migrator.pending());
       const lock = options.wait
-        ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending())
+        ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending(), refuse)
         : await takeLock(db, loaded, 'migrate', options);
       if (!lock) return;
       try {
         // Pending again under the lock: a runner we waited for has usually applied everything.
         const pending = await migrator.pending();
+        refuse(pending);
         result.steps = pending.map((m) => ({ name: m.name, status: 'pending', durationMs: null }));
         await migrator.up({
           ...(options.signal ? { signal: options.signal } : {}),

@@ -33,7 +33,8 @@ export interface RunResult {
   freeze?: { totalMs: number; phases: Array<{ name: string; ms: number }> };
   /** clone-freeze: the database the application uses from now on (password masked). */
   databaseUrl?: string;
-  nextWindow: { start: string; startLocal: string } | null;
+  /** The next window, in the one window shape (`next` of `maint window`). */
+  nextWindow: WindowJson | null;
 }
 
 export function stepJson(s: StepResult): StepJson {

@@ -64,7 +64,7 @@ export async function runPlan(
     guard: null,
     applied: [],
     window: window ? windowJson(window, zone) : null,
-    nextWindow: next ? { start: next.start.toISOString(), startLocal: formatLocal(next.start, zone) } : null,
+    nextWindow: next ? windowJson(next, zone) : null,
   };
   const applied: string[] = [];
   let frozen: EventData['clone.frozen'] | undefined;

@@ -129,7 +129,7 @@ export async function tickPlan(
       const act = new Acts(ports, sink, loaded, journal, events, result);
       const now = ports.clock.now();
       const current = preview.window.current ? instance(preview.window.current) : null;
-      const next = preview.window.next ? instance(preview.window.next) : null;
+      const next = preview.window.next[0] ? instance(preview.window.next[0]) : null;
       if (current) {
         const record = await journal.scheduled(plan.name, current.start.toISOString());
         result.scheduled = record;

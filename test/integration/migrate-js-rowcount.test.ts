@@ -1,0 +1,115 @@
+/**
+ * `db.query` in JS migrations gives the row count too (issue 9): a batched backfill, the most
+ * common JS migration, loops until an UPDATE writes no row. Real `maint migrate` processes on
+ * PostgreSQL, MariaDB and PGlite; the rows stay a plain array (`rows[0].n` still works).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { freshMysql, freshPostgres } from '../helpers/databases.js';
+import { runCli, writePlan } from './migrate-support.js';
+
+const ROWS = 250;
+const BATCH = 100;
+
+// One batch: PostgreSQL has no UPDATE … LIMIT, MySQL/MariaDB has; placeholders differ too.
+const SQL = {
+  postgres: {
+    batch: `update orders set status = 'new' where id in (select id from orders where status is null order by id limit ${BATCH})`,
+    log: 'insert into batches (batch, written, returned) values ($1, $2, $3)',
+  },
+  mysql: {
+    batch: `update orders set status = 'new' where status is null order by id limit ${BATCH}`,
+    log: 'insert into batches (batch, written, returned) values (?, ?, ?)',
+  },
+};
+
+function backfill(dialect: 'postgres' | 'mysql'): string {
+  const sql = SQL[dialect];
+  return `export const transaction = false;
+export async function up({ db }) {
+  const before = await db.query('select count(*) as n from orders where status is null');
+  if (!Array.isArray(before) || before.rowCount !== 1)
+    throw new Error('select: rows ' + JSON.stringify(before) + ', rowCount ' + before.rowCount);
+  for (let batch = 1; ; batch++) {
+    // Without a count this loop could not end: the guard turns that into a failure.
+    if (batch > 20) throw new Error('rowCount never reached 0');
+    const result = await db.query(${JSON.stringify(sql.batch)});
+    await db.query(${JSON.stringify(sql.log)}, [batch, result.rowCount, result.length]);
+    if (result.rowCount === 0) break;
+  }
+}
+`;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const values = Array.from({ length: ROWS }, (_, i) => `(${i + 1})`).join(', ');
+const migrations = (dialect: 'postgres' | 'mysql') => ({
+  '001_orders.sql': `create table orders (id integer primary key, status varchar(10));\ninsert into orders (id) values ${values};\ncreate table batches (batch integer primary key, written integer, returned integer);\n`,
+  '001_orders.down.sql': 'drop table batches;\ndrop table orders;\n',
+  '002_backfill.js': backfill(dialect),
+});
+
+const targets = [
+  {
+    name: 'PostgreSQL',
+    dialect: 'postgres',
+    setup: async () => {
+      const db = await freshPostgres();
+      cleanups.push(() => db.drop());
+      return { engine: 'postgres' as const, url: db.url };
+    },
+  },
+  {
+    name: 'MariaDB',
+    dialect: 'mysql',
+    setup: async () => {
+      const db = await freshMysql();
+      cleanups.push(() => db.drop());
+      return { engine: 'mysql' as const, url: db.url };
+    },
+  },
+  {
+    name: 'PGlite',
+    dialect: 'postgres',
+    setup: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'maint-pglite-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      return { engine: 'pglite' as const, url: path.join(dir, 'data') };
+    },
+  },
+] as const;
+
+describe.each(targets)('JS migration row count on $name', ({ dialect, setup }) => {
+  it('a batched backfill loops until rowCount is 0, and rowCount counts the rows written', async () => {
+    const { engine, url } = await setup();
+    const { dir, plan } = await writePlan({ engine, url, migrations: migrations(dialect) });
+    const r = await runCli(['migrate', plan, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const db = await openDatabase({ engine, url }, dir);
+    cleanups.push(() => db.close());
+    const batches = await db.query<{ batch: number; written: number; returned: number }>(
+      'select batch, written, returned from batches order by batch',
+    );
+    // 250 rows in batches of 100: 100, 100, 50, then an UPDATE that writes nothing ends the loop.
+    expect(batches.map((b) => [Number(b.batch), Number(b.written), Number(b.returned)])).toEqual([
+      [1, 100, 0],
+      [2, 100, 0],
+      [3, 50, 0],
+      [4, 0, 0],
+    ]);
+    const left = await db.query<{ n: number | string }>(
+      'select count(*) as n from orders where status is null',
+    );
+    expect(Number(left[0]!.n)).toBe(0);
+    // The array itself is unchanged: rowCount does not show among its entries.
+    expect(Object.keys(left)).toEqual(['0']);
+    expect(left.rowCount).toBe(1);
+  });
+});
