@@ -199,7 +199,9 @@ describe('clone-freeze, PostgreSQL dump, private cluster', () => {
     expect(r.code, r.stderr).toBe(5);
     const out = json<{ status: string; error: { message: string } }>(r);
     expect(out.status).toBe('rolled_back');
-    expect(out.error.message).toMatch(/002_note\.sql:1: .*type "nosuchtype" does not exist/);
+    expect(out.error.message).toMatch(
+      /002_note\.sql:1 \(statement 1 of 1\): .*type "nosuchtype" does not exist/,
+    );
     expect(traffic.failedReads).toEqual([]);
     // A session the unfreeze ends (opened read-only during the freeze) fails its statement
     // with 57P01: refused loudly, like 25006/42501, never committed.
