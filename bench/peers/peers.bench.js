@@ -10,7 +10,7 @@
  *
  * Run it with `npm run bench:peers` (builds maint, installs bench/peers, then runs this).
  * Options: --rounds N (default 10), --rounds-1000 N (default 3), --engines postgres,mysql,
- * --sizes 20,200,1000. Servers: MAINT_TEST_PG_URL / MAINT_TEST_MYSQL_URL, else the local ones.
+ * --sizes 20,200,1000, --maint DIR (another built maint checkout), --results FILE (instead of bench/RESULTS.md). Servers: MAINT_TEST_PG_URL / MAINT_TEST_MYSQL_URL, else the local ones.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import pg from 'pg';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const results = path.join(root, 'bench', 'RESULTS.md');
+let results = path.join(root, 'bench', 'RESULTS.md');
 const START = '<!-- peers:start -->';
 const END = '<!-- peers:end -->';
 const argv = process.argv.slice(2);
@@ -37,9 +37,12 @@ const SIZES = opt('sizes', '20,200,1000').split(',').map(Number);
 const PG = process.env.MAINT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const MY = process.env.MAINT_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const TIME = '/usr/bin/time';
+/** The maint to run: this checkout, or another built one (`--maint DIR`, e.g. a copy of an older build). */
+const MAINT = path.resolve(opt('maint', root));
+results = path.resolve(opt('results', results));
 const bin = (name) => path.join(here, 'node_modules', '.bin', name);
 
-if (!existsSync(path.join(root, 'dist', 'commands', 'migrate', 'index.js')))
+if (!existsSync(path.join(MAINT, 'dist', 'commands', 'migrate', 'index.js')))
   throw new Error('maint is not built: run `npm run bench:peers` (it builds first)');
 if (!existsSync(bin('knex'))) throw new Error('the peers are not installed: run `npm run bench:peers`');
 if (!existsSync(TIME)) throw new Error(`${TIME} is missing (apt-get install time): it measures peak RSS`);
@@ -148,7 +151,7 @@ const TOOLS = [
         plan,
         `version: 1\nname: bench\nwindow: { timezone: UTC, days: [daily], start: "00:00", duration: 23h }\ndatabase: { engine: ${engine}, url: "${url}" }\n`,
       );
-      return [process.execPath, [path.join(root, 'bin', 'run.js'), 'migrate', plan], {}];
+      return [process.execPath, [path.join(MAINT, 'bin', 'run.js'), 'migrate', plan], {}];
     },
   },
   {
