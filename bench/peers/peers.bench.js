@@ -10,7 +10,7 @@
  *
  * Run it with `npm run bench:peers` (builds maint, installs bench/peers, then runs this).
  * Options: --rounds N (default 10), --rounds-1000 N (default 3), --engines postgres,mysql,
- * --sizes 20,200,1000, --maint DIR (another built maint checkout), --results FILE (instead of bench/RESULTS.md). Servers: MAINT_TEST_PG_URL / MAINT_TEST_MYSQL_URL, else the local ones.
+ * --sizes 20,200,1000, --from FILE (report the raw runs of an earlier, maybe interrupted, run), --maint DIR (another built maint checkout), --results FILE (instead of bench/RESULTS.md). Servers: MAINT_TEST_PG_URL / MAINT_TEST_MYSQL_URL, else the local ones.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -228,10 +228,17 @@ const median = (xs) => {
       : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const raw = []; // { engine, n, kind: 'apply'|'noop', tool, round, ms, rssMb }
-const loads = [os.loadavg()[0]];
-for (const engine of ENGINES) {
-  for (const n of SIZES) {
+// { engine, n, kind: 'apply'|'noop', tool, round, ms, rssMb }, written after every round so that
+// an interrupted run still reports (`--from FILE` writes the section from such a file).
+const FROM = opt('from', null);
+const saved = FROM ? JSON.parse(readFileSync(FROM, 'utf8')) : null;
+const raw = saved ? saved.runs : [];
+const loads = saved ? saved.loads : [os.loadavg()[0]];
+const rawFile =
+  FROM ?? path.join(os.tmpdir(), `maint-peers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+// The largest size last, both engines per size: an interrupted run has the small sizes complete.
+for (const n of saved ? [] : SIZES) {
+  for (const engine of ENGINES) {
     const dir = prepare(n);
     const rounds = n >= 1000 ? ROUNDS_1000 : ROUNDS;
     const noop = engine === 'postgres' && n === SIZES[0];
@@ -264,14 +271,20 @@ for (const engine of ENGINES) {
         }
       }
       loads.push(os.loadavg()[0]);
+      writeFileSync(rawFile, JSON.stringify({ argv, runs: raw, loads }, null, 1));
       console.error(`${engine} ${n}: round ${round + 1}/${rounds} done (load ${os.loadavg()[0].toFixed(1)})`);
     }
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const rawFile = path.join(os.tmpdir(), `maint-peers-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(rawFile, JSON.stringify(raw, null, 1));
+if (saved) {
+  // Report what the file holds.
+  ENGINES.splice(0, ENGINES.length, ...new Set(raw.map((r) => r.engine)));
+  SIZES.splice(0, SIZES.length, ...[...new Set(raw.map((r) => r.n))].sort((a, b) => a - b));
+}
+const roundsOf = (n) =>
+  new Set(raw.filter((r) => r.n === n && r.tool === 'maint').map((r) => `${r.engine}${r.round}`)).size /
+  ENGINES.length;
 
 const cell = (engine, n, kind, tool, key) =>
   median(
@@ -343,13 +356,14 @@ if (p200)
 for (const engine of ENGINES)
   for (const n of SIZES) {
     const x = v(engine, n, 'apply', 'ms');
+    if (!x || Number.isNaN(x.maint)) continue;
     acceptance.push(
       `- ${n} migrations (${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'}): maint ${x.maint.toFixed(0)} ms vs median peer ${x.median.toFixed(0)} ms (**${(x.maint / x.median).toFixed(2)}×**; not slower: ${x.maint <= x.median ? 'met' : 'not met'}).`,
     );
   }
 for (const engine of ENGINES) {
   const x = v(engine, 1000, 'apply', 'rssMb');
-  if (!x) continue;
+  if (!x || Number.isNaN(x.maint)) continue;
   const lowest = Math.min(...peersOf(engine).map((t) => cell(engine, 1000, 'apply', t.name, 'rssMb')));
   acceptance.push(
     `- Peak RSS, 1000 migrations (${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'}): maint ${x.maint.toFixed(0)} MB vs lowest peer ${lowest.toFixed(0)} MB (**${(x.maint / lowest).toFixed(2)}×**; goal ≤ 1.10×: ${x.maint <= lowest * 1.1 ? 'met' : 'not met'}).`,
@@ -369,7 +383,7 @@ const section = [
   '',
   `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other sessions; 1-minute load average during the run ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}). Node ${process.version}; PostgreSQL at ${new URL(PG).host}, MariaDB at ${new URL(MY).host}.`,
   `- Peers (bench/peers/package.json, exact versions): ${peerVersions}. knex and node-pg-migrate through their CLIs (\`knex migrate:latest\`, \`node-pg-migrate up\`); umzug and postgrator through their APIs in a script (bench/peers/tools), as an application's migrate script uses them; \`psql -f\` of one file with every statement (autocommit) as the floor.`,
-  `- Each migration: \`create table t_N (id int primary key, note text)\` and one \`insert\`, in each tool's own format. Every run on its own fresh database (checked afterwards: N tables), the tools in a fixed order within a round (${TOOLS.map((t) => t.name).join(', ')}), rounds one after the other: ${ROUNDS} round(s) for 20 and 200, ${ROUNDS_1000} for 1000. "Nothing pending": each tool again on the database it just migrated (20 applied).`,
+  `- Each migration: \`create table t_N (id int primary key, note text)\` and one \`insert\`, in each tool's own format. Every run on its own fresh database (checked afterwards: N tables), the tools in a fixed order within a round (${TOOLS.map((t) => t.name).join(', ')}), rounds one after the other (size by size, both engines per size): ${SIZES.map((n) => `${roundsOf(n)} round(s) at ${n}`).join(', ')}. "Nothing pending": each tool again on the database it just migrated (20 applied).`,
   "- Timed: the whole process, spawn to exit, wall clock; peak RSS is /usr/bin/time's maximum resident set size. Medians.",
   '',
   ...lines,

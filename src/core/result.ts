@@ -6,7 +6,6 @@
 import type { MaintError } from '../errors.js';
 import type { Hint } from '../hints.js';
 import { redact } from '../support/redact.js';
-import { formatLocal, type WindowInstance } from '../window/window.js';
 
 /**
  * An error as data. `next` is the hint with the maint commands to run as data; hosts render it
@@ -37,13 +36,4 @@ export interface WindowJson {
   end: string;
   startLocal: string;
   endLocal: string;
-}
-
-export function windowJson(w: WindowInstance, zone: string): WindowJson {
-  return {
-    start: w.start.toISOString(),
-    end: w.end.toISOString(),
-    startLocal: formatLocal(w.start, zone),
-    endLocal: formatLocal(w.end, zone),
-  };
 }
