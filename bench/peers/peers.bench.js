@@ -202,11 +202,11 @@ const TOOLS = [
   },
 ];
 
-/** Spawn to exit under /usr/bin/time: wall ms and peak RSS (MB). */
+/** Spawn to exit under /usr/bin/time: wall ms, peak RSS (MB) and CPU ms. */
 function timed([cmd, args, env]) {
   const rssFile = path.join(os.tmpdir(), `maint-peers-rss-${process.pid}`);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(TIME, ['-f', '%M', '-o', rssFile, cmd, ...args], {
+  const r = spawnSync(TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args], {
     encoding: 'utf8',
     cwd: here,
     env: { ...process.env, NO_COLOR: '1', ...env },
@@ -214,9 +214,10 @@ function timed([cmd, args, env]) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  const rssMb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
+  const [rssKb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   rmSync(rssFile, { force: true });
-  return { ms, rssMb };
+  // CPU (user + system) moves far less with the machine's load than wall time.
+  return { ms, rssMb: rssKb / 1024, cpuMs: (user + sys) * 1000 };
 }
 
 const median = (xs) => {
@@ -314,8 +315,10 @@ for (const engine of ENGINES) {
   for (const { n, kind, label: what } of rows) {
     for (const [key, unit, suffix] of [
       ['ms', 'ms', ''],
+      ['cpuMs', 'ms', ', CPU (user + system)'],
       ['rssMb', 'MB', ', peak RSS'],
     ]) {
+      if (raw.every((r) => r[key] === undefined)) continue;
       const m = cell(engine, n, kind, 'maint', key);
       const peers = peersOf(engine)
         .map((t) => cell(engine, n, kind, t.name, key))
@@ -384,7 +387,7 @@ const section = [
   `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other sessions; 1-minute load average during the run ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} (median ${median(loads).toFixed(1)}). Node ${process.version}; PostgreSQL at ${new URL(PG).host}, MariaDB at ${new URL(MY).host}.`,
   `- Peers (bench/peers/package.json, exact versions): ${peerVersions}. knex and node-pg-migrate through their CLIs (\`knex migrate:latest\`, \`node-pg-migrate up\`); umzug and postgrator through their APIs in a script (bench/peers/tools), as an application's migrate script uses them; \`psql -f\` of one file with every statement (autocommit) as the floor.`,
   `- Each migration: \`create table t_N (id int primary key, note text)\` and one \`insert\`, in each tool's own format. Every run on its own fresh database (checked afterwards: N tables), the tools in a fixed order within a round (${TOOLS.map((t) => t.name).join(', ')}), rounds one after the other (size by size, both engines per size): ${SIZES.map((n) => `${roundsOf(n)} round(s) at ${n}`).join(', ')}. "Nothing pending": each tool again on the database it just migrated (20 applied).`,
-  "- Timed: the whole process, spawn to exit, wall clock; peak RSS is /usr/bin/time's maximum resident set size. Medians.",
+  '- Timed: the whole process, spawn to exit, wall clock; CPU is user + system and peak RSS the maximum resident set size, both from /usr/bin/time. Medians.',
   '',
   ...lines,
   '#### Against the acceptance of issue 14',
