@@ -22,6 +22,7 @@ export default tseslint.config(
       'oclif.manifest.json',
       'test/fixtures/**',
       'bench/.work/**',
+      'bench/peers/node_modules/**',
     ],
   },
   js.configs.recommended,

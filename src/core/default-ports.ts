@@ -3,7 +3,6 @@
  * calls for them, so commands that never touch a database start fast.
  */
 import { hostname } from 'node:os';
-import { clonerPort } from '../clone/default-cloner.js';
 import { jobFromEnv } from '../db/identity.js';
 import { fleetPort } from '../fleet/registry.js';
 import { createLogger, type Logger } from '../support/logger.js';
@@ -30,7 +29,11 @@ export function defaultPorts(options: DefaultPortsOptions = {}): Ports {
     journal: (db) => new DatabaseJournal(db),
     notify: async () => (await import('../notify/default-port.js')).defaultNotifyPort(),
     fleet: fleetPort,
-    cloner: clonerPort,
+    // The clone methods (and their SQL) load only for a plan whose strategy clones.
+    cloner: {
+      open: async (config, loaded, deps) =>
+        (await import('../clone/default-cloner.js')).clonerPort.open(config, loaded, deps),
+    },
     clock: options.clock ?? systemClock(),
     host: { host: hostname(), pid: process.pid, ...(job ? { job } : {}) },
     logger,

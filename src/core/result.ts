@@ -31,5 +31,8 @@ export function errorJson(error: MaintError): ErrorJson {
   };
 }
 
-/** One window in JSON output: the one shape every command uses (window/report.ts). */
-export { windowJson, type WindowJson } from '../window/report.js';
+/**
+ * One window in JSON output: the one shape every command uses. Its renderer (window/report.ts)
+ * needs the zone math (luxon), which `migrate`, `gate` and `validate` never load: a type only.
+ */
+export type { WindowJson } from '../window/report.js';

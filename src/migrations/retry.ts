@@ -1,8 +1,16 @@
 /**
- * Retrying a statement that could not get its table lock in time, with exponential backoff and
- * jitter (p-retry). Only lock timeouts are retried; any other error ends the attempts at once.
+ * Retrying a statement that could not get its table lock in time, with capped exponential backoff
+ * and jitter (p-retry runs the attempts; the schedule is ours). Only lock timeouts are retried;
+ * any other error ends the attempts at once.
+ *
+ * The schedule serves the application: each attempt queues live queries for at most
+ * `lockTimeout`, and between attempts they run freely. The delay doubles from about 100 ms but
+ * never exceeds 1 s, so once the blocking transaction ends the statement lands within about a
+ * second (at once when an attempt is waiting at that moment); uncapped, it had grown to several
+ * seconds by the time a 15 s blocker ended (issue 14, bench/lock-queue.bench.js).
  */
 import pRetry, { AbortError } from 'p-retry';
+import { abortableSleep } from '../db/common.js';
 import type { Dialect } from '../db/database.js';
 import { QueryError } from '../db/errors.js';
 import type { MigrationProgress } from './migrator.js';
@@ -30,15 +38,40 @@ export interface RetryOptions {
   retries: number;
   signal?: AbortSignal;
   onRetry?: (attempt: number, delayMs: number) => void;
-  /** @default 200 */
+  /** @default RETRY_MIN_DELAY_MS */
   minDelayMs?: number;
-  /** @default 10000 */
+  /** @default RETRY_MAX_DELAY_MS */
   maxDelayMs?: number;
+  /** @default Math.random (tests pass their own) */
+  random?: () => number;
 }
 
+/** The first retry comes after about this long… */
+export const RETRY_MIN_DELAY_MS = 100;
+/** …and no two attempts are ever further apart than this (the delay doubles up to it). */
+export const RETRY_MAX_DELAY_MS = 1000;
+
 /** The delay before retry number `attempt` (1-based), before jitter. Exported for tests. */
-export function backoffDelay(attempt: number, minDelayMs = 200, maxDelayMs = 10_000): number {
+export function backoffDelay(
+  attempt: number,
+  minDelayMs = RETRY_MIN_DELAY_MS,
+  maxDelayMs = RETRY_MAX_DELAY_MS,
+): number {
   return Math.min(maxDelayMs, minDelayMs * 2 ** (attempt - 1));
+}
+
+/**
+ * The delay actually waited before retry `attempt`: between half the backoff delay and all of it
+ * ("equal jitter"), so runners retrying the same table spread out, and the cap still holds.
+ */
+export function jitteredDelay(
+  attempt: number,
+  minDelayMs = RETRY_MIN_DELAY_MS,
+  maxDelayMs = RETRY_MAX_DELAY_MS,
+  random: () => number = Math.random,
+): number {
+  const delay = backoffDelay(attempt, minDelayMs, maxDelayMs);
+  return Math.round(delay / 2 + (random() * delay) / 2);
 }
 
 export async function retryOnLockTimeout<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
@@ -60,17 +93,21 @@ export async function retryOnLockTimeout<T>(fn: () => Promise<T>, options: Retry
       },
       {
         retries: options.retries,
-        factor: 2,
-        minTimeout: options.minDelayMs ?? 200,
-        maxTimeout: options.maxDelayMs ?? 10_000,
-        randomize: true,
+        // p-retry waits nothing itself: the jittered, capped delay is waited below.
+        minTimeout: 0,
+        maxTimeout: 0,
+        randomize: false,
         ...(options.signal ? { signal: options.signal } : {}),
-        onFailedAttempt: (e) => {
-          if (e.retriesLeft > 0)
-            options.onRetry?.(
-              e.attemptNumber,
-              backoffDelay(e.attemptNumber, options.minDelayMs, options.maxDelayMs),
-            );
+        onFailedAttempt: async (e) => {
+          if (e.retriesLeft <= 0) return;
+          const delayMs = jitteredDelay(
+            e.attemptNumber,
+            options.minDelayMs,
+            options.maxDelayMs,
+            options.random,
+          );
+          options.onRetry?.(e.attemptNumber, delayMs);
+          await abortableSleep(delayMs, options.signal);
         },
       },
     );

@@ -36,6 +36,7 @@ import { loadModule, migrationDb } from './module.js';
 import { splitStatements } from './split.js';
 import { stateSql, type StateRow, type StateSql } from './state-sql.js';
 import { execute, MigrationStep } from './step.js';
+import { loadUmzug } from './umzug-api.js';
 
 export type { MigrationContext } from './module.js';
 export { prefixChecksum } from './files.js';
@@ -203,7 +204,7 @@ class SqlMigrator implements Migrator {
   }
 
   private async umzug(files: MigrationFile[], options: UpOptions, applied: AppliedMigration[]) {
-    const { Umzug } = await import('umzug');
+    const { Umzug } = loadUmzug();
     const migrations = files.map((f) => ({
       name: f.name,
       path: f.path,
@@ -257,7 +258,11 @@ class SqlMigrator implements Migrator {
   async up(options: UpOptions = {}): Promise<AppliedMigration[]> {
     const files = await this.files();
     await execute(this.db, this.sql.create());
-    await this.checkChecksums(files, await this.rows());
+    const rows = await this.rows();
+    await this.checkChecksums(files, rows);
+    // Nothing pending (every container start but the first): umzug is not even loaded.
+    const done = new Set(rows.filter((r) => r.state === 'applied').map((r) => r.name));
+    if (files.every((f) => done.has(f.name))) return [];
     const applied: AppliedMigration[] = [];
     const umzug = await this.umzug(files, options, applied);
     try {

@@ -1,16 +1,23 @@
 /**
  * Acceptance 5: `maint --version` and `maint window` never load the PostgreSQL parser (nor the
- * lint rules); `maint lint` does. A preload records every module the real process loads.
+ * lint rules); `maint lint` does. Issue 14: the container entrypoint (`maint migrate`) loads
+ * neither umzug's own CLI (@rushstack/*), nor luxon, nor the clone methods, and with nothing
+ * pending not umzug at all. A preload records every module the real process loads.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgres, type FreshDatabase } from '../helpers/databases.js';
 import { REPO, runCli, writePlan, type WrittenPlan } from '../helpers/run-cli.js';
 
 const REGISTER = path.join(REPO, 'test/fixtures/module-log/register.mjs');
 const PARSER = /node_modules\/libpg-query\//;
 const LINT = /\/dist\/lint\//;
+const UMZUG_CLI = /node_modules\/@rushstack\/|node_modules\/argparse\/|node_modules\/z-schema\//;
+const UMZUG = /node_modules\/umzug\//;
+const LUXON = /node_modules\/luxon\//;
+const CLONE = /\/dist\/clone\//;
 
 describe('start-up does not load the parser', () => {
   let dir: string;
@@ -65,5 +72,65 @@ describe('start-up does not load the parser', () => {
     const { code, modules } = await modulesOf('lint', ['lint', plan.file, '--offline', '--json']);
     expect(code).toBe(7);
     expect(modules.some((m) => PARSER.test(m))).toBe(true);
+  });
+});
+
+describe('the container entrypoint loads only what migrating needs', () => {
+  let dir: string;
+  let db: FreshDatabase;
+  let plan: WrittenPlan;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'maint-modules-migrate-'));
+    db = await freshPostgres();
+    plan = await writePlan(
+      {
+        engine: 'postgres',
+        url: db.url,
+        migrations: { '001_orders.sql': 'create table orders (id int primary key);\n' },
+        banner: false,
+      },
+      path.join(dir, 'plan'),
+    );
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function modulesOf(
+    name: string,
+    args: string[],
+  ): Promise<{ code: number | null; modules: string[] }> {
+    const log = path.join(dir, `${name}.log`);
+    const r = await runCli(args, { MAINT_MODULE_LOG: log, NODE_OPTIONS: `--import=${REGISTER}` });
+    const modules = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    return { code: r.code, modules };
+  }
+
+  it('applying: umzug through its API, not its CLI; no luxon, no clone methods', async () => {
+    const { code, modules } = await modulesOf('apply', ['migrate', plan.file, '--json']);
+    expect(code).toBe(0);
+    // The log is real: umzug ran the migration.
+    expect(modules.some((m) => UMZUG.test(m))).toBe(true);
+    expect(modules.filter((m) => UMZUG_CLI.test(m) || LUXON.test(m) || CLONE.test(m))).toEqual([]);
+  });
+
+  it('nothing pending (every container start but the first), with and without --wait: not even umzug', async () => {
+    for (const args of [
+      ['migrate', plan.file, '--json'],
+      ['migrate', plan.file, '--wait', '--json'],
+    ]) {
+      const { code, modules } = await modulesOf(`noop${args.length}`, args);
+      expect(code, args.join(' ')).toBe(0);
+      expect(
+        modules.some((m) => /node_modules\/pg\//.test(m)),
+        args.join(' '),
+      ).toBe(true);
+      expect(
+        modules.filter((m) => UMZUG.test(m) || UMZUG_CLI.test(m) || LUXON.test(m) || CLONE.test(m)),
+        args.join(' '),
+      ).toEqual([]);
+    }
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Database, Dialect, Queryable, QueryOptions, Row } from '../../src/db/database.js';
 import { QueryError } from '../../src/db/errors.js';
 import { MaintError } from '../../src/errors.js';
@@ -273,8 +273,14 @@ describe.each(VARIANTS)('$label executor', ({ dialect, script }) => {
     });
     const { m } = await migrator(db, dir);
     const events: MigrationProgress[] = [];
-    await m.up({ onProgress: (p) => events.push(p) });
-    await m.down({ to: 0, onProgress: (p) => events.push(p) });
+    // The backoff is jittered (half to all of the delay): fixed here so the messages are stable.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      await m.up({ onProgress: (p) => events.push(p) });
+      await m.down({ to: 0, onProgress: (p) => events.push(p) });
+    } finally {
+      random.mockRestore();
+    }
     expect(events.map((e) => [e.type, e.name, e.attempt, e.message])).toMatchSnapshot('events');
     expect(db.log).toMatchSnapshot('log');
   });

@@ -94,8 +94,9 @@ describe('valid plan fixtures', () => {
     expect(plan.window.notice).toBe(24 * 3_600_000);
     expect(plan.migrations).toEqual({
       dir: './migrations',
-      lockTimeout: 2000,
-      retries: 10,
+      // Issue 14: the defaults that keep live queries under 0.5 s and land the DDL soon after a blocker.
+      lockTimeout: 400,
+      retries: 30,
       table: 'maint_migrations',
       requireWindow: false,
     });

@@ -28,7 +28,6 @@ import { errorJson, type ErrorJson } from '../result.js';
 import type { RunOutcome, StepStatus } from '../status.js';
 import { newRunId } from '../run/run-record.js';
 import { withDatabase } from '../inspect/snapshot.js';
-import { windowRefusal } from './window-check.js';
 
 export interface MigrateOptions {
   /** Block until the lock is free instead of failing with exit 4. @default false */
@@ -103,14 +102,14 @@ async function lockOrNothingToDo(
   loaded: LoadedPlan,
   options: MigrateOptions,
   pending: () => Promise<MigrationInfo[]>,
-  refuse: (pending: MigrationInfo[]) => void,
+  refuse: (pending: MigrationInfo[]) => Promise<void>,
 ): Promise<LockSession | null> {
   const name = loaded.plan.name;
   if (db.engine !== 'pglite') {
     const first = await pending();
     if (first.length === 0) return null;
     // A closed window refuses now, unless a runner holds the lock: it may apply them all.
-    if ((await db.lockStatus(name)) === null) refuse(first);
+    if ((await db.lockStatus(name)) === null) await refuse(first);
   }
   for (;;) {
     const session = await db.acquireLock(name, {
@@ -123,7 +122,7 @@ async function lockOrNothingToDo(
       await abortableSleep(100 + Math.random() * 100, options.signal);
     const left = await pending();
     if (left.length === 0) return null;
-    refuse(left);
+    await refuse(left);
   }
 }
 
@@ -218,12 +217,15 @@ export function migrate(
       await migrator.all();
       const windowed = options.requireWindow === true || loaded.plan.migrations.requireWindow;
       // Outside the window with something pending: refused before anything is written.
-      const refuse = (pending: MigrationInfo[]): void => {
-        const refusal = windowed ? windowRefusal(loaded, pending, ports.clock.now()) : null;
+      // The zone math (luxon) is loaded only when the check is asked for and something is pending.
+      const refuse = async (pending: MigrationInfo[]): Promise<void> => {
+        if (!windowed || pending.length === 0) return;
+        const { windowRefusal } = await import('./window-check.js');
+        const refusal = windowRefusal(loaded, pending, ports.clock.now());
         if (refusal) throw refusal;
       };
       // (PGlite's folder is read only under the lock: its check waits for the lock.)
-      if (windowed && !options.wait && db.engine !== 'pglite') refuse(await migrator.pending());
+      if (windowed && !options.wait && db.engine !== 'pglite') await refuse(await migrator.pending());
       const lock = options.wait
         ? await lockOrNothingToDo(db, loaded, options, () => migrator.pending(), refuse)
         : await takeLock(db, loaded, 'migrate', options);
@@ -231,7 +233,7 @@ export function migrate(
       try {
         // Pending again under the lock: a runner we waited for has usually applied everything.
         const pending = await migrator.pending();
-        refuse(pending);
+        await refuse(pending);
         result.steps = pending.map((m) => ({ name: m.name, status: 'pending', durationMs: null }));
         await migrator.up({
           ...(options.signal ? { signal: options.signal } : {}),
