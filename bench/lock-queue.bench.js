@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,11 +147,15 @@ for (let i = 0; i < RUNS; i++) {
         path.join(dir, 'plan.yaml'),
         `version: 1\nname: bench\nwindow: { timezone: UTC, days: [daily], start: "00:00", duration: 23h }\ndatabase: { engine: postgres, url: "${url}" }\n${settings.length ? `migrations: { ${settings.join(', ')} }\n` : ''}`,
       );
-      return run(process.execPath, [
-        path.join(root, 'bin', 'run.js'),
-        'migrate',
-        path.join(dir, 'plan.yaml'),
-      ]);
+      try {
+        return await run(process.execPath, [
+          path.join(root, 'bin', 'run.js'),
+          'migrate',
+          path.join(dir, 'plan.yaml'),
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }),
   );
   const last = maintRuns.at(-1);

@@ -6,7 +6,7 @@
  * Server: MAINT_TEST_PG_URL, else postgres://postgres@127.0.0.1:5432/postgres.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,8 @@ function timed(cmd, args, env) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = prepare();
+// The migrations folder goes when the bench ends, however it ends.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const maintMs = [];
 const psqlMs = [];
 const noopMs = [];
