@@ -21,11 +21,9 @@ import { execute, type Executor, type MigrationStep } from './step.js';
 
 export const postgresExecutor: Executor = {
   async module(step, run, transactional) {
-    // Module files count as transactional (files.ts), so failures outside a transaction too are
-    // worded as rolled back.
-    const atomic = step.file.transactional;
-    if (!transactional) return moduleInSession(step, run, atomic);
-    await step.attempt(step.direction.moduleLabel, atomic, () =>
+    // A module exporting `transaction = false` runs on a session: its failure is not undone.
+    if (!transactional) return moduleInSession(step, run, false);
+    await step.attempt(step.direction.moduleLabel, true, () =>
       inTransaction(step, async (tx) => {
         await run(tx);
         await execute(tx, step.record());

@@ -68,6 +68,22 @@ export function migrationFailure(
       },
     );
   }
+  if (!atomic && f.kind === 'module') {
+    // A module run on a session, not in a transaction: nothing undoes what it wrote, and it
+    // has no statements to resume at; it runs again from the start.
+    return new RolledBackError(
+      'MIGRATION_FAILED',
+      `${f.file} failed in ${short}, outside a transaction: ${message}; what it wrote before the failure stays`,
+      {
+        cause: error,
+        hint: hint(
+          'Fix the migration, then run {migrate} again: it runs again from its start, so it must be safe to re-run (a batched backfill that skips rows already done is).',
+          { migrate: act('migrate') },
+        ),
+        details: { migration: f.name, statement: short, outsideTransaction: true },
+      },
+    );
+  }
   if (atomic) {
     const what =
       line !== null

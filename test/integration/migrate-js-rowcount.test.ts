@@ -112,4 +112,30 @@ describe.each(targets)('JS migration row count on $name', ({ dialect, setup }) =
     expect(Object.keys(left)).toEqual(['0']);
     expect(left.rowCount).toBe(1);
   });
+
+  it('a backfill failing after two batches says what it left, not "rolled back"', async () => {
+    const { engine, url } = await setup();
+    const failing = migrations(dialect);
+    failing['002_backfill.js'] = failing['002_backfill.js'].replace(
+      'if (batch > 20)',
+      "if (batch === 3) throw new Error('batch 3 broke');\n    if (batch > 20)",
+    );
+    const { dir, plan } = await writePlan({ engine, url, migrations: failing });
+    const r = await runCli(['migrate', plan, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(5);
+    const out = JSON.parse(r.stdout) as { error: { code: string; message: string; hint: string } };
+    expect(out.error.code).toBe('MIGRATION_FAILED');
+    // Two batches were committed: the message must not claim they were undone.
+    expect(out.error.message).not.toMatch(/rolled back/);
+    expect(out.error.message).toContain('migrations/002_backfill.js failed in up(), outside a transaction');
+    expect(out.error.message).toContain('batch 3 broke');
+    expect(out.error.message).toContain('what it wrote before the failure stays');
+    expect(out.error.hint).toMatch(/runs again from its start/);
+    const db = await openDatabase({ engine, url }, dir);
+    cleanups.push(() => db.close());
+    const done = await db.query<{ n: number | string }>(
+      "select count(*) as n from orders where status = 'new'",
+    );
+    expect(Number(done[0]!.n)).toBe(2 * BATCH);
+  });
 });
