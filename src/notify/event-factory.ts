@@ -100,8 +100,14 @@ export function defaultSummary(
       return `Maintenance ${name} is complete.`;
     case 'maintenance_failed':
       return `Maintenance ${name} failed and needs attention.`;
-    case 'maintenance_rolled_back':
+    case 'maintenance_rolled_back': {
+      // A migration run outside a transaction (a JS module with `transaction = false`) is not
+      // undone by the rollback: what it wrote before failing stays, so "nothing changed" is untrue.
+      const details = input.error instanceof MaintError ? input.error.details : undefined;
+      if (details?.outsideTransaction === true)
+        return `Maintenance ${name} was rolled back, except what ${String(details.migration)} wrote outside a transaction before it failed: that stays.`;
       return `Maintenance ${name} was rolled back; nothing changed.`;
+    }
     case 'maintenance_rescheduled':
       return input.nextWindow
         ? `Maintenance ${name} moves to ${formatLocal(input.nextWindow.start, zone)}.`

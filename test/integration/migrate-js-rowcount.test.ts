@@ -3,7 +3,7 @@
  * common JS migration, loops until an UPDATE writes no row. Real `maint migrate` processes on
  * PostgreSQL, MariaDB and PGlite; the rows stay a plain array (`rows[0].n` still works).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -136,6 +136,40 @@ describe.each(targets)('JS migration row count on $name', ({ dialect, setup }) =
     const done = await db.query<{ n: number | string }>(
       "select count(*) as n from orders where status = 'new'",
     );
+    expect(Number(done[0]!.n)).toBe(2 * BATCH);
+  });
+});
+
+describe('maint run with a JS migration that fails outside a transaction (PostgreSQL)', () => {
+  it('the rolled-back event says what stays instead of "nothing changed"', async () => {
+    const db = await freshPostgres();
+    cleanups.push(() => db.drop());
+    const all = migrations('postgres');
+    const failing = all['002_backfill.js'].replace(
+      'if (batch > 20)',
+      "if (batch === 3) throw new Error('batch 3 broke');\n    if (batch > 20)",
+    );
+    const { dir, plan } = await writePlan({
+      engine: 'postgres',
+      url: db.url,
+      migrations: {
+        '001_orders.sql': all['001_orders.sql'],
+        '001_orders.down.sql': all['001_orders.down.sql'],
+      },
+    });
+    // The table exists before the run (an earlier release made it): the rollback keeps it.
+    const now = { MAINT_NOW: '2026-12-01T10:00:00Z' };
+    expect((await runCli(['migrate', plan], now)).code).toBe(0);
+    await writeFile(path.join(dir, 'migrations', '002_backfill.js'), failing);
+    const r = await runCli(['run', plan], now);
+    expect(r.code, r.stdout + r.stderr).toBe(5);
+    expect(r.stdout).toContain(
+      'was rolled back, except what 002_backfill wrote outside a transaction before it failed: that stays.',
+    );
+    expect(r.stdout + r.stderr).not.toContain('nothing changed');
+    const conn = await openDatabase({ engine: 'postgres', url: db.url }, dir);
+    cleanups.push(() => conn.close());
+    const done = await conn.query<{ n: string }>("select count(*) as n from orders where status = 'new'");
     expect(Number(done[0]!.n)).toBe(2 * BATCH);
   });
 });
