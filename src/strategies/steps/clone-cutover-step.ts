@@ -8,6 +8,7 @@
  * crash is never resumed: its time is already spent, so the re-run rolls it back.
  */
 import type { Step } from '../../core/engine/step.js';
+import { reportFrozen, rollbackFreeze, switchToClone } from './freeze-report.js';
 import {
   applyFreeze,
   catchUp,
@@ -15,7 +16,6 @@ import {
   drainWriters,
   planFreeze,
   syncSequences,
-  unfreeze,
   type Phase,
 } from '../../clone/pg-logical.js';
 import { CLONE, FREEZE, type CloneTarget } from '../../clone/target.js';
@@ -103,29 +103,16 @@ export function cloneCutoverStep(options: {
           sequences,
         };
       }
-      ctx.report(
-        'clone.frozen',
-        { totalMs, phases, databaseUrl: target.masked },
-        `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); use ${target.masked} from now on`,
-      );
+      reportFrozen(ctx, totalMs, phases, target.masked);
       return {
         summary: `writes frozen ${totalMs} ms; the application must now use ${target.masked} (the plan's database.url still names the old database: point the application and the plan at the clone)`,
         freeze: { totalMs, phases },
         databaseUrl: target.masked,
         endedTransactions: ended,
         sequences,
-        next:
-          `The plan's database.url still names the old (frozen, read-only for the application) database. ` +
-          `Point the application and the plan's database.url at ${target.masked} (for example by setting the variable the plan reads), then deploy; drop the old database when you no longer need it.`,
+        next: switchToClone(target.masked),
       };
     },
-    async rollback(ctx) {
-      const record = ctx.state.get(FREEZE);
-      if (!record) return { summary: 'the live database was never frozen' };
-      const ended = await unfreeze(ctx.db, record);
-      return {
-        summary: `live database writable again${ended > 0 ? ` (${ended} sessions opened read-only during the freeze were ended)` : ''}`,
-      };
-    },
+    rollback: rollbackFreeze,
   };
 }

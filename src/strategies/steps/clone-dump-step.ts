@@ -9,13 +9,13 @@
  * rollback drops the clone. A freeze interrupted by a crash is never resumed.
  */
 import type { Step } from '../../core/engine/step.js';
+import { reportFrozen, rollbackFreeze, switchToClone } from './freeze-report.js';
 import {
   OWN_TABLES,
   applyFreeze,
   drainWriters,
   dumpEstimateMs,
   planFreeze,
-  unfreeze,
   type Phase,
 } from '../../clone/pg-logical.js';
 import { regrantSql } from '../../clone/pg-sql.js';
@@ -82,29 +82,16 @@ export function cloneDumpStep(options: {
       const applied = options.migrate ? await migrateClone(ctx, target, loaded) : [];
       mark('migrated', applied.length > 0 ? `applied ${applied.join(', ')} to the clone` : 'nothing pending');
       const totalMs = Math.round(performance.now() - t0);
-      ctx.report(
-        'clone.frozen',
-        { totalMs, phases, databaseUrl: target.masked },
-        `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); use ${target.masked} from now on`,
-      );
+      reportFrozen(ctx, totalMs, phases, target.masked);
       return {
         summary: `writes frozen ${totalMs} ms while the database was copied; the application must now use ${target.masked} (the plan's database.url still names the old database: point the application and the plan at the clone)`,
         freeze: { totalMs, phases },
         databaseUrl: target.masked,
         endedTransactions: ended,
         applied,
-        next:
-          `The plan's database.url still names the old (frozen, read-only for the application) database. ` +
-          `Point the application and the plan's database.url at ${target.masked} (for example by setting the variable the plan reads), then deploy; drop the old database when you no longer need it.`,
+        next: switchToClone(target.masked),
       };
     },
-    async rollback(ctx) {
-      const record = ctx.state.get(FREEZE);
-      if (!record) return { summary: 'the live database was never frozen' };
-      const ended = await unfreeze(ctx.db, record);
-      return {
-        summary: `live database writable again${ended > 0 ? ` (${ended} sessions opened read-only during the freeze were ended)` : ''}`,
-      };
-    },
+    rollback: rollbackFreeze,
   };
 }
