@@ -149,11 +149,18 @@ class MysqlDatabase implements Database {
 
   async session<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
     const conn = await this.checkout();
+    let clean = false;
     try {
-      return await fn({ query: (sql, params = [], opts = {}) => this.run(conn, sql, params, opts) });
+      const result = await fn({ query: (sql, params = [], opts = {}) => this.run(conn, sql, params, opts) });
+      // What the session set (lock_wait_timeout, user variables, an open transaction, temporary
+      // tables) must not leak into the pool: COM_CHANGE_USER resets all of it on the same
+      // connection, far cheaper than a new one (a migration run opens one session per migration).
+      await conn.changeUser({});
+      clean = true;
+      return result;
     } finally {
-      // Session variables (lock_wait_timeout) must not leak into the pool: drop this connection.
-      conn.destroy();
+      if (clean) conn.release();
+      else conn.destroy();
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * MySQL/MariaDB: DDL commits implicitly, so nothing is atomic. SQL migrations run statement by
- * statement, each followed by its progress record (committed together with DML), so a killed run
- * resumes at the statement that did not finish; modules run on a session.
+ * statement on one session, each followed by its progress record (committed together with DML),
+ * so a killed run resumes at the statement that did not finish; modules run on a session.
  */
 import type { Queryable } from '../db/database.js';
 import { moduleInSession, statementwise } from './exec-common.js';
@@ -26,7 +26,13 @@ async function runStatement(
   }
   // DML and its progress record commit together; DDL commits implicitly before the record.
   await execute(conn, mysqlStartTransactionSql());
-  await conn.query(statement, [], step.queryOptions);
-  await execute(conn, progress);
-  await execute(conn, mysqlCommitSql());
+  try {
+    await conn.query(statement, [], step.queryOptions);
+    await execute(conn, progress);
+    await execute(conn, mysqlCommitSql());
+  } catch (error) {
+    // The session goes on (a retry, the next statement): nothing of this statement may stay open.
+    await conn.query('rollback').catch(() => undefined);
+    throw error;
+  }
 }

@@ -65,4 +65,32 @@ describe('mysql: statement-by-statement', () => {
       await db.close();
     }
   });
+
+  it("runs a migration's statements on one session: what one sets holds for the next, and not after it", async () => {
+    fdb = await freshMysql();
+    const { plan, dir } = await writePlan({
+      engine: 'mysql',
+      url: fdb.url,
+      migrations: {
+        '001_session.sql':
+          "set @answer = 41;\nset session sql_mode = concat(@@sql_mode, ',PIPES_AS_CONCAT');\n" +
+          "create table s (id int primary key, note varchar(20) not null);\ninsert into s values (@answer + 1, 'a' || 'b');\n",
+        '002_after.sql':
+          "insert into s values (coalesce(@answer, 0), if(@@session.sql_mode like '%PIPES_AS_CONCAT%', 'leaked', 'reset'));\n",
+      },
+    });
+    const run = await runCli(['migrate', plan, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const db = await openDatabase({ engine: 'mysql', url: fdb.url }, dir);
+    try {
+      // Within 001 the user variable and sql_mode held (one session); 002, on the same pooled
+      // connection or another, saw neither.
+      expect(await db.query('select id, note from s order by id')).toEqual([
+        { id: 0, note: 'reset' },
+        { id: 42, note: 'ab' },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
 });
