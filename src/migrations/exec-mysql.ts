@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../db/database.js';
 import { moduleInSession, statementwise } from './exec-common.js';
-import { mysqlCommitSql, mysqlStartTransactionSql } from './exec-sql.js';
+import { mysqlCommitSql, mysqlCommitsImplicitly, mysqlStartTransactionSql } from './exec-sql.js';
 import type { SqlStatement } from './state-sql.js';
 import { execute, type Executor, type MigrationStep } from './step.js';
 
@@ -24,7 +24,13 @@ async function runStatement(
     await conn.query(statement, [], step.queryOptions);
     return;
   }
-  // DML and its progress record commit together; DDL commits implicitly before the record.
+  if (mysqlCommitsImplicitly(statement)) {
+    // DDL commits on its own, before and after itself: its record follows it in autocommit.
+    await conn.query(statement, [], step.queryOptions);
+    await execute(conn, progress);
+    return;
+  }
+  // DML and its progress record commit together.
   await execute(conn, mysqlStartTransactionSql());
   try {
     await conn.query(statement, [], step.queryOptions);

@@ -11,10 +11,19 @@ export function lockTimeoutSql(dialect: Dialect, ms: number, local: boolean): Li
     return [literalSql(`set ${local ? 'local ' : ''}lock_timeout = '${Math.max(1, Math.round(ms))}ms'`)];
   // MySQL/MariaDB take whole seconds here; metadata locks (DDL) and row locks (DML) both count.
   const seconds = Math.max(1, Math.ceil(ms / 1000));
-  return [
-    literalSql(`set session lock_wait_timeout = ${seconds}`),
-    literalSql(`set session innodb_lock_wait_timeout = ${seconds}`),
-  ];
+  return [literalSql(`set session lock_wait_timeout = ${seconds}, innodb_lock_wait_timeout = ${seconds}`)];
+}
+
+/** Comments and blank space before a statement's first word (not `/*!` version comments: code). */
+const LEADING = /^(?:\s+|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*(?!!)[\s\S]*?\*\/)*/;
+
+/**
+ * MySQL/MariaDB: whether `statement` is DDL, which commits implicitly (before and after itself),
+ * so a transaction around it and its progress record would hold only the record. Anything not
+ * recognised counts as DML: wrongly taking DML for DDL would let it commit apart from its record.
+ */
+export function mysqlCommitsImplicitly(statement: string): boolean {
+  return /^(?:create|alter|drop|rename|truncate)\b/i.test(statement.replace(LEADING, ''));
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   dropIndexConcurrentlySql,
   findInvalidIndexSql,
   lockTimeoutSql,
+  mysqlCommitsImplicitly,
   mysqlCommitSql,
   mysqlStartTransactionSql,
   transactionalBatchSql,
@@ -130,13 +131,35 @@ describe('executor SQL', () => {
     ]);
     expect(lockTimeoutSql('postgres', 0.2, false)).toEqual([{ sql: "set lock_timeout = '1ms'", params: [] }]);
     expect(lockTimeoutSql('mysql', 1500, false)).toEqual([
-      { sql: 'set session lock_wait_timeout = 2', params: [] },
-      { sql: 'set session innodb_lock_wait_timeout = 2', params: [] },
+      { sql: 'set session lock_wait_timeout = 2, innodb_lock_wait_timeout = 2', params: [] },
     ]);
     expect(lockTimeoutSql('mysql', 300, true).map((s) => s.sql)).toEqual([
-      'set session lock_wait_timeout = 1',
-      'set session innodb_lock_wait_timeout = 1',
+      'set session lock_wait_timeout = 1, innodb_lock_wait_timeout = 1',
     ]);
+  });
+
+  it('tells MySQL DDL (implicit commit) from everything else, which keeps its transaction', () => {
+    for (const ddl of [
+      'create table a (id int)',
+      '  ALTER TABLE a ADD COLUMN b int',
+      '-- maint:lint-ignore mysql-add-index reviewed\ncreate index i on a (b)',
+      '/* why */ drop table a',
+      '# old style comment\nRENAME TABLE a TO b',
+      'truncate a',
+    ])
+      expect(mysqlCommitsImplicitly(ddl), ddl).toBe(true);
+    for (const dml of [
+      "insert into a values (1, 'create')",
+      'update a set b = 1',
+      'delete from a',
+      'replace into a values (1)',
+      "set @x = 'alter'",
+      '/*!50001 create table x (id int) */',
+      'createx()',
+      'call create_things()',
+      'with c as (select 1) select * from c',
+    ])
+      expect(mysqlCommitsImplicitly(dml), dml).toBe(false);
   });
 
   it('finds and drops INVALID indexes (postgres)', () => {
