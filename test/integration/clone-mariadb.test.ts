@@ -559,8 +559,29 @@ describe('clone-freeze method replica, two private MariaDB servers, blue-green H
         ).map((x) => x.t),
       ).toEqual(['keyed', 'nokey']);
       expect(Number((await live.query<{ ro: number }>('select @@global.read_only as ro'))[0]!.ro)).toBe(0);
+
+      // A clone URL on the live server itself (same server_id) naming a database maint did not make.
+      await live.query(`create database ${name}_theirs`);
+      const same = await writePlan(
+        {
+          name: `clone-mariadb-${name}-same`,
+          engine: 'mysql',
+          url: live.url(name, 'maint', PASSWORD),
+          banner: false,
+          migrations: { '001_x.sql': 'create table x (id int primary key) engine=InnoDB;' },
+          extra: `strategy:\n  kind: clone-freeze\n  clone:\n    method: replica\n    url: ${live.url(`${name}_theirs`, 'maint', PASSWORD)}\n`,
+        },
+        written.dir,
+      );
+      const r2 = await runCli(['run', same.file, '--json']);
+      expect(r2.code, `${r2.stderr}\n${r2.stdout}`).toBe(2);
+      const message = json<{ error: { code: string; message: string } }>(r2).error.message;
+      expect(message).toMatch(/the same server_id \(101\)/);
+      expect(message).toMatch(new RegExp(`already has a database ${name}_theirs \\(not one maint made\\)`));
+      expect(await live.query('show all slaves status')).toHaveLength(0);
     } finally {
       await live.query(`drop user if exists ro_app@'%'`);
+      await live.query(`drop database if exists ${name}_theirs`);
     }
   }, 60_000);
 });
