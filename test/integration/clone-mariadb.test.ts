@@ -361,6 +361,95 @@ describe('clone-freeze method replica, two private MariaDB servers, blue-green H
     expect(await leftovers(s)).toEqual({ replicas: 0, replicationUsers: 0, clone: 1, liveReadOnly: 1 });
   }, 240_000);
 
+  it('without a fleet: the clone is final, the result names it, the live server stays read-only', async () => {
+    const name = `live${++n}`;
+    await live.query(`create database ${name}`);
+    await live.query(`grant select, insert, update, delete on ${name}.* to app@'%'`);
+    const env = {
+      LIVE_URL: live.url(name, 'maint', PASSWORD),
+      CLONE_URL: clone.url(name, 'maint', PASSWORD),
+    };
+    const files = {
+      name: `clone-mariadb-${name}`,
+      engine: 'mysql' as const,
+      url: '${LIVE_URL}',
+      banner: false,
+      migrations: { '001_base.sql': BASE },
+    };
+    const written = await writePlan(files);
+    expect((await runCli(['migrate', written.file, '--json'], env)).code).toBe(0);
+    await writePlan(
+      {
+        ...files,
+        migrations: { '001_base.sql': BASE, '002_note.sql': MIGRATE },
+        extra: `strategy:\n  kind: clone-freeze\n  clone:\n    method: replica\n    url: \${CLONE_URL}\n  freeze:\n    grace: 500ms\n    maxDuration: 10s\n`,
+      },
+      written.dir,
+    );
+    // One writer as the application user, straight to the live server.
+    const app = await live.connect(name, 'app');
+    const outcome = { committed: [] as number[], refused: 0, other: [] as string[] };
+    let stop = false;
+    const writer = (async () => {
+      while (!stop) {
+        try {
+          const [r] = await app.query('insert into events (item) values (1)');
+          outcome.committed.push((r as { insertId: number }).insertId);
+        } catch (error) {
+          if ((error as { errno?: number }).errno === 1290) outcome.refused++;
+          else outcome.other.push((error as Error).message);
+        }
+        // Pace the writer (load shape, not synchronisation).
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    try {
+      const r = await runCli(['run', written.file, '--json'], env);
+      await waitFor('writes refused after the freeze', async () => (outcome.refused > 5 ? true : undefined));
+      stop = true;
+      await writer;
+      expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+      const out = json<{
+        status: string;
+        steps: Array<{ name: string }>;
+        freeze: Freeze;
+        databaseUrl: string;
+      }>(r);
+      expect(out.steps.map((x) => x.name)).toEqual([
+        'lock',
+        'clone:prepare',
+        'clone:migrate',
+        'clone:analyze',
+        'clone:cutover',
+      ]);
+      expect(out.freeze.phases.map((p) => p.name)).toEqual([
+        'freeze on',
+        'in-flight drained',
+        'caught up',
+        'finalized',
+      ]);
+      expect(out.databaseUrl).toBe(clone.url(name, 'maint', '***'));
+      expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      expect(outcome.other).toEqual([]);
+      const onClone = new Set(
+        (await clone.query<{ id: number }>('select id from events', [], name)).map((x) => Number(x.id)),
+      );
+      expect(outcome.committed.length).toBeGreaterThan(0);
+      expect(outcome.committed.filter((id) => !onClone.has(id))).toEqual([]);
+      expect(onClone.size).toBe(outcome.committed.length);
+      expect(await leftovers({ name, plan: '', env: {} })).toEqual({
+        replicas: 0,
+        replicationUsers: 0,
+        clone: 1,
+        liveReadOnly: 1,
+      });
+    } finally {
+      stop = true;
+      await writer;
+      await app.end();
+    }
+  }, 120_000);
+
   it('a migration that fails on the clone: rolled back before any freeze, live writable, clone and replication gone', async () => {
     const s = await setup({ migration: FAILING });
     const url = rig!.url;
