@@ -86,6 +86,9 @@ async function setup(options: { freeze?: string; migration?: string } = {}): Pro
     spare: 2,
     release: 'v1',
     serverEnv: { MAINT_DATABASE_URL: live.url(name), DEMO_DB_ROLE: 'app' },
+    // The checks run `select 1` on MariaDB: on a loaded shared machine one can take more than
+    // the 100 ms `inter`, and HAProxy would take both servers down (503s no maint step caused).
+    checkTimeout: '1s',
   });
   const freeze = options.freeze ?? '    grace: 1s\n    maxDuration: 20s\n';
   await writePlan(
