@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import type { CloneMethod } from '../plan/schema.js';
 import type { ClonerPort } from './cloner.js';
+import { preflightReplica } from './mysql-replica.js';
 import { preflightLogical } from './pg-logical.js';
 import { cloneTarget } from './target.js';
 
@@ -9,12 +10,15 @@ const BUILT = {
   logical: true,
   dump: true,
   template: false,
-  replica: false,
+  replica: true,
   'rds-snapshot': false,
   'rds-blue-green': false,
 } satisfies Record<CloneMethod, boolean>;
 
-/** PostgreSQL `logical` and `dump` are built; every other method is refused before anything is opened. */
+/**
+ * PostgreSQL `logical` and `dump`, and MariaDB `replica`, are built; every other method (and a
+ * method on an engine it does not clone) is refused before anything is opened.
+ */
 export const clonerPort: ClonerPort = {
   async open(config, loaded, deps) {
     const { method } = config.clone;
@@ -30,12 +34,38 @@ export const clonerPort: ClonerPort = {
         `the ${method} clone method is not available in this version of maint`,
         'Use `method: logical` or `method: dump` (PostgreSQL), or `strategy: in-place`.',
       );
-    if (loaded.plan.database.engine !== 'postgres')
+    const { engine } = loaded.plan.database;
+    if (engine === 'mysql' && method !== 'replica')
       throw refuse(
-        `the ${method} method is built for PostgreSQL only; this plan's database is ${loaded.plan.database.engine}`,
+        method === 'logical'
+          ? 'the logical method (the default) clones PostgreSQL; for a MySQL/MariaDB plan name `method: replica`'
+          : `the ${method} method is built for PostgreSQL only; this plan's database is mysql`,
+        'Use `clone: { method: replica, url: mysql://… }` (a second MariaDB server), or `strategy: in-place`.',
+      );
+    if (engine !== 'postgres' && engine !== 'mysql')
+      throw refuse(
+        `the ${method} method is built for PostgreSQL only; this plan's database is ${engine}`,
         'Use `strategy: in-place` for this database.',
       );
-    if (deps) {
+    if (engine === 'postgres' && method === 'replica')
+      throw refuse(
+        "the replica method clones MariaDB; this plan's database is postgres",
+        'Use `method: logical` or `method: dump`.',
+      );
+    if (deps && engine === 'mysql') {
+      const target = cloneTarget(config, loaded.plan.database);
+      const live = await deps.openDatabase(loaded.plan.database);
+      try {
+        const admin = await deps.openDatabase({ engine: 'mysql', url: target.adminUrl });
+        try {
+          await preflightReplica(live, admin, target.database);
+        } finally {
+          await admin.close();
+        }
+      } finally {
+        await live.close();
+      }
+    } else if (deps) {
       const target = cloneTarget(config, loaded.plan.database);
       const live = await deps.openDatabase(loaded.plan.database);
       try {

@@ -5,13 +5,17 @@
  */
 import { stateKey } from '../core/engine/state.js';
 import type { CloneFreezeConfig, DatabaseConfig } from '../plan/schema.js';
+import type { ReplicaFreezeRecord } from './mysql-replica.js';
+import type { ReplicaObjects } from './mysql-sql.js';
 import type { CloneObjects, FreezeRecord } from './pg-logical.js';
 import { databaseOf, maskUrl, withDatabase } from './pg-tools.js';
 
 export interface CloneTarget {
+  /** The engine of the live database and its clone. */
+  engine: 'postgres' | 'mysql';
   /** The clone's URL (secret: its password). */
   url: string;
-  /** The same server's `postgres` database, to create and drop the clone. */
+  /** The same server's `postgres` (MariaDB: `mysql`) database, to create and drop the clone. */
   adminUrl: string;
   database: string;
   /** The URL as it may be shown. */
@@ -20,10 +24,21 @@ export interface CloneTarget {
 
 export function cloneTarget(config: CloneFreezeConfig, live: DatabaseConfig): CloneTarget {
   const url = config.clone.url ?? withDatabase(live.url, `${databaseOf(live.url)}_clone`);
-  return { url, adminUrl: withDatabase(url, 'postgres'), database: databaseOf(url), masked: maskUrl(url) };
+  const engine = live.engine === 'mysql' ? 'mysql' : 'postgres';
+  return {
+    engine,
+    url,
+    adminUrl: withDatabase(url, engine === 'mysql' ? 'mysql' : 'postgres'),
+    database: databaseOf(url),
+    masked: maskUrl(url),
+  };
 }
 
 /** The clone's replication objects, journaled before any is created. */
 export const CLONE = stateKey<CloneObjects>('clone');
 /** The freeze, journaled before it is applied: what the unfreeze restores. */
 export const FREEZE = stateKey<FreezeRecord>('clone.freeze');
+/** The MariaDB `replica` clone's objects (clone database, replication connection and user), journaled before any is created. */
+export const REPLICA = stateKey<ReplicaObjects>('clone.replica');
+/** The MariaDB freeze (read_only), journaled before it is applied. */
+export const REPLICA_FREEZE = stateKey<ReplicaFreezeRecord>('clone.replica.freeze');

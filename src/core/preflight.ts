@@ -71,10 +71,10 @@ function assertCloneFleet(fleet: FleetConfig, method: string): void {
     new InputError('STRATEGY_UNSUPPORTED', `${message}; ${works}`, [{ path, message }], {
       hint: 'Use a blue-green haproxy fleet, remove `fleet:` (and point the application at the `databaseUrl` the run reports), or use `strategy: in-place`; nothing was changed.',
     });
-  if (method !== 'logical')
+  if (method !== 'logical' && method !== 'replica')
     throw refuse(
       'strategy.clone.method',
-      `clone-freeze with \`fleet:\` needs method: logical in this version of maint (the ${method} method copies during the freeze, so the new fleet could only start on the clone after it)`,
+      `clone-freeze with \`fleet:\` needs method: logical (PostgreSQL) or replica (MariaDB) in this version of maint (the ${method} method copies during the freeze, so the new fleet could only start on the clone after it)`,
     );
   if (fleet.provider !== 'haproxy')
     throw refuse(

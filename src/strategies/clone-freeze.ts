@@ -5,6 +5,8 @@
  * clone:cutover (freeze, drain, catch up, finalize) → [fleet:shift: the new fleet in service,
  * the old one drained and stopped] → banner off. Without `fleet:` the user's deploy points the
  * application at the clone (the result's `databaseUrl`); the old database stays frozen.
+ * MariaDB `replica`: the same steps, with its own clone:prepare (mariadb-dump copy, then a
+ * replica from its GTID position) and clone:cutover (read_only, MASTER_GTID_WAIT, replica reset).
  * `dump`: lock → banner on → clone:prepare (the empty clone) → clone:cutover (freeze, drain, copy,
  * migrate the copy) → clone:analyze → banner off; no fleet.
  */
@@ -19,6 +21,7 @@ import { cloneCutoverStep, freezeTimer } from './steps/clone-cutover-step.js';
 import { cloneDumpStep } from './steps/clone-dump-step.js';
 import { cloneMigrateStep } from './steps/clone-migrate-step.js';
 import { clonePrepareStep } from './steps/clone-prepare-step.js';
+import { replicaCutoverStep, replicaPrepareStep } from './steps/clone-replica-steps.js';
 import { fleetShiftStep } from './steps/fleet-shift-step.js';
 import { fleetWarmStep } from './steps/fleet-warm-step.js';
 import { lockStep } from './steps/lock-step.js';
@@ -47,16 +50,20 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
     if (banner) steps.push(bannerOffStep(banner));
     return steps;
   }
-  steps.push(clonePrepareStep({ target, live: plan.database }));
+  // The per-engine steps: `logical` (PostgreSQL) or `replica` (MariaDB); the others are shared.
+  const replica = config.clone.method === 'replica';
+  const prepare = replica ? replicaPrepareStep : clonePrepareStep;
+  const cutover = replica ? replicaCutoverStep : cloneCutoverStep;
+  steps.push(prepare({ target, live: plan.database }));
   if (!input.work.migrationsAbsent)
     steps.push(cloneMigrateStep({ target, loaded: input.loaded, pendingCount: input.work.pending.length }));
   steps.push(cloneAnalyzeStep({ target }));
   if (input.fleet) {
     const timer = freezeTimer();
     steps.push(fleetWarmStep(input.fleet, target));
-    steps.push(cloneCutoverStep({ target, config, timer }));
+    steps.push(cutover({ target, config, timer }));
     steps.push(fleetShiftStep(input.fleet, target, timer));
-  } else steps.push(cloneCutoverStep({ target, config }));
+  } else steps.push(cutover({ target, config }));
   if (banner) steps.push(bannerOffStep(banner));
   return steps;
 }

@@ -100,6 +100,11 @@ export async function startRig(options: {
   release: string;
   /** Environment of the servers the rig starts itself (e.g. MAINT_DATABASE_URL, DEMO_DB_ROLE). */
   serverEnv?: Record<string, string>;
+  /**
+   * HAProxy's `timeout check` (the check's read timeout). Unset, a check must answer within
+   * `inter` (100 ms), which a database-backed check can miss on a loaded machine.
+   */
+  checkTimeout?: string;
 }): Promise<Rig> {
   await requireProgram('haproxy', 'haproxy');
   await requireProgram('wrk', 'wrk');
@@ -118,7 +123,7 @@ defaults
   timeout connect 1s
   timeout client 10s
   timeout server 10s
-  retries 3
+  retries 3${options.checkTimeout ? `\n  timeout check ${options.checkTimeout}` : ''}
 frontend fe
   bind 127.0.0.1:${fe}
   default_backend app

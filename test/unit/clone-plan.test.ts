@@ -40,6 +40,7 @@ describe('clone-freeze in the plan', () => {
     expect(config.freeze).toEqual({ method: 'read-only', grace: 2000, maxDuration: 30_000 });
     const target = cloneTarget(config, plan.database);
     expect(target).toEqual({
+      engine: 'postgres',
       url: 'postgres://maint:pw@db:5432/shop_clone',
       adminUrl: 'postgres://maint:pw@db:5432/postgres',
       database: 'shop_clone',
@@ -166,12 +167,24 @@ describe('clone-freeze in the plan', () => {
       await refused(
         `${head('mysql', 'mysql://root@h/db')}strategy: { kind: clone-freeze, clone: { method: logical } }\n`,
       ),
-    ).toMatch(/the logical method is built for PostgreSQL only; this plan's database is mysql/);
+    ).toMatch(
+      /the logical method \(the default\) clones PostgreSQL; for a MySQL\/MariaDB plan name `method: replica`/,
+    );
+    expect(
+      await refused(
+        `${head('mysql', 'mysql://root@h/db')}strategy: { kind: clone-freeze, clone: { method: dump } }\n`,
+      ),
+    ).toMatch(/the dump method is built for PostgreSQL only; this plan's database is mysql/);
+    expect(await refused(`${head()}strategy: { kind: clone-freeze, clone: { method: replica } }\n`)).toMatch(
+      /the replica method clones MariaDB; this plan's database is postgres/,
+    );
     expect(
       await refused(
         `${head()}release: v2\nstrategy: { kind: clone-freeze, clone: { method: dump } }\nfleet: { provider: haproxy, mode: blue-green, green: [b], runtimeApi: /nowhere.sock, backend: app, start: ./s, stop: ./t }\n`,
       ),
-    ).toMatch(/needs method: logical in this version of maint \(the dump method copies during the freeze/);
+    ).toMatch(
+      /needs method: logical \(PostgreSQL\) or replica \(MariaDB\) in this version of maint \(the dump method copies during the freeze/,
+    );
     // The new fleet starts beside the old one on the clone: only a blue-green haproxy fleet can.
     expect(
       await refused(

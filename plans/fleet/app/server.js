@@ -10,14 +10,16 @@
 // The checks then run `select 1`; GET / reads a row of `items`; POST /write inserts a row into
 // `events` (and counts it on its `items` row) and answers its id, or 503 `{refused: true, code}` when the database refuses writes
 // (read-only 25006, permission denied 42501). Responses name the database (`x-database`). A read
-// whose session the database ended (57P01) is retried once.
+// whose session the database ended (57P01) is retried once. A `mysql://` DATABASE_URL talks to
+// MariaDB the same way (mysql2): the write is one transaction (insert, then update), and a write
+// refused by the server's read_only (1290) is the 503 `{refused: true, code: '1290'}`.
 import { createServer } from 'node:http';
 
 const release = process.env.RELEASE ?? 'unknown';
 const port = Number(process.env.PORT);
 const never = release.includes('never');
 const noProbe = release.includes('noprobe');
-const REFUSED = new Set(['25006', '42501']);
+const REFUSED = new Set(['25006', '42501', '1290']);
 let stopping = false;
 
 async function openDatabase() {
@@ -26,10 +28,45 @@ async function openDatabase() {
   const url = new URL(process.env.DATABASE_URL ?? '');
   url.username = role;
   url.password = '';
+  if (url.protocol === 'mysql:') return openMysql(url);
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
   pool.on('error', () => undefined);
   return { pool, name: url.pathname.slice(1) };
+}
+/** The same surface as pg's pool (`query` → `{rows, rowCount}`, `write`, `end`) over mysql2. */
+async function openMysql(url) {
+  const { default: mysql } = await import('mysql2/promise');
+  const pool = mysql.createPool({ uri: url.toString(), connectionLimit: 4 });
+  pool.on('connection', (conn) => conn.on('error', () => undefined));
+  const coded = (error) => {
+    if (typeof error.errno === 'number') error.code = String(error.errno);
+    return error;
+  };
+  const query = async (sql, params) => {
+    try {
+      const [rows] = await pool.query(sql.replace(/\$\d+/g, '?'), params);
+      return { rows, rowCount: rows.length };
+    } catch (error) {
+      throw coded(error);
+    }
+  };
+  const write = async (item) => {
+    const conn = await pool.getConnection();
+    try {
+      await conn.query('start transaction');
+      const [r] = await conn.query('insert into events (item) values (?)', [item]);
+      await conn.query('update items set v = v + 1 where id = ?', [item]);
+      await conn.query('commit');
+      return r.insertId;
+    } catch (error) {
+      await conn.query('rollback').catch(() => undefined);
+      throw coded(error);
+    } finally {
+      conn.release();
+    }
+  };
+  return { pool: { query, end: () => pool.end() }, write, name: url.pathname.slice(1) };
 }
 const db = await openDatabase();
 
@@ -47,10 +84,12 @@ async function withDatabase(req, res) {
       return send(res, 200, { database: db.name });
     }
     if (req.method === 'POST' && req.url === '/write') {
+      const item = 1 + Math.floor(Math.random() * 1000);
+      if (db.write) return send(res, 200, { database: db.name, id: Number(await db.write(item)) });
       // One statement, one transaction: an event and the count on its item move together.
       const r = await db.pool.query(
         'with e as (insert into events (item) values ($1) returning id, item) update items set v = v + 1 from e where items.id = e.item returning e.id',
-        [1 + Math.floor(Math.random() * 1000)],
+        [item],
       );
       return send(res, 200, { database: db.name, id: Number(r.rows[0].id) });
     }

@@ -12,7 +12,7 @@ export function cloneAnalyzeStep(options: { target: CloneTarget }): Step {
     defaultEstimateMs: 5000,
     defaultRollbackMs: 0,
     async run(ctx) {
-      const clone = await ctx.ports.openDatabase({ engine: 'postgres', url: options.target.url });
+      const clone = await ctx.ports.openDatabase({ engine: options.target.engine, url: options.target.url });
       const report = await clone.analyze({ mode: 'full', vacuum: false, signal: ctx.signal });
       return { summary: `analyzed ${report.tables.length} tables of the clone`, tables: report.tables };
     },

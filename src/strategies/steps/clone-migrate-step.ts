@@ -36,7 +36,7 @@ export async function migrateClone(
   target: CloneTarget,
   loaded: LoadedPlan,
 ): Promise<string[]> {
-  const clone = await ctx.ports.openDatabase({ engine: 'postgres', url: target.url });
+  const clone = await ctx.ports.openDatabase({ engine: target.engine, url: target.url });
   // migrations/index.ts is loaded lazily, as for the plan's own migrator.
   const { createMigrator } = await import('../../migrations/index.js');
   const migrator = await createMigrator(clone, loaded.plan.migrations, loaded.dir, { logger: ctx.logger });
