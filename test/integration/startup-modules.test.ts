@@ -53,7 +53,8 @@ describe('start-up does not load the parser', () => {
 
   it('maint --version and maint window load neither libpg-query nor the lint modules', async () => {
     for (const [name, args] of [
-      ['version', ['--version']],
+      // `--version` with a further argument takes oclif's path (see the test below).
+      ['version', ['--version', 'oclif']],
       ['window', ['window', plan.file, '--json']],
     ] as const) {
       const { code, modules } = await modulesOf(name, [...args]);
@@ -81,6 +82,22 @@ describe('start-up does not load the parser', () => {
     const invalid = await modulesOf('validate-bad', ['validate', bad]);
     expect(invalid.code).toBe(2);
     expect(invalid.modules.some((m) => ZOD.test(m))).toBe(true);
+  });
+
+  it('maint --version alone prints what oclif prints, without loading @oclif/core', async () => {
+    const log = path.join(dir, 'fast-version.log');
+    const env = { MAINT_MODULE_LOG: log, NODE_OPTIONS: `--import=${REGISTER}` };
+    const fast = await runCli(['--version'], env);
+    // oclif prints the version for `--version` followed by anything: its own path, same text.
+    const oclif = await runCli(['--version', 'oclif'], {});
+    expect(fast.code).toBe(0);
+    expect(oclif.code).toBe(0);
+    expect(fast.stdout).toMatch(/^maint\/\d+\.\d+\.\d+ \S+-\S+ node-v\d+/);
+    expect(fast.stdout).toBe(oclif.stdout);
+    expect(fast.stderr).toBe(oclif.stderr);
+    const modules = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    expect(modules.some((m) => m.endsWith('/bin/run.js'))).toBe(true);
+    expect(modules.filter((m) => /node_modules\/@oclif\//.test(m))).toEqual([]);
   });
 
   it('maint lint loads libpg-query (the check can fail)', async () => {

@@ -302,8 +302,9 @@ describe('the generated plan validator', () => {
         { numRuns: FUZZ_RUNS },
       );
       // Mutations reach both outcomes (the comparison is not vacuous).
-      expect(counts.accept).toBeGreaterThan(30);
-      expect(counts.reject).toBeGreaterThan(30);
+      // (About 6 % of the mutated plans stay valid.)
+      expect(counts.accept).toBeGreaterThan(FUZZ_RUNS / 50);
+      expect(counts.reject).toBeGreaterThan(FUZZ_RUNS / 5);
     },
     Math.max(120_000, FUZZ_RUNS * 50),
   );
