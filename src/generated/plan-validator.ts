@@ -668,7 +668,7 @@ function v64(x: any): any {
   { const p = "kind" in x; { const r = v65(x["kind"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["kind"] = r; else if (p) o["kind"] = undefined; } } }
   { const p = "clone" in x; { const r = v66(x["clone"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["clone"] = r; else if (p) o["clone"] = undefined; } } }
   { const p = "freeze" in x; { const r = v71(x["freeze"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["freeze"] = r; else if (true) o["freeze"] = undefined; } } }
-  bail("strategy<2>: superRefine()/check() not made by rule()");
+  if (R.cloneFreezeRules(o).length > 0) return REJECT;
   return o;
 }
 
@@ -1935,4 +1935,4 @@ export function planSecrets(data: unknown): Array<{ value: string; kind: SecretK
 }
 
 /** Parts of the schema this code cannot check (plans using them take the zod path). */
-export const UNCHECKED: readonly string[] = ["strategy<2>: superRefine()/check() not made by rule()"];
+export const UNCHECKED: readonly string[] = [];

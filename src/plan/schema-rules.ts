@@ -84,6 +84,32 @@ function minimalGapMs(days: readonly string[]): number {
   return gap * 86_400_000;
 }
 
+/** Which clone methods suit a clone URL's engine (rds-* work for both). */
+const METHODS_BY_SCHEME: Record<'postgres' | 'mysql', readonly string[]> = {
+  postgres: ['logical', 'dump', 'template', 'rds-snapshot', 'rds-blue-green'],
+  mysql: ['dump', 'replica', 'rds-snapshot', 'rds-blue-green'],
+};
+
+export function cloneFreezeRules(c: {
+  clone: { method: string; url?: string | undefined };
+  freeze: { grace: number; maxDuration: number };
+}): RuleIssue[] {
+  const issues: RuleIssue[] = [];
+  const scheme = /^(postgres|postgresql|mysql|mariadb):\/\//.exec(c.clone.url ?? '')?.[1];
+  const engine = scheme === undefined ? undefined : scheme.startsWith('postgres') ? 'postgres' : 'mysql';
+  if (engine && !METHODS_BY_SCHEME[engine].includes(c.clone.method))
+    issues.push({
+      path: ['clone', 'method'],
+      message: `method ${c.clone.method} does not clone a ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} database; use one of ${METHODS_BY_SCHEME[engine].join(', ')}`,
+    });
+  if (c.freeze.grace >= c.freeze.maxDuration)
+    issues.push({
+      path: ['freeze', 'grace'],
+      message: `grace (${formatDuration(c.freeze.grace)}) must be shorter than maxDuration (${formatDuration(c.freeze.maxDuration)})`,
+    });
+  return issues;
+}
+
 const COMPARISON = /^(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?$/;
 
 /** A value that starts like a comparison but is not one is a typo, not an exact value. */

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { formatDuration } from './duration.js';
 import { durationMs, expectValue, rule } from './schema-common.js';
 import {
+  cloneFreezeRules,
   dailyStandsAlone,
   DAY_NAMES,
   daysListedOnce,
@@ -116,12 +117,6 @@ export const CLONE_METHODS = [
   'rds-blue-green',
 ] as const;
 export type CloneMethod = (typeof CLONE_METHODS)[number];
-/** Which methods suit a clone URL's engine (rds-* work for both). */
-const METHODS_BY_SCHEME: Record<'postgres' | 'mysql', readonly CloneMethod[]> = {
-  postgres: ['logical', 'dump', 'template', 'rds-snapshot', 'rds-blue-green'],
-  mysql: ['dump', 'replica', 'rds-snapshot', 'rds-blue-green'],
-};
-
 export const CloneFreezeSchema = z
   .strictObject({
     kind: z.literal('clone-freeze'),
@@ -148,22 +143,7 @@ export const CloneFreezeSchema = z
       })
       .prefault({}),
   })
-  .superRefine((c, ctx) => {
-    const scheme = /^(postgres|postgresql|mysql|mariadb):\/\//.exec(c.clone.url ?? '')?.[1];
-    const engine = scheme === undefined ? undefined : scheme.startsWith('postgres') ? 'postgres' : 'mysql';
-    if (engine && !METHODS_BY_SCHEME[engine].includes(c.clone.method))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['clone', 'method'],
-        message: `method ${c.clone.method} does not clone a ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} database; use one of ${METHODS_BY_SCHEME[engine].join(', ')}`,
-      });
-    if (c.freeze.grace >= c.freeze.maxDuration)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['freeze', 'grace'],
-        message: `grace (${formatDuration(c.freeze.grace)}) must be shorter than maxDuration (${formatDuration(c.freeze.maxDuration)})`,
-      });
-  });
+  .check(rule(cloneFreezeRules));
 
 export const StrategySchema = z
   .union([z.literal('in-place'), z.strictObject({ kind: z.literal('in-place') }), CloneFreezeSchema])
