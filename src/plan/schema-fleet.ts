@@ -4,7 +4,8 @@
  * docs/fleet.md explains each.
  */
 import { z } from 'zod';
-import { durationMs } from './schema-common.js';
+import { durationMs, rule } from './schema-common.js';
+import { ecsRules, haproxyRules } from './schema-rules.js';
 
 export const FLEET_MODES = ['rolling', 'blue-green'] as const;
 
@@ -65,31 +66,7 @@ const HaproxyFleetSchema = z
     probe: ProbeSchema.prefault({}),
     batch: z.number().int().min(1).default(1).meta({ description: 'Rolling: servers per batch.' }),
   })
-  .superRefine((f, ctx) => {
-    if (f.mode === 'blue-green' && !f.green) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['green'],
-        message:
-          'blue-green needs `green:`, the servers the new release starts on (e.g. green: [web4, web5])',
-      });
-    }
-    if (f.mode === 'rolling' && f.green) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['green'],
-        message: '`green` is for mode: blue-green; remove it or set mode: blue-green',
-      });
-    }
-    const dup = (f.servers ?? []).find((s) => f.green?.includes(s));
-    if (dup) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['green'],
-        message: `"${dup}" is in both servers and green; a server is either blue or green`,
-      });
-    }
-  });
+  .check(rule(haproxyRules));
 
 const EcsFleetSchema = z
   .strictObject({
@@ -130,21 +107,7 @@ const EcsFleetSchema = z
       description: 'Pause between two reads of ECS and the load balancer while waiting (API rate limits).',
     }),
   })
-  .superRefine((f, ctx) => {
-    if (!f.taskDefinition) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['taskDefinition'],
-        message:
-          "the ecs provider needs `taskDefinition`, the release's task definition (family:revision or ARN)",
-      });
-    }
-    if (f.mode !== 'blue-green') return;
-    for (const key of ['listenerRuleArn', 'greenService', 'greenTargetGroupArn'] as const) {
-      if (!f[key])
-        ctx.addIssue({ code: 'custom', path: [key], message: `blue-green on ecs needs \`${key}\`` });
-    }
-  });
+  .check(rule(ecsRules));
 
 const CommandFleetSchema = z.strictObject({
   provider: z.literal('command'),

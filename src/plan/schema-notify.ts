@@ -3,7 +3,8 @@
  * schema.ts so channels can grow without touching the rest of the plan.
  */
 import { z } from 'zod';
-import { durationMs, EVENT_TYPES } from './schema-common.js';
+import { durationMs, EVENT_TYPES, rule } from './schema-common.js';
+import { intercomRules } from './schema-rules.js';
 
 const events = z
   .array(z.enum(EVENT_TYPES))
@@ -112,15 +113,7 @@ export const IntercomChannelSchema = z
     }),
     ...delivery,
   })
-  .superRefine((c, ctx) => {
-    if (c.mode === 'message' && c.adminId === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['adminId'],
-        message: 'mode: message needs adminId (the Intercom admin who sends it)',
-      });
-    }
-  });
+  .check(rule(intercomRules));
 
 export const StatusPageChannelSchema = z.strictObject({
   type: z.literal('status-page'),

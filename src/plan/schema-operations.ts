@@ -4,7 +4,8 @@
  * rollback and verify. The engine runs them under the window guard and the journal like any step.
  */
 import { z } from 'zod';
-import { durationMs, expectValue } from './schema-common.js';
+import { durationMs, expectValue, rule } from './schema-common.js';
+import { operationNamesUnique } from './schema-rules.js';
 
 export const OPERATION_WHEN = ['before-migrations', 'after-migrations'] as const;
 
@@ -77,21 +78,7 @@ export const OperationSchema = z.discriminatedUnion('kind', [SqlOperationSchema,
 
 export const OperationsSchema = z
   .array(OperationSchema)
-  .superRefine((ops, ctx) => {
-    const first = new Map<string, number>();
-    ops.forEach((op, i) => {
-      const seen = first.get(op.name);
-      if (seen === undefined) {
-        first.set(op.name, i);
-        return;
-      }
-      ctx.addIssue({
-        code: 'custom',
-        path: [i, 'name'],
-        message: `operation name "${op.name}" is already used by operations[${seen}]; give each operation its own name`,
-      });
-    });
-  })
+  .check(rule(operationNamesUnique))
   .meta({ description: 'Maintenance steps beyond migrations (SQL or shell commands), in order.' });
 
 export type OperationConfig = z.output<typeof OperationSchema>;

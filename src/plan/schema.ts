@@ -3,8 +3,17 @@
  * JSON Schema (`maint schema`, plan.schema.json) and validation all come from here.
  */
 import { z } from 'zod';
-import { formatDuration } from './duration.js';
-import { durationMs, expectValue } from './schema-common.js';
+import { durationMs, expectValue, rule } from './schema-common.js';
+import {
+  cloneFreezeRules,
+  dailyStandsAlone,
+  DAY_NAMES,
+  daysListedOnce,
+  ENGINES,
+  isIanaZone,
+  planRules,
+  windowsDoNotOverlap,
+} from './schema-rules.js';
 import { OperationsSchema } from './schema-operations.js';
 import { NotifySchema } from './schema-notify.js';
 import { FleetSchema, ReleaseSchema } from './schema-fleet.js';
@@ -18,25 +27,7 @@ export type {
   ProbeConfig,
 } from './schema-fleet.js';
 
-/**
- * Intl knows the same zone database luxon reads; asking it directly keeps luxon (a window-math
- * dependency) off the path of commands that only validate plans.
- */
-function isIanaZone(zone: string): boolean {
-  // The list of canonical zones costs ~2 ms; the first DateTimeFormat ~15 ms of ICU set-up, which
-  // `migrate` and `validate` need for nothing else. Aliases (US/Eastern) and other spellings the
-  // runtime accepts are not in the list: they take the DateTimeFormat path, as before.
-  if (Intl.supportedValuesOf?.('timeZone').includes(zone)) return true;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone }).format(0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type DayName = (typeof DAY_NAMES)[number];
+export { DAY_NAMES, type DayName } from './schema-rules.js';
 
 const day = z.enum([...DAY_NAMES, 'daily']);
 
@@ -51,10 +42,10 @@ export const WindowSchema = z
     days: z
       .array(day)
       .min(1)
-      .refine((days) => new Set(days).size === days.length, {
+      .refine(daysListedOnce, {
         message: 'a day is listed more than once; list each day once',
       })
-      .refine((days) => !days.includes('daily') || days.length === 1, {
+      .refine(dailyStandsAlone, {
         message: '`daily` stands alone; list either [daily] or the days',
       })
       .meta({ description: 'Day(s) the window starts on, or [daily].' }),
@@ -70,39 +61,9 @@ export const WindowSchema = z
     }),
     notice: durationMs.prefault('24h').meta({ description: 'Announce this long before the window starts.' }),
   })
-  .superRefine((w, ctx) => {
-    // Overlapping windows would make "the current window" ambiguous; refuse them.
-    const gapMs = minimalGapMs(w.days);
-    if (w.duration > gapMs) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['duration'],
-        message: `a ${hours(w.duration)} window is longer than the ${hours(gapMs)} between two window starts, so windows would overlap; shorten the duration or start on fewer days`,
-      });
-    }
-  });
+  .check(rule(windowsDoNotOverlap));
 
-/** `30h` reads better than `1d6h` when comparing against a gap of whole days. */
-function hours(ms: number): string {
-  const h = ms / 3_600_000;
-  return Number.isInteger(h) ? `${h}h` : formatDuration(ms);
-}
-
-/** Smallest gap between two consecutive start days, in ms (ignoring DST). */
-function minimalGapMs(days: readonly string[]): number {
-  if (days.includes('daily')) return 86_400_000;
-  // Duplicates are reported on their own; they must not look like a zero-hour gap.
-  const idx = [...new Set(days.map((d) => DAY_NAMES.indexOf(d as DayName)))].sort((a, b) => a - b);
-  if (idx.length <= 1) return 7 * 86_400_000;
-  let gap = 7;
-  for (let i = 0; i < idx.length; i++) {
-    const next = i + 1 < idx.length ? idx[i + 1]! : idx[0]! + 7;
-    gap = Math.min(gap, next - idx[i]!);
-  }
-  return gap * 86_400_000;
-}
-
-export const ENGINES = ['postgres', 'mysql', 'pglite'] as const;
+export { ENGINES };
 
 export const DatabaseSchema = z.strictObject({
   engine: z
@@ -155,12 +116,6 @@ export const CLONE_METHODS = [
   'rds-blue-green',
 ] as const;
 export type CloneMethod = (typeof CLONE_METHODS)[number];
-/** Which methods suit a clone URL's engine (rds-* work for both). */
-const METHODS_BY_SCHEME: Record<'postgres' | 'mysql', readonly CloneMethod[]> = {
-  postgres: ['logical', 'dump', 'template', 'rds-snapshot', 'rds-blue-green'],
-  mysql: ['dump', 'replica', 'rds-snapshot', 'rds-blue-green'],
-};
-
 export const CloneFreezeSchema = z
   .strictObject({
     kind: z.literal('clone-freeze'),
@@ -187,28 +142,13 @@ export const CloneFreezeSchema = z
       })
       .prefault({}),
   })
-  .superRefine((c, ctx) => {
-    const scheme = /^(postgres|postgresql|mysql|mariadb):\/\//.exec(c.clone.url ?? '')?.[1];
-    const engine = scheme === undefined ? undefined : scheme.startsWith('postgres') ? 'postgres' : 'mysql';
-    if (engine && !METHODS_BY_SCHEME[engine].includes(c.clone.method))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['clone', 'method'],
-        message: `method ${c.clone.method} does not clone a ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} database; use one of ${METHODS_BY_SCHEME[engine].join(', ')}`,
-      });
-    if (c.freeze.grace >= c.freeze.maxDuration)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['freeze', 'grace'],
-        message: `grace (${formatDuration(c.freeze.grace)}) must be shorter than maxDuration (${formatDuration(c.freeze.maxDuration)})`,
-      });
-  });
+  .check(rule(cloneFreezeRules));
 
 export const StrategySchema = z
   .union([z.literal('in-place'), z.strictObject({ kind: z.literal('in-place') }), CloneFreezeSchema])
   .default('in-place')
   .meta({ description: '`in-place` (default) or `{ kind: clone-freeze, clone, freeze }`.' });
-export const STRATEGY_KINDS = ['in-place', 'clone-freeze'] as const;
+export { STRATEGY_KINDS } from './schema-rules.js';
 
 export const AnalyzeSchema = z.union([
   z.boolean(),
@@ -263,16 +203,7 @@ export const PlanSchema = z
     checks: z.array(CheckSchema).default([]),
     notify: NotifySchema.prefault({}),
   })
-  .superRefine((plan, ctx) => {
-    if (plan.fleet && !plan.release) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fleet'],
-        message:
-          'a fleet roll needs the release it rolls out: add `release: ${RELEASE}` (an image tag or git sha)',
-      });
-    }
-  })
+  .check(rule(planRules))
   .meta({
     title: 'maint plan',
     description: 'A maintenance plan for maint. See docs/plan.md.',

@@ -5,31 +5,19 @@
  * redaction. It runs on the raw document before validation, so a rejected value (a malformed
  * token, a webhook secret of the wrong shape) is masked in the very error that reports it.
  */
+import { planSecrets } from '../generated/plan-validator.js';
 import { registerCredentials, registerSecret } from '../support/redact.js';
-import { PlanSchema } from './schema.js';
-import { ownMeta, walkSchema, type SchemaNode } from './zod-introspect.js';
 
 type SecretKind = 'value' | 'credentials';
 
-function secretKind(schema: SchemaNode): SecretKind | undefined {
-  const kind = ownMeta(schema)?.['x-secret'];
-  return kind === 'value' || kind === 'credentials' ? kind : undefined;
-}
-
-/** Every secret value in `data`, with its kind, found by walking `schema`. */
-export function findSecrets(
-  data: unknown,
-  schema: SchemaNode = PlanSchema,
-): Array<{ value: string; kind: SecretKind }> {
-  const out: Array<{ value: string; kind: SecretKind }> = [];
-  // walkSchema visits every union branch (the document may not be valid yet): a value is secret
-  // if any branch says so.
-  walkSchema(schema, data, (s, value) => {
-    const kind = secretKind(s);
-    if (!kind) return true;
-    if (typeof value === 'string') out.push({ value, kind });
-    return false;
-  });
+/**
+ * Every secret value in `data`, with its kind. The walk was generated from the schema's metas
+ * (validator-gen.ts; zod's walk is `findSecretsBySchema` there, and the differential test holds
+ * them equal): every union branch counts, since the document may not be valid yet, and a value
+ * is secret if any branch says so.
+ */
+export function findSecrets(data: unknown): Array<{ value: string; kind: SecretKind }> {
+  const out = planSecrets(data);
   // Union branches can name the same field (webhook and slack both have a secret `url`).
   const seen = new Set<string>();
   return out.filter((s) => !seen.has(s.kind + s.value) && seen.add(s.kind + s.value));

@@ -5,7 +5,8 @@
  * takes the first occurrence. Offsets come from the zone database (luxon), never by hand.
  */
 import { DateTime, IANAZone } from 'luxon';
-import { DAY_NAMES, type WindowSpec } from '../plan/schema.js';
+import type { WindowSpec } from '../plan/schema.js';
+import { DAY_NAMES } from '../plan/schema-rules.js';
 
 export interface WindowInstance {
   /** Inclusive start, UTC. */

@@ -4,7 +4,7 @@
  * neither umzug's own CLI (@rushstack/*), nor luxon, nor the clone methods, and with nothing
  * pending not umzug at all. A preload records every module the real process loads.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ const UMZUG_CLI = /node_modules\/@rushstack\/|node_modules\/argparse\/|node_modu
 const UMZUG = /node_modules\/umzug\//;
 const LUXON = /node_modules\/luxon\//;
 const CLONE = /\/dist\/clone\//;
+/** Issue 14: a valid plan is checked by the generated validator; zod only explains an invalid one. */
+const ZOD = /node_modules\/zod\//;
 
 describe('start-up does not load the parser', () => {
   let dir: string;
@@ -51,7 +53,8 @@ describe('start-up does not load the parser', () => {
 
   it('maint --version and maint window load neither libpg-query nor the lint modules', async () => {
     for (const [name, args] of [
-      ['version', ['--version']],
+      // `--version` with a further argument takes oclif's path (see the test below).
+      ['version', ['--version', 'oclif']],
       ['window', ['window', plan.file, '--json']],
     ] as const) {
       const { code, modules } = await modulesOf(name, [...args]);
@@ -62,10 +65,39 @@ describe('start-up does not load the parser', () => {
         name,
       ).toBe(true);
       expect(
-        modules.filter((m) => PARSER.test(m) || LINT.test(m)),
+        modules.filter((m) => PARSER.test(m) || LINT.test(m) || ZOD.test(m)),
         name,
       ).toEqual([]);
     }
+  });
+
+  it('a valid plan is checked without zod; an invalid one loads it to explain the problem', async () => {
+    const valid = await modulesOf('validate', ['validate', plan.file]);
+    expect(valid.code).toBe(0);
+    expect(valid.modules.some((m) => /\/dist\/generated\/plan-validator\.js/.test(m))).toBe(true);
+    expect(valid.modules.filter((m) => ZOD.test(m))).toEqual([]);
+
+    const bad = path.join(dir, 'bad.yaml');
+    await writeFile(bad, (await readFile(plan.file, 'utf8')).replace(/^name: .*$/m, 'name: Not_A_Name'));
+    const invalid = await modulesOf('validate-bad', ['validate', bad]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.modules.some((m) => ZOD.test(m))).toBe(true);
+  });
+
+  it('maint --version alone prints what oclif prints, without loading @oclif/core', async () => {
+    const log = path.join(dir, 'fast-version.log');
+    const env = { MAINT_MODULE_LOG: log, NODE_OPTIONS: `--import=${REGISTER}` };
+    const fast = await runCli(['--version'], env);
+    // oclif prints the version for `--version` followed by anything: its own path, same text.
+    const oclif = await runCli(['--version', 'oclif'], {});
+    expect(fast.code).toBe(0);
+    expect(oclif.code).toBe(0);
+    expect(fast.stdout).toMatch(/^maint\/\d+\.\d+\.\d+ \S+-\S+ node-v\d+/);
+    expect(fast.stdout).toBe(oclif.stdout);
+    expect(fast.stderr).toBe(oclif.stderr);
+    const modules = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    expect(modules.some((m) => m.endsWith('/bin/run.js'))).toBe(true);
+    expect(modules.filter((m) => /node_modules\/@oclif\//.test(m))).toEqual([]);
   });
 
   it('maint lint loads libpg-query (the check can fail)', async () => {
@@ -128,7 +160,9 @@ describe('the container entrypoint loads only what migrating needs', () => {
         args.join(' '),
       ).toBe(true);
       expect(
-        modules.filter((m) => UMZUG.test(m) || UMZUG_CLI.test(m) || LUXON.test(m) || CLONE.test(m)),
+        modules.filter(
+          (m) => UMZUG.test(m) || UMZUG_CLI.test(m) || LUXON.test(m) || CLONE.test(m) || ZOD.test(m),
+        ),
         args.join(' '),
       ).toEqual([]);
     }

@@ -4,7 +4,7 @@ import type { StepContext } from '../../src/core/engine/step.js';
 import { cloneTarget } from '../../src/clone/target.js';
 import { OperatorActionError } from '../../src/errors.js';
 import type { Fleet, FleetMember, FleetState, RollProgress } from '../../src/fleet/fleet.js';
-import { parsePlanText } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 import type { CloneFreezeConfig } from '../../src/plan/schema.js';
 import { freezeTimer } from '../../src/strategies/steps/clone-cutover-step.js';
 import { FLEET_PROGRESS, type FleetStepInput } from '../../src/strategies/steps/fleet-step.js';

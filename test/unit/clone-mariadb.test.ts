@@ -11,7 +11,8 @@ import {
   replicaObjectNames,
 } from '../../src/clone/mysql-sql.js';
 import { cloneTarget } from '../../src/clone/target.js';
-import { parsePlanText, type LoadedPlan } from '../../src/plan/loader.js';
+import type { LoadedPlan } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 import type { CloneFreezeConfig } from '../../src/plan/schema.js';
 import { buildSteps } from '../../src/strategies/index.js';
 

@@ -7,7 +7,7 @@ import { parseShowStat, runtimeTarget } from '../../src/fleet/haproxy-api.js';
 import { parseAdminStates } from '../../src/fleet/haproxy.js';
 import { lastLine } from '../../src/fleet/command.js';
 import { releaseOf } from '../../src/fleet/probe.js';
-import { parsePlanText } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 import { fleetInput } from '../../src/strategies/index.js';
 import { fleetRollStep } from '../../src/strategies/steps/fleet-step.js';
 import { FakeClock, fakeFleetPort } from '../helpers/fakes.js';

@@ -4,7 +4,7 @@ import { EVENT_TYPES } from '../../src/core/maintenance-event.js';
 import { RolledBackError } from '../../src/errors.js';
 import { makeEvent } from '../../src/notify/event-factory.js';
 import { clearSecrets, registerSecret } from '../../src/support/redact.js';
-import { parsePlanText } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 
 const plan = parsePlanText(
   `version: 1

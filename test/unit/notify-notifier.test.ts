@@ -10,7 +10,7 @@ import { makeEvent } from '../../src/notify/event-factory.js';
 import { deliver, deliveryBudgetMs, isDisabled } from '../../src/notify/deliver.js';
 import { createMemoryLogger } from '../../src/support/logger.js';
 import { registerSecret } from '../../src/support/redact.js';
-import { parsePlanText } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 
 const plan = parsePlanText(
   `version: 1

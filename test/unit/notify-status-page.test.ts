@@ -8,7 +8,7 @@ import { makeEvent } from '../../src/notify/event-factory.js';
 import { deliver } from '../../src/notify/deliver.js';
 import { createChannels } from '../../src/notify/registry.js';
 import type { StatusDocument } from '../../src/notify/status-page.js';
-import { parsePlanText } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 
 const XSS = '<script>alert(1)</script>';
 

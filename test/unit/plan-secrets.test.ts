@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/errors.js';
 import { clearSecrets, redact } from '../../src/support/redact.js';
-import { parsePlanText } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 import { findSecrets } from '../../src/plan/secrets.js';
 
 const CANARY = 'canary7f3a9c2e51';

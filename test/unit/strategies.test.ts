@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultPorts } from '../../src/core/default-ports.js';
 import { preflight } from '../../src/core/preflight.js';
 import type { MaintError } from '../../src/errors.js';
-import { parsePlanText, type LoadedPlan } from '../../src/plan/loader.js';
+import type { LoadedPlan } from '../../src/plan/loader.js';
+import { parsePlanText } from '../../src/plan/parse.js';
 import { createMemoryLogger } from '../../src/support/logger.js';
 import { FakeClock, fakePorts } from '../helpers/fakes.js';
 
