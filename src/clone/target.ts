@@ -5,7 +5,7 @@
  */
 import { stateKey } from '../core/engine/state.js';
 import type { CloneFreezeConfig, DatabaseConfig } from '../plan/schema.js';
-import type { CloneObjects, FreezeRecord } from './pg-logical.js';
+import type { CloneObjects, FreezeRecord, Phase } from './pg-logical.js';
 import { databaseOf, maskUrl, withDatabase } from './pg-tools.js';
 
 export interface CloneTarget {
@@ -27,3 +27,11 @@ export function cloneTarget(config: CloneFreezeConfig, live: DatabaseConfig): Cl
 export const CLONE = stateKey<CloneObjects>('clone');
 /** The freeze, journaled before it is applied: what the unfreeze restores. */
 export const FREEZE = stateKey<FreezeRecord>('clone.freeze');
+/**
+ * Journaled by `clone:cutover` once the clone is final (caught up, sequences set, replication
+ * detached; with `dump`: copied and migrated). A run killed after it is resumed, never undone:
+ * the steps before report the interrupted run's work and do nothing again.
+ */
+export const CLONE_FINAL = stateKey<{ at: string; freeze: { totalMs: number; phases: Phase[] } }>(
+  'clone.final',
+);

@@ -5,13 +5,20 @@
  */
 import type { Step } from '../../core/engine/step.js';
 import type { CloneTarget } from '../../clone/target.js';
+import { doneByInterruptedRun } from './freeze-report.js';
 
-export function cloneAnalyzeStep(options: { target: CloneTarget }): Step {
+export function cloneAnalyzeStep(options: {
+  target: CloneTarget;
+  /** `dump`: after the freeze, so a resumed run still analyzes. @default false */
+  afterCutover?: boolean;
+}): Step {
   return {
     name: 'clone:analyze',
     defaultEstimateMs: 5000,
     defaultRollbackMs: 0,
     async run(ctx) {
+      const done = options.afterCutover ? null : doneByInterruptedRun(ctx);
+      if (done) return done;
       const clone = await ctx.ports.openDatabase({ engine: 'postgres', url: options.target.url });
       const report = await clone.analyze({ mode: 'full', vacuum: false, signal: ctx.signal });
       return { summary: `analyzed ${report.tables.length} tables of the clone`, tables: report.tables };
