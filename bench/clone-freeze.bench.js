@@ -164,16 +164,19 @@ asOwner(path.join(BIN, 'pg_ctl'), [
 await q(port, 'postgres', 'create role app login');
 
 const planDir = mkdtempSync(path.join(os.tmpdir(), 'maint-bench-clone-'));
-mkdirSync(path.join(planDir, 'migrations'));
-const planFor = (method) => {
-  const file = path.join(planDir, `plan-${method}.yaml`);
+// One folder a size (its base migration differs in the row count), with a plan a method.
+const planFor = (size, method) => {
+  mkdirSync(path.join(planDir, `s${size}`, 'migrations'), { recursive: true });
+  const file = path.join(planDir, `s${size}`, `plan-${method}.yaml`);
   writeFileSync(
     file,
     `version: 1\nname: clone-bench\nwindow:\n  timezone: UTC\n  days: [daily]\n  start: "00:00"\n  duration: 24h\ndatabase:\n  engine: postgres\n  url: \${LIVE_URL}\nmigrations:\n  dir: ./migrations\nstrategy:\n  kind: clone-freeze\n  clone:\n    method: ${method}\n    url: \${CLONE_URL}\n  freeze:\n    grace: 1s\n    maxDuration: ${MAX_DURATION[method]}\n`,
   );
   return file;
 };
-const plans = Object.fromEntries(METHODS.map((m) => [m, planFor(m)]));
+const plans = Object.fromEntries(
+  SIZES.map((size) => [size, Object.fromEntries(METHODS.map((m) => [m, planFor(size, m)]))]),
+);
 const PHASES = {
   logical: ['freeze on', 'in-flight drained', 'caught up', 'finalized'],
   dump: ['freeze on', 'in-flight drained', 'copied', 'migrated'],
@@ -190,35 +193,44 @@ const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);
 const loadStart = os.loadavg()[0];
 const benchStart = performance.now();
 
-const rows = [];
+// Every size's base is built first, then the runs go round by round over sizes and methods
+// (the order alternating), so a change in the shared machine's load falls on every cell.
+const bases = [];
 for (const size of SIZES) {
   const base = `base${size}`;
   await q(port, 'postgres', `create database ${base}`);
   writeFileSync(
-    path.join(planDir, 'migrations', '001_base.sql'),
+    path.join(planDir, `s${size}`, 'migrations', '001_base.sql'),
     `create table items (id serial primary key, v integer not null default 0, payload text not null);
 create table events (id bigserial primary key, item integer not null, at timestamptz not null default now());
 insert into items (v, payload) select g % 7, md5(g::text) || md5((g + 1)::text) from generate_series(1, ${size * ROWS_PER_MB}) g;
 grant select, insert, update, delete on items, events to app;
 grant usage on all sequences in schema public to app;`,
   );
-  rmSync(path.join(planDir, 'migrations', '002_note.sql'), { force: true });
   const tBuild = performance.now();
-  const m = await cli(['migrate', plans[METHODS[0]], '--json'], {
+  const m = await cli(['migrate', plans[size][METHODS[0]], '--json'], {
     LIVE_URL: url(port, base),
     CLONE_URL: url(port, `${base}_clone`),
   });
   if (m.code !== 0) throw new Error(`migrate failed: ${m.out}\n${m.err}`);
-  writeFileSync(path.join(planDir, 'migrations', '002_note.sql'), `alter table items add column note text;`);
   const [{ bytes }] = await q(port, base, 'select pg_database_size(current_database())::text as bytes');
+  bases.push({ size, base, bytes: Number(bytes) });
   console.error(
     `${size} MB: base built (${Math.round(Number(bytes) / 1e6)} MB) in ${Math.round((performance.now() - tBuild) / 1000)} s; ${disk()} free`,
   );
-  const cells = Object.fromEntries(METHODS.map((method) => [method, []]));
-  for (let i = 0; i < RUNS; i++) {
-    // Interleaved: the methods alternate run by run (and which goes first), so a change in the
-    // shared machine's load falls on both.
-    const order = i % 2 === 0 ? METHODS : [...METHODS].reverse();
+}
+// The migration each run applies to its clone.
+for (const size of SIZES)
+  writeFileSync(
+    path.join(planDir, `s${size}`, 'migrations', '002_note.sql'),
+    `alter table items add column note text;`,
+  );
+
+const cells = new Map(bases.flatMap((b) => METHODS.map((method) => [`${b.size}/${method}`, []])));
+for (let i = 0; i < RUNS; i++) {
+  const sizes = i % 2 === 0 ? bases : [...bases].reverse();
+  for (const [k, { size, base }] of sizes.entries()) {
+    const order = (i + k) % 2 === 0 ? METHODS : [...METHODS].reverse();
     for (const method of order) {
       const live = `live${size}_${method}_${i}`;
       const tCopy = performance.now();
@@ -226,7 +238,7 @@ grant usage on all sequences in schema public to app;`,
       const copyMs = performance.now() - tCopy;
       const end = load(port, live);
       const t = performance.now();
-      const r = await cli(['run', plans[method], '--json'], {
+      const r = await cli(['run', plans[size][method], '--json'], {
         LIVE_URL: url(port, live),
         CLONE_URL: url(port, `${live}_clone`),
       });
@@ -234,27 +246,41 @@ grant usage on all sequences in schema public to app;`,
       const traffic = await end();
       if (r.code !== 0) throw new Error(`${method} run failed (exit ${r.code}): ${r.out}\n${r.err}`);
       const result = JSON.parse(r.out);
-      cells[method].push({ freeze: result.freeze.totalMs, wall, ...traffic, phases: result.freeze.phases });
+      const finalize = result.steps?.find((s) => s.name === 'clone:cutover')?.detail?.finalize;
+      // logical: how long clone:analyze waited (unfrozen) for the clone to confirm the live WAL.
+      const preCatchUp = result.steps?.find((s) => s.name === 'clone:analyze')?.detail?.caughtUpMs;
+      cells.get(`${size}/${method}`).push({
+        freeze: result.freeze.totalMs,
+        wall,
+        ...traffic,
+        phases: result.freeze.phases,
+        finalize,
+        preCatchUp,
+      });
       console.error(
-        `${size} MB ${method} run ${i + 1}: freeze ${result.freeze.totalMs} ms (${result.freeze.phases.map((p) => `${p.name} ${p.ms}`).join(', ')}), run ${Math.round(wall)} ms, template copy ${Math.round(copyMs)} ms, failed reads ${traffic.failedReads}, refused writes ${traffic.refused}, load ${os.loadavg()[0].toFixed(1)}`,
+        `${size} MB ${method} run ${i + 1}: freeze ${result.freeze.totalMs} ms (${result.freeze.phases.map((p) => `${p.name} ${p.ms}`).join(', ')}), ${finalize ? `finalize parts ${JSON.stringify(finalize)}, ` : ''}${preCatchUp === undefined ? '' : `catch-up before the freeze ${preCatchUp} ms, `}run ${Math.round(wall)} ms, template copy ${Math.round(copyMs)} ms, failed reads ${traffic.failedReads}, refused writes ${traffic.refused}, load ${os.loadavg()[0].toFixed(1)}, ${disk()} free`,
       );
       await q(port, 'postgres', `drop database ${live} with (force)`);
       await q(port, 'postgres', `drop database ${live}_clone with (force)`);
     }
   }
+}
+const rows = [];
+for (const { size, base, bytes } of bases) {
   await q(port, 'postgres', `drop database ${base} with (force)`);
   for (const method of METHODS) {
-    const runs = cells[method];
+    const runs = cells.get(`${size}/${method}`);
     const freezes = runs.map((r) => r.freeze);
     const phaseMedian = (name) =>
       pct(
         runs.map((r) => r.phases.find((p) => p.name === name)?.ms ?? 0),
         50,
       );
+    const parts = runs[0]?.finalize ? Object.keys(runs[0].finalize) : [];
     rows.push({
       method,
       size,
-      bytes: Number(bytes),
+      bytes,
       median: pct(freezes, 50),
       p95: pct(freezes, 95),
       max: Math.max(...freezes),
@@ -266,6 +292,18 @@ grant usage on all sequences in schema public to app;`,
       failedReads: runs.reduce((s, r) => s + r.failedReads, 0),
       refused: runs.reduce((s, r) => s + r.refused, 0),
       phases: PHASES[method].map((n) => `${n} ${phaseMedian(n)}`).join(' · '),
+      preCatchUp: runs.every((r) => r.preCatchUp !== undefined)
+        ? runs.map((r) => r.preCatchUp).join(', ')
+        : null,
+      finalize: parts
+        .map(
+          (n) =>
+            `${n} ${pct(
+              runs.map((r) => r.finalize?.[n] ?? 0),
+              50,
+            )}`,
+        )
+        .join(' · '),
     });
   }
 }
@@ -287,7 +325,7 @@ const section = `${START}
 Measured ${new Date().toISOString().slice(0, 10)} by \`nice -n 10 node bench/clone-freeze.bench.js --sizes ${SIZES.join(',')} --runs ${RUNS} --methods ${METHODS.join(',')}\` (${benchMin.toFixed(0)} min in all).
 
 - Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.split(' ')[0] ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; 1-minute load average (shared machine, other agents' work included) ${loadStart.toFixed(1)} at the start, median ${loadMed} and max ${loadMax} during the bench (sampled every 5 s), ${load1} at the end. Node ${process.version}; PostgreSQL 15 (a private cluster, fsync off), clone in the same cluster.
-- Each size's live database is built once (the base migration) and copied for every run with \`CREATE DATABASE … TEMPLATE\`; the copy and its clone are dropped after the run. Each run: 2 writers and 2 readers as an application role throughout, the built CLI's \`maint run\`. The methods alternate run by run (and which goes first), so both see the same machine.
+- Each size's live database is built once (the base migration) and copied for every run with \`CREATE DATABASE … TEMPLATE\`; the copy and its clone are dropped after the run. Each run: 2 writers and 2 readers as an application role throughout, the built CLI's \`maint run\`. The runs go round by round over the sizes and the methods, the order alternating, so every cell sees the same machine.
 - \`logical\`: copy online, migrate the clone, freeze. The freeze is the result's \`freeze.totalMs\`: writes refused → in-flight writers drained → clone caught up → sequences set and replication detached (the clone is analyzed before the freeze, by \`clone:analyze\`).
 - \`dump\`: the freeze covers \`pg_dump | psql\` of the whole database and the migration of the copy, so it grows with the size; it is beside \`logical\` to show what the freeze costs without replication. Its runs use \`freeze.maxDuration: ${MAX_DURATION.dump}\` (the default 30 s would be refused by preflight at 1 GB: 1 s + size at 20 MB/s, plus grace); \`logical\` runs use \`${MAX_DURATION.logical}\`.
 - Goal (\`logical\`): p95 ≤ 1 s; freeze(largest)/freeze(smallest) ≤ 1.5 (medians).
@@ -298,7 +336,14 @@ ${rows.map((r) => `| ${r.method} | ${Math.round(r.bytes / 1e6)} MB | ${r.median}
 
 - \`logical\` p95 ≤ 1 s: ${logical.length === 0 ? 'not measured' : `${logical.every((r) => r.p95 <= 1000) ? 'met' : 'NOT met'} (${logical.map((r) => `${r.p95} ms at ${Math.round(r.bytes / 1e6)} MB`).join(', ')})`}.
 - \`logical\` ratio largest/smallest (medians): ${ratio === null ? 'one size only (not measured)' : `${logical[logical.length - 1].median} / ${logical[0].median} ms = ${ratio.toFixed(2)} (${ratio <= 1.5 ? 'met' : 'NOT met'})`}.
-- With 5 runs a cell, p95 is the largest run (nearest rank).
+- ${RUNS} runs a cell: p95 is by nearest rank${RUNS < 20 ? ', so here the largest run' : ''}.
+${rows
+  .filter((r) => r.finalize)
+  .map(
+    (r) =>
+      `- \`logical\` ${Math.round(r.bytes / 1e6)} MB, the parts of \`finalized\` (median ms): ${r.finalize}${r.preCatchUp ? `; \`clone:analyze\` waited (unfrozen) for the clone to confirm the live WAL: ${r.preCatchUp} ms` : ''}.`,
+  )
+  .join('\n')}
 ${END}`;
 
 const current = existsSync(results)
