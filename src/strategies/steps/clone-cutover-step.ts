@@ -90,8 +90,17 @@ export function cloneCutoverStep(options: {
       );
       const lsn = await catchUp(ctx.db, objects, ctx.signal);
       mark('caught up', `clone at the freeze position ${lsn}`);
+      // The parts of `finalized`, measured (ms), in the step's detail.
+      const finalize: Record<string, number> = {};
+      let part = performance.now();
+      const partDone = (name: string) => {
+        const now = performance.now();
+        finalize[name] = Math.round(now - part);
+        part = now;
+      };
       const sequences = await syncSequences(ctx.db, clone);
-      await detach(ctx.db, clone, objects, ctx.signal);
+      partDone('sequences set');
+      await detach(ctx.db, clone, objects, ctx.signal, partDone);
       // The clone was analyzed before the freeze (clone:analyze): the freeze does not wait for it.
       mark('finalized', `${sequences} sequences set, replication detached`);
       const totalMs = Math.round(performance.now() - t0);
@@ -105,6 +114,7 @@ export function cloneCutoverStep(options: {
           databaseUrl: target.masked,
           endedTransactions: ended,
           sequences,
+          finalize,
         };
       }
       reportFrozen(ctx, totalMs, phases, target.masked);
@@ -114,6 +124,7 @@ export function cloneCutoverStep(options: {
         databaseUrl: target.masked,
         endedTransactions: ended,
         sequences,
+        finalize,
         next: switchToClone(target.masked),
       };
     },
