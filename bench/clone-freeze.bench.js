@@ -164,6 +164,7 @@ asOwner(path.join(BIN, 'pg_ctl'), [
 await q(port, 'postgres', 'create role app login');
 
 const planDir = mkdtempSync(path.join(os.tmpdir(), 'maint-bench-clone-'));
+process.on('exit', () => rmSync(planDir, { recursive: true, force: true }));
 // One folder a size (its base migration differs in the row count), with a plan a method.
 const planFor = (size, method) => {
   mkdirSync(path.join(planDir, `s${size}`, 'migrations'), { recursive: true });
