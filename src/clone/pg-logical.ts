@@ -398,11 +398,14 @@ export async function detach(
   clone: Database | null,
   objects: CloneObjects,
   signal: AbortSignal,
+  /** Called after each part (the freeze measures them). */
+  done: (part: 'subscription dropped' | 'sender stopped' | 'slot and publication dropped') => void = () => {},
 ): Promise<void> {
   if (clone) {
     const sub = await clone.query(`select 1 from pg_subscription where subname = $1`, [objects.subscription]);
     if (sub.length > 0) for (const sql of dropSubscriptionSql(objects.subscription)) await clone.query(sql);
   }
+  done('subscription dropped');
   // Bounded even under a rollback's never-aborted signal: a sender that will not stop is an error.
   await until(AbortSignal.any([signal, AbortSignal.timeout(30_000)]), async () => {
     await live.query(terminateSlotSenderSql(objects.slot));
@@ -412,8 +415,10 @@ export async function detach(
     );
     return !r || !r.active;
   });
+  done('sender stopped');
   await live.query(dropSlotSql(objects.slot));
   await live.query(dropPublicationSql(objects.publication));
+  done('slot and publication dropped');
 }
 
 /** Undo the freeze: grants back, role settings reset; sessions begun read-only during it are ended. */

@@ -7,7 +7,7 @@ import { stateKey } from '../core/engine/state.js';
 import type { CloneFreezeConfig, DatabaseConfig } from '../plan/schema.js';
 import type { ReplicaFreezeRecord } from './mysql-replica.js';
 import type { ReplicaObjects } from './mysql-sql.js';
-import type { CloneObjects, FreezeRecord } from './pg-logical.js';
+import type { CloneObjects, FreezeRecord, Phase } from './pg-logical.js';
 import { databaseOf, maskUrl, withDatabase } from './pg-tools.js';
 
 export interface CloneTarget {
@@ -42,3 +42,11 @@ export const FREEZE = stateKey<FreezeRecord>('clone.freeze');
 export const REPLICA = stateKey<ReplicaObjects>('clone.replica');
 /** The MariaDB freeze (read_only), journaled before it is applied. */
 export const REPLICA_FREEZE = stateKey<ReplicaFreezeRecord>('clone.replica.freeze');
+/**
+ * Journaled by `clone:cutover` once the clone is final (caught up, sequences set, replication
+ * detached; with `dump`: copied and migrated). A run killed after it is resumed, never undone:
+ * the steps before report the interrupted run's work and do nothing again.
+ */
+export const CLONE_FINAL = stateKey<{ at: string; freeze: { totalMs: number; phases: Phase[] } }>(
+  'clone.final',
+);

@@ -46,7 +46,7 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
         migrate: !input.work.migrationsAbsent,
       }),
     );
-    steps.push(cloneAnalyzeStep({ target }));
+    steps.push(cloneAnalyzeStep({ target, afterCutover: true }));
     if (banner) steps.push(bannerOffStep(banner));
     return steps;
   }

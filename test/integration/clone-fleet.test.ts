@@ -5,7 +5,8 @@
  * write's outcome) go through HAProxy while the built CLI runs. Happy path: the new fleet ends
  * serving from the migrated clone, 0 failed reads, no write lost. Failures before the shift:
  * the new fleet never gets healthy, the freeze passes maxDuration, and kill -9 mid-freeze then a
- * re-run; each ends as before (the old fleet never stopped serving).
+ * re-run; each ends as before (the old fleet never stopped serving). kill -9 between
+ * clone:cutover and fleet:shift: the re-run resumes and shifts (the clone is final).
  */
 import { Agent, request as httpRequest } from 'node:http';
 import pg from 'pg';
@@ -442,6 +443,134 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
       'MAINT',
     ]);
   }, 240_000);
+
+  it('kill -9 after clone:cutover, before fleet:shift, then a re-run: resumed (it shifts), not undone', async () => {
+    const s = await setup('v2');
+    const url = rig!.url;
+    const reads = rig!.load(150, 4);
+    const w = writers(url);
+    await waitFor('some writes', async () => (w.committed.length > 30 ? true : undefined));
+    const run = startCli(['run', s.plan, '--json'], s.env);
+    // fleet:shift (seq 6) is journaled before it acts: a row the test holds uncommitted under
+    // the same key makes that journal write wait, so the process is stopped exactly between
+    // the two steps (cutover journaled done, nothing of the shift begun).
+    // Taken once fleet:warm runs: the replication slot exists by then (creating it waits for
+    // open write transactions such as the holder's).
+    let runId: string;
+    let waiting: number;
+    let holder: pg.Client;
+    try {
+      runId = await waitFor(
+        'fleet:warm running',
+        async () =>
+          (
+            await rows<{ run_id: string }>(
+              s.name,
+              "select s.run_id from maint_run_steps s join maint_runs r using (run_id) where r.status = 'running' and s.name = 'fleet:warm'",
+            ).catch(() => [])
+          )[0]?.run_id,
+        120_000,
+      );
+      holder = new pg.Client({ connectionString: cluster.url(s.name) });
+      holder.on('error', () => undefined);
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query(
+        "insert into maint_run_steps (run_id, seq, name, status) values ($1, 6, 'fleet:shift', 'pending')",
+        [runId],
+      );
+      waiting = await waitFor(
+        'clone:cutover done and fleet:shift waiting to be journaled',
+        async () => {
+          const done = await rows(
+            s.name,
+            "select 1 from maint_run_steps where run_id = $1 and name = 'clone:cutover' and status = 'done'",
+            [runId],
+          );
+          const blocked = await rows<{ pid: number }>(
+            s.name,
+            "select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%maint_run_steps%'",
+          );
+          return done.length > 0 && blocked[0] ? blocked[0].pid : undefined;
+        },
+        120_000,
+      );
+    } catch (error) {
+      run.child.kill('SIGKILL');
+      await run.done;
+      throw error;
+    }
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    // The dead run's journal write must not land after it died.
+    await cluster.query('select pg_terminate_backend($1)', [waiting]);
+    await holder.query('rollback');
+    await holder.end();
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await leftovers(s)).toMatchObject({ slots: 0, subscriptions: 0, clone: 1, frozenSettings: 1 });
+    expect(await serving(url)).toEqual([`200 v1@${s.name}`]);
+
+    const again = await runCli(['run', s.plan, '--json'], s.env);
+    const before = w.committed.length;
+    await waitFor('writes after the shift', async () =>
+      w.committed.length > before + 20 ? true : undefined,
+    );
+    await w.end();
+    const measured = await reads.stop();
+    expect(again.code, `${again.stderr}\n${again.stdout}\n${await rig!.logs()}`).toBe(0);
+    const out = json<{
+      status: string;
+      recovered: { runId: string; action: string; reason: string };
+      steps: Array<{ name: string; status: string; detail?: Record<string, unknown> }>;
+      freeze: Freeze;
+      databaseUrl: string;
+    }>(again);
+    expect(out.status).toBe('completed');
+    expect(out.recovered).toMatchObject({ runId, action: 'resumed' });
+    expect(out.recovered.reason).toMatch(/clone:cutover/);
+    const byName = new Map(out.steps.map((x) => [x.name, x]));
+    for (const name of ['clone:prepare', 'clone:migrate', 'clone:analyze', 'fleet:warm', 'clone:cutover'])
+      expect(byName.get(name)!.detail, name).toMatchObject({ resumed: true });
+    expect(byName.get('fleet:shift')!.detail).toMatchObject({ resumedAfterCutover: true });
+    expect(out.freeze.phases.map((p) => p.name)).toEqual([
+      'freeze on',
+      'in-flight drained',
+      'caught up',
+      'finalized',
+      'traffic shifted',
+    ]);
+    expect(out.databaseUrl).toBe(cluster.url(s.cloneName, 'postgres', '***'));
+    // Reads never failed; writes were committed or refused (the freeze lasted through the kill).
+    expect({ non2xx: measured.non2xx, socketErrors: measured.socketErrors }, await rig!.logs()).toEqual({
+      non2xx: 0,
+      socketErrors: 0,
+    });
+    expect(w.unexpected).toEqual([]);
+    const onClone = new Set(
+      (await rows<{ id: string }>(s.cloneName, 'select id from events')).map((x) => Number(x.id)),
+    );
+    expect(w.committed.filter((c) => !onClone.has(c.id))).toEqual([]);
+    // The new fleet serves from the migrated clone, the old one is drained and stopped, the
+    // live database stays frozen, no replication object is left.
+    expect((await rows<{ note: string }>(s.cloneName, 'select note from items limit 1'))[0]!.note).toBe(
+      'migrated',
+    );
+    expect(await serving(url)).toEqual([`200 v2@${s.cloneName}`]);
+    const stat = new Map((await rig!.stat()).map((x) => [x.server, x.status]));
+    expect([stat.get('web1'), stat.get('web2'), stat.get('web3'), stat.get('web4')]).toEqual([
+      'MAINT',
+      'MAINT',
+      'UP',
+      'UP',
+    ]);
+    expect(await leftovers(s)).toEqual({
+      slots: 0,
+      publications: 0,
+      subscriptions: 0,
+      clone: 1,
+      frozenSettings: 1,
+    });
+  }, 300_000);
 
   it('kill -9 mid-freeze, then a re-run: the freeze is undone (not resumed), the new fleet stopped, the old one served throughout', async () => {
     const s = await setup('v2', '15s', '    grace: 500ms\n    maxDuration: 60s\n');

@@ -8,7 +8,7 @@
  * crash is never resumed: its time is already spent, so the re-run rolls it back.
  */
 import type { Step } from '../../core/engine/step.js';
-import { reportFrozen, rollbackFreeze, switchToClone } from './freeze-report.js';
+import { doneByInterruptedRun, reportFrozen, rollbackFreeze, switchToClone } from './freeze-report.js';
 import {
   applyFreeze,
   catchUp,
@@ -18,7 +18,7 @@ import {
   syncSequences,
   type Phase,
 } from '../../clone/pg-logical.js';
-import { CLONE, FREEZE, type CloneTarget } from '../../clone/target.js';
+import { CLONE, CLONE_FINAL, FREEZE, type CloneTarget } from '../../clone/target.js';
 import { ExitCode, MaintError } from '../../errors.js';
 import type { CloneFreezeConfig } from '../../plan/schema.js';
 
@@ -52,6 +52,8 @@ export function cloneCutoverStep(options: {
     defaultRollbackMs: 2000,
     deadlineMs: maxDuration,
     async run(ctx) {
+      const done = doneByInterruptedRun(ctx);
+      if (done) return { ...done, freeze: ctx.state.get(CLONE_FINAL)!.freeze, databaseUrl: target.masked };
       const objects = ctx.state.get(CLONE);
       if (!objects) throw new MaintError('CLONE_MISSING', ExitCode.rolledBack, 'no clone was prepared');
       const earlier = ctx.state.get(FREEZE);
@@ -88,11 +90,22 @@ export function cloneCutoverStep(options: {
       );
       const lsn = await catchUp(ctx.db, objects, ctx.signal);
       mark('caught up', `clone at the freeze position ${lsn}`);
+      // The parts of `finalized`, measured (ms), in the step's detail.
+      const finalize: Record<string, number> = {};
+      let part = performance.now();
+      const partDone = (name: string) => {
+        const now = performance.now();
+        finalize[name] = Math.round(now - part);
+        part = now;
+      };
       const sequences = await syncSequences(ctx.db, clone);
-      await detach(ctx.db, clone, objects, ctx.signal);
+      partDone('sequences set');
+      await detach(ctx.db, clone, objects, ctx.signal, partDone);
       // The clone was analyzed before the freeze (clone:analyze): the freeze does not wait for it.
       mark('finalized', `${sequences} sequences set, replication detached`);
       const totalMs = Math.round(performance.now() - t0);
+      // From here a run killed is resumed (the shift, or nothing left): the clone is final.
+      await ctx.state.set(CLONE_FINAL, { at: new Date().toISOString(), freeze: { totalMs, phases } });
       if (timer) {
         // The freeze lasts until the new fleet takes the traffic: fleet:shift reports it whole.
         return {
@@ -101,6 +114,7 @@ export function cloneCutoverStep(options: {
           databaseUrl: target.masked,
           endedTransactions: ended,
           sequences,
+          finalize,
         };
       }
       reportFrozen(ctx, totalMs, phases, target.masked);
@@ -110,6 +124,7 @@ export function cloneCutoverStep(options: {
         databaseUrl: target.masked,
         endedTransactions: ended,
         sequences,
+        finalize,
         next: switchToClone(target.masked),
       };
     },

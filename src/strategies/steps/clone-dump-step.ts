@@ -9,7 +9,7 @@
  * rollback drops the clone. A freeze interrupted by a crash is never resumed.
  */
 import type { Step } from '../../core/engine/step.js';
-import { reportFrozen, rollbackFreeze, switchToClone } from './freeze-report.js';
+import { doneByInterruptedRun, reportFrozen, rollbackFreeze, switchToClone } from './freeze-report.js';
 import {
   OWN_TABLES,
   applyFreeze,
@@ -20,7 +20,7 @@ import {
 } from '../../clone/pg-logical.js';
 import { regrantSql } from '../../clone/pg-sql.js';
 import { copyDatabase } from '../../clone/pg-tools.js';
-import { CLONE, FREEZE, type CloneTarget } from '../../clone/target.js';
+import { CLONE, CLONE_FINAL, FREEZE, type CloneTarget } from '../../clone/target.js';
 import { ExitCode, MaintError } from '../../errors.js';
 import type { LoadedPlan } from '../../plan/loader.js';
 import type { CloneFreezeConfig, DatabaseConfig } from '../../plan/schema.js';
@@ -42,6 +42,8 @@ export function cloneDumpStep(options: {
     defaultRollbackMs: 2000,
     deadlineMs: maxDuration,
     async run(ctx) {
+      const done = doneByInterruptedRun(ctx);
+      if (done) return { ...done, freeze: ctx.state.get(CLONE_FINAL)!.freeze, databaseUrl: target.masked };
       if (!ctx.state.get(CLONE))
         throw new MaintError('CLONE_MISSING', ExitCode.rolledBack, 'no clone database was created');
       const earlier = ctx.state.get(FREEZE);
@@ -82,6 +84,7 @@ export function cloneDumpStep(options: {
       const applied = options.migrate ? await migrateClone(ctx, target, loaded) : [];
       mark('migrated', applied.length > 0 ? `applied ${applied.join(', ')} to the clone` : 'nothing pending');
       const totalMs = Math.round(performance.now() - t0);
+      await ctx.state.set(CLONE_FINAL, { at: new Date().toISOString(), freeze: { totalMs, phases } });
       reportFrozen(ctx, totalMs, phases, target.masked);
       return {
         summary: `writes frozen ${totalMs} ms while the database was copied; the application must now use ${target.masked} (the plan's database.url still names the old database: point the application and the plan at the clone)`,

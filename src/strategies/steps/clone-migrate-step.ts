@@ -6,6 +6,7 @@
 import type { Step, StepContext } from '../../core/engine/step.js';
 import type { CloneTarget } from '../../clone/target.js';
 import type { LoadedPlan } from '../../plan/loader.js';
+import { doneByInterruptedRun } from './freeze-report.js';
 
 export function cloneMigrateStep(options: {
   target: CloneTarget;
@@ -17,6 +18,8 @@ export function cloneMigrateStep(options: {
     defaultEstimateMs: 2000 * Math.max(1, options.pendingCount),
     defaultRollbackMs: 0,
     async run(ctx) {
+      const done = doneByInterruptedRun(ctx);
+      if (done) return done;
       const names = await migrateClone(ctx, options.target, options.loaded);
       return {
         summary: names.length === 0 ? 'nothing pending' : `applied ${names.join(', ')} to the clone`,

@@ -15,6 +15,7 @@ import {
 } from '../../clone/pg-logical.js';
 import { copySchema } from '../../clone/pg-tools.js';
 import { CLONE, type CloneTarget } from '../../clone/target.js';
+import { doneByInterruptedRun } from './freeze-report.js';
 import { ExitCode, MaintError } from '../../errors.js';
 import type { DatabaseConfig } from '../../plan/schema.js';
 
@@ -36,6 +37,8 @@ export function clonePrepareStep(options: CloneStepOptions): Step {
     defaultEstimateMs: 30_000,
     defaultRollbackMs: 5_000,
     async run(ctx) {
+      const done = doneByInterruptedRun(ctx);
+      if (done) return { ...done, clone: { database: target.database, url: target.masked } };
       const admin = await ctx.ports.openDatabase(pg(target.adminUrl));
       if (ctx.state.get(CLONE)) {
         // A resumed run starts the copy again from nothing.

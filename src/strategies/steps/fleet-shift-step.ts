@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { RELEASE } from '../../core/engine/state.js';
 import type { Step } from '../../core/engine/step.js';
 import type { Phase } from '../../clone/pg-logical.js';
-import type { CloneTarget } from '../../clone/target.js';
+import { CLONE_FINAL, FREEZE, type CloneTarget } from '../../clone/target.js';
 import { OperatorActionError } from '../../errors.js';
 import type { BatchReport } from '../../fleet/fleet.js';
 import { act, hint } from '../../hints.js';
@@ -35,15 +35,21 @@ export function fleetShiftStep(input: FleetStepInput, target: CloneTarget, timer
       const journaled = ctx.state.get(RELEASE);
       const previous = journaled?.before ?? input.previous;
       const started = performance.now();
-      // In the process that froze, the freeze's phases so far; a resumed run starts its own count.
-      const phases: Phase[] = [...timer.phases];
+      // In the process that froze, the freeze's phases so far. A run resumed after the cutover
+      // takes them from the journal, and counts the freeze from when it went on (wall clock:
+      // the time the interrupted run lay dead is part of it).
+      const resumed = timer.t0 === null ? (ctx.state.get(CLONE_FINAL) ?? null) : null;
+      const phases: Phase[] = resumed ? [...resumed.freeze.phases] : [...timer.phases];
       const t0 = timer.t0 ?? started;
+      const frozenSince = resumed ? Date.parse(ctx.state.get(FREEZE)?.startedAt ?? '') : NaN;
       let shiftedAt: number | null = null;
+      let shiftedWall: number | null = null;
       const out = await fleet.cutOver!(
         { release, previous, resume: ctx.state.get(FLEET_PROGRESS) ?? null },
         rollHooks(ctx, batches, 0, (e) => {
           if (e.phase !== 'shifted' || shiftedAt !== null) return;
           shiftedAt = performance.now();
+          shiftedWall = Date.now();
           phases.push({
             name: 'traffic shifted',
             ms: Math.round(shiftedAt - (timer.t0 ? timer.last : started)),
@@ -55,11 +61,14 @@ export function fleetShiftStep(input: FleetStepInput, target: CloneTarget, timer
         after: out.state.release ?? release,
         lastMigration: journaled?.lastMigration ?? input.lastPending,
       });
-      const totalMs = Math.round((shiftedAt ?? performance.now()) - t0);
+      const totalMs =
+        resumed && Number.isFinite(frozenSince)
+          ? Math.max(0, Math.round((shiftedWall ?? Date.now()) - frozenSince))
+          : Math.round((shiftedAt ?? performance.now()) - t0);
       ctx.report(
         'clone.frozen',
         { totalMs, phases, databaseUrl: target.masked },
-        `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}); the new fleet serves from ${target.masked}`,
+        `writes were frozen ${totalMs} ms (${phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')})${resumed ? ', the interrupted run lying dead included' : ''}; the new fleet serves from ${target.masked}`,
       );
       ctx.report(
         'fleet.rolled',
@@ -69,6 +78,7 @@ export function fleetShiftStep(input: FleetStepInput, target: CloneTarget, timer
       return {
         summary: `the new fleet (${release}) serves from ${target.masked}; writes were frozen ${totalMs} ms; the old fleet is stopped. The plan's database.url still names the old database: point it at ${target.masked} before the next run`,
         freeze: { totalMs, phases },
+        ...(resumed ? { resumedAfterCutover: true } : {}),
         databaseUrl: target.masked,
         provider: fleet.provider,
         mode: fleet.mode,

@@ -10,6 +10,7 @@ import type { Step } from '../../core/engine/step.js';
 import type { CloneTarget } from '../../clone/target.js';
 import type { BatchReport } from '../../fleet/fleet.js';
 import { FLEET_PROGRESS, fleetRollStep, rollHooks, type FleetStepInput } from './fleet-step.js';
+import { doneByInterruptedRun } from './freeze-report.js';
 
 export function fleetWarmStep(input: FleetStepInput, target: CloneTarget): Step {
   const { fleet, release } = input;
@@ -21,6 +22,9 @@ export function fleetWarmStep(input: FleetStepInput, target: CloneTarget): Step 
     defaultEstimateMs: input.preview.estimateMs,
     defaultRollbackMs: input.preview.estimateMs,
     async run(ctx) {
+      // The new servers the interrupted run warmed are left as they are: fleet:shift takes them.
+      const done = doneByInterruptedRun(ctx);
+      if (done) return { ...done, databaseUrl: target.masked };
       const journaled = ctx.state.get(RELEASE);
       const previous = journaled?.before ?? input.previous;
       await ctx.state.set(RELEASE, {

@@ -4,7 +4,7 @@
  */
 import type { StepContext, StepDetail } from '../../core/engine/step.js';
 import { unfreeze, type Phase } from '../../clone/pg-logical.js';
-import { FREEZE } from '../../clone/target.js';
+import { CLONE_FINAL, FREEZE } from '../../clone/target.js';
 
 /** Reports the freeze (`clone.frozen`) with its phases and the database to use from now on. */
 export function reportFrozen(ctx: StepContext, totalMs: number, phases: Phase[], masked: string): void {
@@ -30,5 +30,18 @@ export async function rollbackFreeze(ctx: StepContext): Promise<StepDetail> {
   const ended = await unfreeze(ctx.db, record);
   return {
     summary: `live database writable again${ended > 0 ? ` (${ended} sessions opened read-only during the freeze were ended)` : ''}`,
+  };
+}
+
+/**
+ * In a run resumed after `clone:cutover` finished (the clone is final): what a step before the
+ * shift reports instead of acting again (it must not copy, migrate or freeze anew). Else null.
+ */
+export function doneByInterruptedRun(ctx: StepContext): StepDetail | null {
+  const final = ctx.state.get(CLONE_FINAL);
+  if (!final) return null;
+  return {
+    summary: `done by the interrupted run (the clone has been final since ${final.at}); not repeated`,
+    resumed: true,
   };
 }
