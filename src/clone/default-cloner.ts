@@ -10,11 +10,11 @@ const BUILT = {
   dump: true,
   template: false,
   replica: false,
-  'rds-snapshot': false,
-  'rds-blue-green': false,
+  'rds-snapshot': true,
+  'rds-blue-green': true,
 } satisfies Record<CloneMethod, boolean>;
 
-/** PostgreSQL `logical` and `dump` are built; every other method is refused before anything is opened. */
+/** PostgreSQL `logical`, `dump`, `rds-blue-green` and `rds-snapshot` are built; every other method is refused before anything is opened. */
 export const clonerPort: ClonerPort = {
   async open(config, loaded, deps) {
     const { method } = config.clone;
@@ -28,13 +28,19 @@ export const clonerPort: ClonerPort = {
     if (!BUILT[method])
       throw refuse(
         `the ${method} clone method is not available in this version of maint`,
-        'Use `method: logical` or `method: dump` (PostgreSQL), or `strategy: in-place`.',
+        'Use `method: logical`, `dump`, `rds-blue-green` or `rds-snapshot` (PostgreSQL), or `strategy: in-place`.',
       );
     if (loaded.plan.database.engine !== 'postgres')
       throw refuse(
         `the ${method} method is built for PostgreSQL only; this plan's database is ${loaded.plan.database.engine}`,
         'Use `strategy: in-place` for this database.',
       );
+    if (method === 'rds-blue-green' || method === 'rds-snapshot') {
+      // The RDS methods check the instance through the RDS API (src/clone/rds-preflight.ts).
+      const { preflightRds } = await import('./rds-preflight.js');
+      await preflightRds(config, loaded, deps !== undefined);
+      return { close: async () => undefined };
+    }
     if (deps) {
       const target = cloneTarget(config, loaded.plan.database);
       const live = await deps.openDatabase(loaded.plan.database);

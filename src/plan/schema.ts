@@ -8,6 +8,7 @@ import { durationMs, expectValue } from './schema-common.js';
 import { OperationsSchema } from './schema-operations.js';
 import { NotifySchema } from './schema-notify.js';
 import { FleetSchema, ReleaseSchema } from './schema-fleet.js';
+import { CloneRdsSchema } from './schema-rds.js';
 
 export { FleetSchema, FLEET_PROVIDERS, FLEET_MODES } from './schema-fleet.js';
 export type {
@@ -174,6 +175,7 @@ export const CloneFreezeSchema = z
           'URL of the clone (its password is secret); default: a database named <live>_clone on the same server.',
         'x-secret': 'credentials',
       }),
+      rds: CloneRdsSchema.optional(),
     }),
     freeze: z
       .strictObject({
@@ -195,6 +197,28 @@ export const CloneFreezeSchema = z
         code: 'custom',
         path: ['clone', 'method'],
         message: `method ${c.clone.method} does not clone a ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} database; use one of ${METHODS_BY_SCHEME[engine].join(', ')}`,
+      });
+    const rdsMethod = c.clone.method.startsWith('rds-');
+    if (rdsMethod && !c.clone.rds)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clone', 'method'],
+        message: `method ${c.clone.method} needs clone.rds.instance: the DB instance identifier of the live database`,
+      });
+    if (!rdsMethod && c.clone.rds)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clone', 'rds'],
+        message: `clone.rds is for the rds-blue-green and rds-snapshot methods, not ${c.clone.method}`,
+      });
+    if (rdsMethod && c.clone.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clone', 'url'],
+        message:
+          c.clone.method === 'rds-blue-green'
+            ? 'rds-blue-green keeps the database URL: after the switchover the same endpoint names the migrated (green) instance; remove clone.url'
+            : 'rds-snapshot restores to a new instance whose endpoint RDS names; remove clone.url',
       });
     if (c.freeze.grace >= c.freeze.maxDuration)
       ctx.addIssue({
