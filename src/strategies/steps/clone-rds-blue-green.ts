@@ -246,6 +246,15 @@ export function rdsBlueGreenSteps(options: {
       const r = record(ctx);
       const id = r.deployment!;
       const masked = maskUrl(planUrl);
+      if (r.switchover === 'requested' || r.switchover === 'completed')
+        // A switchover is never requested twice: the earlier one may have completed.
+        throw new OperatorActionError(
+          'CLONE_SWITCHOVER_INTERRUPTED',
+          `an earlier run requested the switchover of ${id} and was interrupted; maint does not know whether it completed`,
+          {
+            hint: `Look at the blue/green deployment ${id} in the RDS console: if it is SWITCHOVER_COMPLETED, delete it (not its target) and record that with \`maint resolve\`; otherwise delete it with its target, then resolve.`,
+          },
+        );
       const api = await openRds(rds);
       try {
         const phases: Phase[] = [];
