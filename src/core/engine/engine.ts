@@ -213,8 +213,11 @@ function rolledBack(
   cause: MaintError,
 ): MaintError {
   if (cause instanceof RolledBackError) return cause;
-  // The step says what it left that a human must finish (an RDS upgrade that failed midway).
-  if (cause instanceof OperatorActionError) return cause;
+  // A point of no return (no rollback) that failed saying what it left for a human to finish
+  // (an RDS upgrade that failed midway) keeps its exit 6: nothing put it back.
+  const last = touched[touched.length - 1];
+  if (cause instanceof OperatorActionError && last !== undefined && !input.steps[last]!.rollback)
+    return cause;
   const failed = results[touched[touched.length - 1] ?? 0]?.name ?? 'a step';
   return new RolledBackError(
     cause.code === 'INTERNAL' ? 'STEP_FAILED' : cause.code,

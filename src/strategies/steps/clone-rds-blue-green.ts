@@ -250,7 +250,7 @@ export function rdsBlueGreenSteps(options: {
         // A switchover is never requested twice: the earlier one may have completed.
         throw new OperatorActionError(
           'CLONE_SWITCHOVER_INTERRUPTED',
-          `an earlier run requested the switchover of ${id} and was interrupted; maint does not know whether it completed`,
+          `an earlier run requested the switchover of ${id} and was interrupted; it is never requested twice (green is deleted only if RDS still allows it, which means the switchover did not happen)`,
           {
             hint: `Look at the blue/green deployment ${id} in the RDS console: if it is SWITCHOVER_COMPLETED, delete it (not its target) and record that with \`maint resolve\`; otherwise delete it with its target, then resolve.`,
           },
