@@ -11,13 +11,14 @@ const BUILT = {
   dump: true,
   template: false,
   replica: true,
-  'rds-snapshot': false,
-  'rds-blue-green': false,
+  'rds-snapshot': true,
+  'rds-blue-green': true,
 } satisfies Record<CloneMethod, boolean>;
 
 /**
- * PostgreSQL `logical` and `dump`, and MariaDB `replica`, are built; every other method (and a
- * method on an engine it does not clone) is refused before anything is opened.
+ * PostgreSQL `logical` and `dump`, MariaDB `replica`, and the RDS methods `rds-blue-green` and
+ * `rds-snapshot` are built; every other method (and a method on an engine it does not clone) is
+ * refused before anything is opened.
  */
 export const clonerPort: ClonerPort = {
   async open(config, loaded, deps) {
@@ -32,7 +33,7 @@ export const clonerPort: ClonerPort = {
     if (!BUILT[method])
       throw refuse(
         `the ${method} clone method is not available in this version of maint`,
-        'Use `method: logical` or `method: dump` (PostgreSQL), or `strategy: in-place`.',
+        'Use `method: logical`, `dump`, `rds-blue-green` or `rds-snapshot` (PostgreSQL), `replica` (MariaDB), or `strategy: in-place`.',
       );
     const { engine } = loaded.plan.database;
     if (engine === 'mysql' && method !== 'replica')
@@ -52,6 +53,12 @@ export const clonerPort: ClonerPort = {
         "the replica method clones MariaDB; this plan's database is postgres",
         'Use `method: logical` or `method: dump`.',
       );
+    if (method === 'rds-blue-green' || method === 'rds-snapshot') {
+      // The RDS methods check the instance through the RDS API (src/clone/rds-preflight.ts).
+      const { preflightRds } = await import('./rds-preflight.js');
+      await preflightRds(config, loaded, deps !== undefined);
+      return { close: async () => undefined };
+    }
     if (deps && engine === 'mysql') {
       const target = cloneTarget(config, loaded.plan.database);
       const live = await deps.openDatabase(loaded.plan.database);

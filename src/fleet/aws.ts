@@ -26,6 +26,7 @@ import type {
   ModifyRuleCommandInput,
   ModifyRuleCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { RDSClient } from '@aws-sdk/client-rds';
 
 /** The ECS calls maint makes (IAM: ecs:DescribeServices, UpdateService, DescribeTaskDefinition, ListTasks, DescribeTasks). */
 export interface EcsApi {
@@ -124,13 +125,91 @@ export async function createAwsClients(options: AwsClientOptions): Promise<AwsCl
   };
 }
 
+/**
+ * The RDS calls maint makes (IAM: rds:DescribeDBInstances, CreateBlueGreenDeployment,
+ * DescribeBlueGreenDeployments, SwitchoverBlueGreenDeployment, DeleteBlueGreenDeployment,
+ * CreateDBSnapshot, DescribeDBSnapshots, DeleteDBSnapshot, RestoreDBInstanceFromDBSnapshot,
+ * DeleteDBInstance, ModifyDBInstance). `send` takes the command's name and its input.
+ */
+export interface RdsApi {
+  call<T = Record<string, unknown>>(
+    command: RdsCommand,
+    input: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<T>;
+  region: string;
+  close(): void;
+}
+
+export type RdsCommand =
+  | 'DescribeDBInstances'
+  | 'CreateBlueGreenDeployment'
+  | 'DescribeBlueGreenDeployments'
+  | 'SwitchoverBlueGreenDeployment'
+  | 'DeleteBlueGreenDeployment'
+  | 'CreateDBSnapshot'
+  | 'DescribeDBSnapshots'
+  | 'DeleteDBSnapshot'
+  | 'RestoreDBInstanceFromDBSnapshot'
+  | 'DeleteDBInstance'
+  | 'ModifyDBInstance';
+
+/** Build the RDS client (imported on first use only). Throws `AwsSetupError` when no region can be found. */
+export async function createRdsClient(options: AwsClientOptions): Promise<RdsApi> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const sdk = await import('@aws-sdk/client-rds');
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const client: RDSClient = new sdk.RDSClient({
+    ...(region ? { region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  });
+  let resolved: string;
+  try {
+    resolved = await client.config.region();
+  } catch (cause) {
+    client.destroy();
+    throw new AwsSetupError('region', cause);
+  }
+  const commands = {
+    DescribeDBInstances: sdk.DescribeDBInstancesCommand,
+    CreateBlueGreenDeployment: sdk.CreateBlueGreenDeploymentCommand,
+    DescribeBlueGreenDeployments: sdk.DescribeBlueGreenDeploymentsCommand,
+    SwitchoverBlueGreenDeployment: sdk.SwitchoverBlueGreenDeploymentCommand,
+    DeleteBlueGreenDeployment: sdk.DeleteBlueGreenDeploymentCommand,
+    CreateDBSnapshot: sdk.CreateDBSnapshotCommand,
+    DescribeDBSnapshots: sdk.DescribeDBSnapshotsCommand,
+    DeleteDBSnapshot: sdk.DeleteDBSnapshotCommand,
+    RestoreDBInstanceFromDBSnapshot: sdk.RestoreDBInstanceFromDBSnapshotCommand,
+    DeleteDBInstance: sdk.DeleteDBInstanceCommand,
+    ModifyDBInstance: sdk.ModifyDBInstanceCommand,
+  } satisfies Record<RdsCommand, unknown>;
+  return {
+    region: resolved,
+    async call<T>(command: RdsCommand, input: Record<string, unknown>, signal?: AbortSignal) {
+      const Command = commands[command] as unknown as new (
+        input: Record<string, unknown>,
+      ) => Parameters<RDSClient['send']>[0];
+      const out: unknown = await client.send(new Command(input), signal ? { abortSignal: signal } : {});
+      return out as T;
+    },
+    close() {
+      client.destroy();
+    },
+  };
+}
+
 /** The clients could not be set up (no region). */
 export class AwsSetupError extends Error {
   constructor(
     readonly what: 'region',
     cause: unknown,
   ) {
-    super('no AWS region: set fleet.region in the plan or AWS_REGION', { cause });
+    super(
+      'no AWS region: set the region in the plan (fleet.region, strategy.clone.rds.region) or AWS_REGION',
+      { cause },
+    );
   }
 }
 

@@ -26,36 +26,43 @@ const C7 = new Set(["name","kind","run","rollback","verify","estimate","when","t
 const C8 = new RegExp("^[a-z0-9][a-z0-9_-]{0,62}$", "");
 const C9 = new Set(["sql","expect"]);
 const C10 = new Set(["name","kind","run","rollback","verify","estimate","when","timeout","env"]);
-const C11 = new Set(["kind"]);
-const C12 = new Set(["kind","clone","freeze"]);
-const C13 = new Set(["method","url"]);
-const C14 = new Set(["method","grace","maxDuration"]);
-const C15 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,127}$", "");
-const C16 = new Set(["provider","region","endpoint","cluster","service","taskDefinition","targetGroupArns","listenerRuleArn","greenService","greenTargetGroupArn","mode","healthTimeout","drainTimeout","probe","pollInterval"]);
-const C17 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
-const C18 = new Set(["path","expectRelease","timeout"]);
-const C19 = new RegExp("^\\/", "");
-const C20 = new Set(["provider","runtimeApi","backend","mode","healthTimeout","drainTimeout","servers","green","start","stop","probe","batch"]);
-const C21 = new RegExp("^[A-Za-z0-9_.:-]+$", "");
-const C22 = new Set(["provider","deploy","health","rollback","mode","healthTimeout","interval"]);
-const C23 = new Set(["analyze"]);
-const C24 = new Set(["mode","tables","vacuum"]);
-const C25 = new Set(["name","sql","expect"]);
-const C26 = new Set(["banner","channels"]);
-const C27 = new Set(["file","format","text","url"]);
-const C28 = new Set(["type","url","secret","timeout","retries","events","templates"]);
-const C29 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
-const C30 = new RegExp("^whsec_[A-Za-z0-9+/=]+$", "");
-const C31 = new Set(["subject","text","html"]);
-const C32 = new Set(["type","url","timeout","retries","events","templates"]);
-const C33 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
-const C34 = new Set(["type","smtp","from","to","timeout","retries","events","templates"]);
-const C35 = { protocol: new RegExp("^smtps?$", ""), has: { protocol: true, hostname: false, normalize: false } };
-const C36 = new Set(["type","token","baseUrl","mode","adminId","messageType","eventName","userIds","timeout","retries","events","templates"]);
-const C37 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
-const C38 = new RegExp("^\\d+$", "");
-const C39 = new RegExp("^[A-Za-z0-9_.-]+$", "");
-const C40 = new Set(["type","dir","title","timeout","retries","events","templates"]);
+const C11 = new Set(["name","kind","instance","engineVersion","allowMajorVersionUpgrade","region","endpoint","pollInterval","waitTimeout","estimate","when"]);
+const C12 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,62}$", "");
+const C13 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
+const C14 = new Set(["kind"]);
+const C15 = new Set(["kind","clone","freeze"]);
+const C16 = new Set(["method","url","rds"]);
+const C17 = new Set(["instance","region","endpoint","pollInterval","waitTimeout","green","switchoverTimeout","deleteOld","restoreInstance","estimate"]);
+const C18 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,62}$", "");
+const C19 = new Set(["instanceClass","parameterGroup","engineVersion"]);
+const C20 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,62}$", "");
+const C21 = new Set(["method","grace","maxDuration"]);
+const C22 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.:@/+-]{0,127}$", "");
+const C23 = new Set(["provider","region","endpoint","cluster","service","taskDefinition","targetGroupArns","listenerRuleArn","greenService","greenTargetGroupArn","mode","healthTimeout","drainTimeout","probe","pollInterval"]);
+const C24 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
+const C25 = new Set(["path","expectRelease","timeout"]);
+const C26 = new RegExp("^\\/", "");
+const C27 = new Set(["provider","runtimeApi","backend","mode","healthTimeout","drainTimeout","servers","green","start","stop","probe","batch"]);
+const C28 = new RegExp("^[A-Za-z0-9_.:-]+$", "");
+const C29 = new Set(["provider","deploy","health","rollback","mode","healthTimeout","interval"]);
+const C30 = new Set(["analyze"]);
+const C31 = new Set(["mode","tables","vacuum"]);
+const C32 = new Set(["name","sql","expect"]);
+const C33 = new Set(["banner","channels"]);
+const C34 = new Set(["file","format","text","url"]);
+const C35 = new Set(["type","url","secret","timeout","retries","events","templates"]);
+const C36 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
+const C37 = new RegExp("^whsec_[A-Za-z0-9+/=]+$", "");
+const C38 = new Set(["subject","text","html"]);
+const C39 = new Set(["type","url","timeout","retries","events","templates"]);
+const C40 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
+const C41 = new Set(["type","smtp","from","to","timeout","retries","events","templates"]);
+const C42 = { protocol: new RegExp("^smtps?$", ""), has: { protocol: true, hostname: false, normalize: false } };
+const C43 = new Set(["type","token","baseUrl","mode","adminId","messageType","eventName","userIds","timeout","retries","events","templates"]);
+const C44 = { protocol: new RegExp("^https?$", ""), has: { protocol: true, hostname: false, normalize: false } };
+const C45 = new RegExp("^\\d+$", "");
+const C46 = new RegExp("^[A-Za-z0-9_.-]+$", "");
+const C47 = new Set(["type","dir","title","timeout","retries","events","templates"]);
 
 function v1(x: any): any {
   let o: any;
@@ -517,6 +524,108 @@ function v51(x: any): any {
   return o;
 }
 
+function v60(x: any): any {
+  let o: any;
+  if (!(x === "rds-upgrade")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v61(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C12.lastIndex = 0;
+  if (!C12.test(o)) return REJECT;
+  return o;
+}
+
+function v62(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v64(x: any): any {
+  let o: any;
+  if (typeof x !== 'boolean') return REJECT;
+  o = x;
+  return o;
+}
+
+function v63(x: any): any {
+  let o: any;
+  if (x === undefined) o = false;
+  else { o = v64(x); if (o === REJECT) return REJECT; if (o === undefined) o = false; }
+  return o;
+}
+
+function v66(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v65(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v66(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v68(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  o = checkUrl(o, C13);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v67(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v68(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v69(x: any): any {
+  let o: any;
+  o = v12(x === undefined ? "10s" : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v70(x: any): any {
+  let o: any;
+  o = v12(x === undefined ? "2h" : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v59(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C11.has(k)) return REJECT;
+  o = {};
+  { const p = "name" in x; { const r = v34(x["name"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["name"] = r; else if (p) o["name"] = undefined; } } }
+  { const p = "kind" in x; { const r = v60(x["kind"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["kind"] = r; else if (p) o["kind"] = undefined; } } }
+  { const p = "instance" in x; { const r = v61(x["instance"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["instance"] = r; else if (p) o["instance"] = undefined; } } }
+  { const p = "engineVersion" in x; { const r = v62(x["engineVersion"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["engineVersion"] = r; else if (p) o["engineVersion"] = undefined; } } }
+  { const p = "allowMajorVersionUpgrade" in x; { const r = v63(x["allowMajorVersionUpgrade"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["allowMajorVersionUpgrade"] = r; else if (true) o["allowMajorVersionUpgrade"] = undefined; } } }
+  { const p = "region" in x; if (p) { const r = v65(x["region"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["region"] = r; else if (p) o["region"] = undefined; } } }
+  { const p = "endpoint" in x; if (p) { const r = v67(x["endpoint"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["endpoint"] = r; else if (p) o["endpoint"] = undefined; } } }
+  { const p = "pollInterval" in x; { const r = v69(x["pollInterval"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["pollInterval"] = r; else if (true) o["pollInterval"] = undefined; } } }
+  { const p = "waitTimeout" in x; { const r = v70(x["waitTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["waitTimeout"] = r; else if (true) o["waitTimeout"] = undefined; } } }
+  { const p = "estimate" in x; if (p) { const r = v46(x["estimate"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["estimate"] = r; else if (p) o["estimate"] = undefined; } } }
+  { const p = "when" in x; { const r = v47(x["when"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["when"] = r; else if (true) o["when"] = undefined; } } }
+  return o;
+}
+
 function v32(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
@@ -524,6 +633,8 @@ function v32(x: any): any {
   if (tag === "sql") { o = v33(x); if (o === REJECT) return REJECT; }
   else
   if (tag === "command") { o = v51(x); if (o === REJECT) return REJECT; }
+  else
+  if (tag === "rds-upgrade") { o = v59(x); if (o === REJECT) return REJECT; }
   else
   return REJECT;
   return o;
@@ -545,204 +656,75 @@ function v30(x: any): any {
   return o;
 }
 
-function v61(x: any): any {
+function v73(x: any): any {
   let o: any;
   if (!(x === "in-place")) return REJECT;
   o = x;
   return o;
 }
 
-function v63(x: any): any {
+function v75(x: any): any {
   let o: any;
   if (!(x === "in-place")) return REJECT;
   o = x;
   return o;
 }
 
-function v62(x: any): any {
+function v74(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C11.has(k)) return REJECT;
+  for (const k in x) if (!C14.has(k)) return REJECT;
   o = {};
-  { const p = "kind" in x; { const r = v63(x["kind"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["kind"] = r; else if (p) o["kind"] = undefined; } } }
+  { const p = "kind" in x; { const r = v75(x["kind"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["kind"] = r; else if (p) o["kind"] = undefined; } } }
   return o;
 }
 
-function v65(x: any): any {
+function v77(x: any): any {
   let o: any;
   if (!(x === "clone-freeze")) return REJECT;
   o = x;
   return o;
 }
 
-function v68(x: any): any {
+function v80(x: any): any {
   let o: any;
   if (!(x === "logical" || x === "dump" || x === "template" || x === "replica" || x === "rds-snapshot" || x === "rds-blue-green")) return REJECT;
   o = x;
   return o;
 }
 
-function v67(x: any): any {
+function v79(x: any): any {
   let o: any;
   if (x === undefined) o = "logical";
-  else { o = v68(x); if (o === REJECT) return REJECT; if (o === undefined) o = "logical"; }
-  return o;
-}
-
-function v70(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v69(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v70(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v66(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C13.has(k)) return REJECT;
-  o = {};
-  { const p = "method" in x; { const r = v67(x["method"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["method"] = r; else if (true) o["method"] = undefined; } } }
-  { const p = "url" in x; if (p) { const r = v69(x["url"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
-  return o;
-}
-
-function v74(x: any): any {
-  let o: any;
-  if (!(x === "read-only")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v73(x: any): any {
-  let o: any;
-  if (x === undefined) o = "read-only";
-  else { o = v74(x); if (o === REJECT) return REJECT; if (o === undefined) o = "read-only"; }
-  return o;
-}
-
-function v75(x: any): any {
-  let o: any;
-  o = v12(x === undefined ? "2s" : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v76(x: any): any {
-  let o: any;
-  o = v12(x === undefined ? "30s" : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v72(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C14.has(k)) return REJECT;
-  o = {};
-  { const p = "method" in x; { const r = v73(x["method"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["method"] = r; else if (true) o["method"] = undefined; } } }
-  { const p = "grace" in x; { const r = v75(x["grace"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["grace"] = r; else if (true) o["grace"] = undefined; } } }
-  { const p = "maxDuration" in x; { const r = v76(x["maxDuration"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["maxDuration"] = r; else if (true) o["maxDuration"] = undefined; } } }
-  return o;
-}
-
-function v71(x: any): any {
-  let o: any;
-  o = v72(x === undefined ? {} : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v64(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C12.has(k)) return REJECT;
-  o = {};
-  { const p = "kind" in x; { const r = v65(x["kind"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["kind"] = r; else if (p) o["kind"] = undefined; } } }
-  { const p = "clone" in x; { const r = v66(x["clone"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["clone"] = r; else if (p) o["clone"] = undefined; } } }
-  { const p = "freeze" in x; { const r = v71(x["freeze"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["freeze"] = r; else if (true) o["freeze"] = undefined; } } }
-  if (R.cloneFreezeRules(o).length > 0) return REJECT;
-  return o;
-}
-
-function v60(x: any): any {
-  let o: any;
-  o = v61(x);
-  if (o === REJECT) o = v62(x);
-  if (o === REJECT) o = v64(x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v59(x: any): any {
-  let o: any;
-  if (x === undefined) o = "in-place";
-  else { o = v60(x); if (o === REJECT) return REJECT; if (o === undefined) o = "in-place"; }
-  return o;
-}
-
-function v78(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  C15.lastIndex = 0;
-  if (!C15.test(o)) return REJECT;
-  return o;
-}
-
-function v77(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v78(x); if (o === REJECT) return REJECT; }
+  else { o = v80(x); if (o === REJECT) return REJECT; if (o === undefined) o = "logical"; }
   return o;
 }
 
 function v82(x: any): any {
   let o: any;
-  if (!(x === "ecs")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v84(x: any): any {
-  let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
   if (lengthFor(o, 1) < 1) return REJECT;
   return o;
 }
 
-function v83(x: any): any {
+function v81(x: any): any {
   let o: any;
   if (x === undefined) o = undefined;
-  else { o = v84(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v86(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  o = checkUrl(o, C17);
-  if (o === REJECT) return REJECT;
+  else { o = v82(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
 function v85(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v86(x); if (o === REJECT) return REJECT; }
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C18.lastIndex = 0;
+  if (!C18.test(o)) return REJECT;
   return o;
 }
 
-function v87(x: any): any {
+function v89(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
@@ -752,6 +734,13 @@ function v87(x: any): any {
 
 function v88(x: any): any {
   let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v89(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v91(x: any): any {
+  let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
   if (lengthFor(o, 1) < 1) return REJECT;
@@ -760,16 +749,8 @@ function v88(x: any): any {
 
 function v90(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v89(x: any): any {
-  let o: any;
   if (x === undefined) o = undefined;
-  else { o = v90(x); if (o === REJECT) return REJECT; }
+  else { o = v91(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
@@ -783,124 +764,125 @@ function v93(x: any): any {
 
 function v92(x: any): any {
   let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v93(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
-  if (lengthFor(o, 1) < 1) return REJECT;
+  if (x === undefined) o = undefined;
+  else { o = v93(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
-function v91(x: any): any {
+function v87(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C19.has(k)) return REJECT;
+  o = {};
+  { const p = "instanceClass" in x; if (p) { const r = v88(x["instanceClass"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["instanceClass"] = r; else if (p) o["instanceClass"] = undefined; } } }
+  { const p = "parameterGroup" in x; if (p) { const r = v90(x["parameterGroup"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["parameterGroup"] = r; else if (p) o["parameterGroup"] = undefined; } } }
+  { const p = "engineVersion" in x; if (p) { const r = v92(x["engineVersion"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["engineVersion"] = r; else if (p) o["engineVersion"] = undefined; } } }
+  return o;
+}
+
+function v86(x: any): any {
   let o: any;
   if (x === undefined) o = undefined;
-  else { o = v92(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v95(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
+  else { o = v87(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
 function v94(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v95(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v97(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
+  o = v12(x === undefined ? "5m" : x);
+  if (o === REJECT) return REJECT;
   return o;
 }
 
 function v96(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v97(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v99(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v98(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v99(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v101(x: any): any {
-  let o: any;
-  if (!(x === "rolling" || x === "blue-green")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v100(x: any): any {
-  let o: any;
-  if (x === undefined) o = "rolling";
-  else { o = v101(x); if (o === REJECT) return REJECT; if (o === undefined) o = "rolling"; }
-  return o;
-}
-
-function v102(x: any): any {
-  let o: any;
-  o = v12(x === undefined ? "60s" : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v103(x: any): any {
-  let o: any;
-  o = v12(x === undefined ? "30s" : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v107(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  C19.lastIndex = 0;
-  if (!C19.test(o)) return REJECT;
-  return o;
-}
-
-function v106(x: any): any {
-  let o: any;
-  if (x === undefined) o = "/healthz";
-  else { o = v107(x); if (o === REJECT) return REJECT; if (o === undefined) o = "/healthz"; }
-  return o;
-}
-
-function v109(x: any): any {
   let o: any;
   if (typeof x !== 'boolean') return REJECT;
   o = x;
   return o;
 }
 
-function v108(x: any): any {
+function v95(x: any): any {
   let o: any;
   if (x === undefined) o = false;
-  else { o = v109(x); if (o === REJECT) return REJECT; if (o === undefined) o = false; }
+  else { o = v96(x); if (o === REJECT) return REJECT; if (o === undefined) o = false; }
   return o;
 }
 
-function v110(x: any): any {
+function v98(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C20.lastIndex = 0;
+  if (!C20.test(o)) return REJECT;
+  return o;
+}
+
+function v97(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v98(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v99(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v12(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v84(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C17.has(k)) return REJECT;
+  o = {};
+  { const p = "instance" in x; { const r = v85(x["instance"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["instance"] = r; else if (p) o["instance"] = undefined; } } }
+  { const p = "region" in x; if (p) { const r = v65(x["region"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["region"] = r; else if (p) o["region"] = undefined; } } }
+  { const p = "endpoint" in x; if (p) { const r = v67(x["endpoint"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["endpoint"] = r; else if (p) o["endpoint"] = undefined; } } }
+  { const p = "pollInterval" in x; { const r = v69(x["pollInterval"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["pollInterval"] = r; else if (true) o["pollInterval"] = undefined; } } }
+  { const p = "waitTimeout" in x; { const r = v70(x["waitTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["waitTimeout"] = r; else if (true) o["waitTimeout"] = undefined; } } }
+  { const p = "green" in x; if (p) { const r = v86(x["green"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["green"] = r; else if (p) o["green"] = undefined; } } }
+  { const p = "switchoverTimeout" in x; { const r = v94(x["switchoverTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["switchoverTimeout"] = r; else if (true) o["switchoverTimeout"] = undefined; } } }
+  { const p = "deleteOld" in x; { const r = v95(x["deleteOld"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["deleteOld"] = r; else if (true) o["deleteOld"] = undefined; } } }
+  { const p = "restoreInstance" in x; if (p) { const r = v97(x["restoreInstance"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["restoreInstance"] = r; else if (p) o["restoreInstance"] = undefined; } } }
+  { const p = "estimate" in x; if (p) { const r = v99(x["estimate"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["estimate"] = r; else if (p) o["estimate"] = undefined; } } }
+  if (R.rdsSwitchoverTimeoutInRange(o).length > 0) return REJECT;
+  return o;
+}
+
+function v83(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v84(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v78(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C16.has(k)) return REJECT;
+  o = {};
+  { const p = "method" in x; { const r = v79(x["method"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["method"] = r; else if (true) o["method"] = undefined; } } }
+  { const p = "url" in x; if (p) { const r = v81(x["url"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
+  { const p = "rds" in x; if (p) { const r = v83(x["rds"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["rds"] = r; else if (p) o["rds"] = undefined; } } }
+  return o;
+}
+
+function v103(x: any): any {
+  let o: any;
+  if (!(x === "read-only")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v102(x: any): any {
+  let o: any;
+  if (x === undefined) o = "read-only";
+  else { o = v103(x); if (o === REJECT) return REJECT; if (o === undefined) o = "read-only"; }
+  return o;
+}
+
+function v104(x: any): any {
   let o: any;
   o = v12(x === undefined ? "2s" : x);
   if (o === REJECT) return REJECT;
@@ -909,61 +891,81 @@ function v110(x: any): any {
 
 function v105(x: any): any {
   let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C18.has(k)) return REJECT;
-  o = {};
-  { const p = "path" in x; { const r = v106(x["path"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["path"] = r; else if (true) o["path"] = undefined; } } }
-  { const p = "expectRelease" in x; { const r = v108(x["expectRelease"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["expectRelease"] = r; else if (true) o["expectRelease"] = undefined; } } }
-  { const p = "timeout" in x; { const r = v110(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
+  o = v12(x === undefined ? "30s" : x);
+  if (o === REJECT) return REJECT;
   return o;
 }
 
-function v104(x: any): any {
+function v101(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C21.has(k)) return REJECT;
+  o = {};
+  { const p = "method" in x; { const r = v102(x["method"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["method"] = r; else if (true) o["method"] = undefined; } } }
+  { const p = "grace" in x; { const r = v104(x["grace"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["grace"] = r; else if (true) o["grace"] = undefined; } } }
+  { const p = "maxDuration" in x; { const r = v105(x["maxDuration"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["maxDuration"] = r; else if (true) o["maxDuration"] = undefined; } } }
+  return o;
+}
+
+function v100(x: any): any {
+  let o: any;
+  o = v101(x === undefined ? {} : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v76(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C15.has(k)) return REJECT;
+  o = {};
+  { const p = "kind" in x; { const r = v77(x["kind"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["kind"] = r; else if (p) o["kind"] = undefined; } } }
+  { const p = "clone" in x; { const r = v78(x["clone"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["clone"] = r; else if (p) o["clone"] = undefined; } } }
+  { const p = "freeze" in x; { const r = v100(x["freeze"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["freeze"] = r; else if (true) o["freeze"] = undefined; } } }
+  if (R.cloneFreezeRules(o).length > 0) return REJECT;
+  return o;
+}
+
+function v72(x: any): any {
+  let o: any;
+  o = v73(x);
+  if (o === REJECT) o = v74(x);
+  if (o === REJECT) o = v76(x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v71(x: any): any {
+  let o: any;
+  if (x === undefined) o = "in-place";
+  else { o = v72(x); if (o === REJECT) return REJECT; if (o === undefined) o = "in-place"; }
+  return o;
+}
+
+function v107(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C22.lastIndex = 0;
+  if (!C22.test(o)) return REJECT;
+  return o;
+}
+
+function v106(x: any): any {
   let o: any;
   if (x === undefined) o = undefined;
-  else { o = v105(x); if (o === REJECT) return REJECT; }
+  else { o = v107(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
 function v111(x: any): any {
   let o: any;
-  o = v12(x === undefined ? "5s" : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v81(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C16.has(k)) return REJECT;
-  o = {};
-  { const p = "provider" in x; { const r = v82(x["provider"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["provider"] = r; else if (p) o["provider"] = undefined; } } }
-  { const p = "region" in x; if (p) { const r = v83(x["region"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["region"] = r; else if (p) o["region"] = undefined; } } }
-  { const p = "endpoint" in x; if (p) { const r = v85(x["endpoint"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["endpoint"] = r; else if (p) o["endpoint"] = undefined; } } }
-  { const p = "cluster" in x; { const r = v87(x["cluster"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["cluster"] = r; else if (p) o["cluster"] = undefined; } } }
-  { const p = "service" in x; { const r = v88(x["service"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["service"] = r; else if (p) o["service"] = undefined; } } }
-  { const p = "taskDefinition" in x; if (p) { const r = v89(x["taskDefinition"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["taskDefinition"] = r; else if (p) o["taskDefinition"] = undefined; } } }
-  { const p = "targetGroupArns" in x; if (p) { const r = v91(x["targetGroupArns"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["targetGroupArns"] = r; else if (p) o["targetGroupArns"] = undefined; } } }
-  { const p = "listenerRuleArn" in x; if (p) { const r = v94(x["listenerRuleArn"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["listenerRuleArn"] = r; else if (p) o["listenerRuleArn"] = undefined; } } }
-  { const p = "greenService" in x; if (p) { const r = v96(x["greenService"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["greenService"] = r; else if (p) o["greenService"] = undefined; } } }
-  { const p = "greenTargetGroupArn" in x; if (p) { const r = v98(x["greenTargetGroupArn"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["greenTargetGroupArn"] = r; else if (p) o["greenTargetGroupArn"] = undefined; } } }
-  { const p = "mode" in x; { const r = v100(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
-  { const p = "healthTimeout" in x; { const r = v102(x["healthTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["healthTimeout"] = r; else if (true) o["healthTimeout"] = undefined; } } }
-  { const p = "drainTimeout" in x; { const r = v103(x["drainTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["drainTimeout"] = r; else if (true) o["drainTimeout"] = undefined; } } }
-  { const p = "probe" in x; if (p) { const r = v104(x["probe"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["probe"] = r; else if (p) o["probe"] = undefined; } } }
-  { const p = "pollInterval" in x; { const r = v111(x["pollInterval"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["pollInterval"] = r; else if (true) o["pollInterval"] = undefined; } } }
-  if (R.ecsRules(o).length > 0) return REJECT;
-  return o;
-}
-
-function v113(x: any): any {
-  let o: any;
-  if (!(x === "haproxy")) return REJECT;
+  if (!(x === "ecs")) return REJECT;
   o = x;
   return o;
 }
 
-function v114(x: any): any {
+function v113(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
@@ -971,7 +973,46 @@ function v114(x: any): any {
   return o;
 }
 
+function v112(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v113(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
 function v115(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  o = checkUrl(o, C24);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v114(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v115(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v116(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v117(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v119(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
@@ -981,50 +1022,8 @@ function v115(x: any): any {
 
 function v118(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  C21.lastIndex = 0;
-  if (!C21.test(o)) return REJECT;
-  return o;
-}
-
-function v117(x: any): any {
-  let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v118(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v116(x: any): any {
-  let o: any;
   if (x === undefined) o = undefined;
-  else { o = v117(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v120(x: any): any {
-  let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v118(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v119(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v120(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v121(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
+  else { o = v119(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
@@ -1036,54 +1035,49 @@ function v122(x: any): any {
   return o;
 }
 
-function v123(x: any): any {
+function v121(x: any): any {
   let o: any;
-  o = v105(x === undefined ? {} : x);
-  if (o === REJECT) return REJECT;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v122(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
   return o;
 }
 
-function v125(x: any): any {
+function v120(x: any): any {
   let o: any;
-  if (typeof x !== 'number' || Number.isNaN(x) || !Number.isFinite(x)) return REJECT;
-  o = x;
-  if (!Number.isInteger(o) || !Number.isSafeInteger(o)) return REJECT;
-  if (!(o >= 1)) return REJECT;
+  if (x === undefined) o = undefined;
+  else { o = v121(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
 function v124(x: any): any {
   let o: any;
-  if (x === undefined) o = 1;
-  else { o = v125(x); if (o === REJECT) return REJECT; if (o === undefined) o = 1; }
-  return o;
-}
-
-function v112(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C20.has(k)) return REJECT;
-  o = {};
-  { const p = "provider" in x; { const r = v113(x["provider"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["provider"] = r; else if (p) o["provider"] = undefined; } } }
-  { const p = "runtimeApi" in x; { const r = v114(x["runtimeApi"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["runtimeApi"] = r; else if (p) o["runtimeApi"] = undefined; } } }
-  { const p = "backend" in x; { const r = v115(x["backend"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["backend"] = r; else if (p) o["backend"] = undefined; } } }
-  { const p = "mode" in x; { const r = v100(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
-  { const p = "healthTimeout" in x; { const r = v102(x["healthTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["healthTimeout"] = r; else if (true) o["healthTimeout"] = undefined; } } }
-  { const p = "drainTimeout" in x; { const r = v103(x["drainTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["drainTimeout"] = r; else if (true) o["drainTimeout"] = undefined; } } }
-  { const p = "servers" in x; if (p) { const r = v116(x["servers"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["servers"] = r; else if (p) o["servers"] = undefined; } } }
-  { const p = "green" in x; if (p) { const r = v119(x["green"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["green"] = r; else if (p) o["green"] = undefined; } } }
-  { const p = "start" in x; { const r = v121(x["start"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["start"] = r; else if (p) o["start"] = undefined; } } }
-  { const p = "stop" in x; { const r = v122(x["stop"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["stop"] = r; else if (p) o["stop"] = undefined; } } }
-  { const p = "probe" in x; { const r = v123(x["probe"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["probe"] = r; else if (true) o["probe"] = undefined; } } }
-  { const p = "batch" in x; { const r = v124(x["batch"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["batch"] = r; else if (true) o["batch"] = undefined; } } }
-  if (R.haproxyRules(o).length > 0) return REJECT;
-  return o;
-}
-
-function v127(x: any): any {
-  let o: any;
-  if (!(x === "command")) return REJECT;
+  if (typeof x !== 'string') return REJECT;
   o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v123(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v124(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v126(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v125(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v126(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
@@ -1095,195 +1089,455 @@ function v128(x: any): any {
   return o;
 }
 
+function v127(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v128(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
 function v130(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
+  if (!(x === "rolling" || x === "blue-green")) return REJECT;
   o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
   return o;
 }
 
 function v129(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v130(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v132(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
+  if (x === undefined) o = "rolling";
+  else { o = v130(x); if (o === REJECT) return REJECT; if (o === undefined) o = "rolling"; }
   return o;
 }
 
 function v131(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v132(x); if (o === REJECT) return REJECT; }
+  o = v12(x === undefined ? "60s" : x);
+  if (o === REJECT) return REJECT;
   return o;
 }
 
-function v134(x: any): any {
+function v132(x: any): any {
   let o: any;
-  if (!(x === "rolling")) return REJECT;
+  o = v12(x === undefined ? "30s" : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v136(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
   o = x;
-  return o;
-}
-
-function v133(x: any): any {
-  let o: any;
-  if (x === undefined) o = "rolling";
-  else { o = v134(x); if (o === REJECT) return REJECT; if (o === undefined) o = "rolling"; }
+  C26.lastIndex = 0;
+  if (!C26.test(o)) return REJECT;
   return o;
 }
 
 function v135(x: any): any {
+  let o: any;
+  if (x === undefined) o = "/healthz";
+  else { o = v136(x); if (o === REJECT) return REJECT; if (o === undefined) o = "/healthz"; }
+  return o;
+}
+
+function v138(x: any): any {
+  let o: any;
+  if (typeof x !== 'boolean') return REJECT;
+  o = x;
+  return o;
+}
+
+function v137(x: any): any {
+  let o: any;
+  if (x === undefined) o = false;
+  else { o = v138(x); if (o === REJECT) return REJECT; if (o === undefined) o = false; }
+  return o;
+}
+
+function v139(x: any): any {
   let o: any;
   o = v12(x === undefined ? "2s" : x);
   if (o === REJECT) return REJECT;
   return o;
 }
 
-function v126(x: any): any {
+function v134(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C22.has(k)) return REJECT;
+  for (const k in x) if (!C25.has(k)) return REJECT;
   o = {};
-  { const p = "provider" in x; { const r = v127(x["provider"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["provider"] = r; else if (p) o["provider"] = undefined; } } }
-  { const p = "deploy" in x; { const r = v128(x["deploy"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["deploy"] = r; else if (p) o["deploy"] = undefined; } } }
-  { const p = "health" in x; if (p) { const r = v129(x["health"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["health"] = r; else if (p) o["health"] = undefined; } } }
-  { const p = "rollback" in x; if (p) { const r = v131(x["rollback"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["rollback"] = r; else if (p) o["rollback"] = undefined; } } }
-  { const p = "mode" in x; { const r = v133(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
-  { const p = "healthTimeout" in x; { const r = v102(x["healthTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["healthTimeout"] = r; else if (true) o["healthTimeout"] = undefined; } } }
-  { const p = "interval" in x; { const r = v135(x["interval"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["interval"] = r; else if (true) o["interval"] = undefined; } } }
+  { const p = "path" in x; { const r = v135(x["path"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["path"] = r; else if (true) o["path"] = undefined; } } }
+  { const p = "expectRelease" in x; { const r = v137(x["expectRelease"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["expectRelease"] = r; else if (true) o["expectRelease"] = undefined; } } }
+  { const p = "timeout" in x; { const r = v139(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
   return o;
 }
 
-function v80(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  const tag = x["provider"];
-  if (tag === "ecs") { o = v81(x); if (o === REJECT) return REJECT; }
-  else
-  if (tag === "haproxy") { o = v112(x); if (o === REJECT) return REJECT; }
-  else
-  if (tag === "command") { o = v126(x); if (o === REJECT) return REJECT; }
-  else
-  return REJECT;
-  return o;
-}
-
-function v79(x: any): any {
+function v133(x: any): any {
   let o: any;
   if (x === undefined) o = undefined;
-  else { o = v80(x); if (o === REJECT) return REJECT; }
+  else { o = v134(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
 function v140(x: any): any {
   let o: any;
-  if (typeof x !== 'boolean') return REJECT;
+  o = v12(x === undefined ? "5s" : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v110(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C23.has(k)) return REJECT;
+  o = {};
+  { const p = "provider" in x; { const r = v111(x["provider"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["provider"] = r; else if (p) o["provider"] = undefined; } } }
+  { const p = "region" in x; if (p) { const r = v112(x["region"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["region"] = r; else if (p) o["region"] = undefined; } } }
+  { const p = "endpoint" in x; if (p) { const r = v114(x["endpoint"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["endpoint"] = r; else if (p) o["endpoint"] = undefined; } } }
+  { const p = "cluster" in x; { const r = v116(x["cluster"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["cluster"] = r; else if (p) o["cluster"] = undefined; } } }
+  { const p = "service" in x; { const r = v117(x["service"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["service"] = r; else if (p) o["service"] = undefined; } } }
+  { const p = "taskDefinition" in x; if (p) { const r = v118(x["taskDefinition"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["taskDefinition"] = r; else if (p) o["taskDefinition"] = undefined; } } }
+  { const p = "targetGroupArns" in x; if (p) { const r = v120(x["targetGroupArns"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["targetGroupArns"] = r; else if (p) o["targetGroupArns"] = undefined; } } }
+  { const p = "listenerRuleArn" in x; if (p) { const r = v123(x["listenerRuleArn"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["listenerRuleArn"] = r; else if (p) o["listenerRuleArn"] = undefined; } } }
+  { const p = "greenService" in x; if (p) { const r = v125(x["greenService"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["greenService"] = r; else if (p) o["greenService"] = undefined; } } }
+  { const p = "greenTargetGroupArn" in x; if (p) { const r = v127(x["greenTargetGroupArn"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["greenTargetGroupArn"] = r; else if (p) o["greenTargetGroupArn"] = undefined; } } }
+  { const p = "mode" in x; { const r = v129(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
+  { const p = "healthTimeout" in x; { const r = v131(x["healthTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["healthTimeout"] = r; else if (true) o["healthTimeout"] = undefined; } } }
+  { const p = "drainTimeout" in x; { const r = v132(x["drainTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["drainTimeout"] = r; else if (true) o["drainTimeout"] = undefined; } } }
+  { const p = "probe" in x; if (p) { const r = v133(x["probe"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["probe"] = r; else if (p) o["probe"] = undefined; } } }
+  { const p = "pollInterval" in x; { const r = v140(x["pollInterval"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["pollInterval"] = r; else if (true) o["pollInterval"] = undefined; } } }
+  if (R.ecsRules(o).length > 0) return REJECT;
+  return o;
+}
+
+function v142(x: any): any {
+  let o: any;
+  if (!(x === "haproxy")) return REJECT;
   o = x;
   return o;
 }
 
 function v143(x: any): any {
   let o: any;
-  if (!(x === "full" || x === "stages")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v142(x: any): any {
-  let o: any;
-  if (x === undefined) o = "full";
-  else { o = v143(x); if (o === REJECT) return REJECT; if (o === undefined) o = "full"; }
-  return o;
-}
-
-function v146(x: any): any {
-  let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v145(x: any): any {
-  let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v146(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
   if (lengthFor(o, 1) < 1) return REJECT;
   return o;
 }
 
 function v144(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v145(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v148(x: any): any {
-  let o: any;
-  if (typeof x !== 'boolean') return REJECT;
+  if (typeof x !== 'string') return REJECT;
   o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
   return o;
 }
 
 function v147(x: any): any {
   let o: any;
-  if (x === undefined) o = true;
-  else { o = v148(x); if (o === REJECT) return REJECT; if (o === undefined) o = true; }
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C28.lastIndex = 0;
+  if (!C28.test(o)) return REJECT;
+  return o;
+}
+
+function v146(x: any): any {
+  let o: any;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v147(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v145(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v146(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v149(x: any): any {
+  let o: any;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v147(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v148(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v149(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v150(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v151(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v152(x: any): any {
+  let o: any;
+  o = v134(x === undefined ? {} : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v154(x: any): any {
+  let o: any;
+  if (typeof x !== 'number' || Number.isNaN(x) || !Number.isFinite(x)) return REJECT;
+  o = x;
+  if (!Number.isInteger(o) || !Number.isSafeInteger(o)) return REJECT;
+  if (!(o >= 1)) return REJECT;
+  return o;
+}
+
+function v153(x: any): any {
+  let o: any;
+  if (x === undefined) o = 1;
+  else { o = v154(x); if (o === REJECT) return REJECT; if (o === undefined) o = 1; }
   return o;
 }
 
 function v141(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C24.has(k)) return REJECT;
+  for (const k in x) if (!C27.has(k)) return REJECT;
   o = {};
-  { const p = "mode" in x; { const r = v142(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
-  { const p = "tables" in x; if (p) { const r = v144(x["tables"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["tables"] = r; else if (p) o["tables"] = undefined; } } }
-  { const p = "vacuum" in x; { const r = v147(x["vacuum"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["vacuum"] = r; else if (true) o["vacuum"] = undefined; } } }
+  { const p = "provider" in x; { const r = v142(x["provider"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["provider"] = r; else if (p) o["provider"] = undefined; } } }
+  { const p = "runtimeApi" in x; { const r = v143(x["runtimeApi"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["runtimeApi"] = r; else if (p) o["runtimeApi"] = undefined; } } }
+  { const p = "backend" in x; { const r = v144(x["backend"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["backend"] = r; else if (p) o["backend"] = undefined; } } }
+  { const p = "mode" in x; { const r = v129(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
+  { const p = "healthTimeout" in x; { const r = v131(x["healthTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["healthTimeout"] = r; else if (true) o["healthTimeout"] = undefined; } } }
+  { const p = "drainTimeout" in x; { const r = v132(x["drainTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["drainTimeout"] = r; else if (true) o["drainTimeout"] = undefined; } } }
+  { const p = "servers" in x; if (p) { const r = v145(x["servers"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["servers"] = r; else if (p) o["servers"] = undefined; } } }
+  { const p = "green" in x; if (p) { const r = v148(x["green"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["green"] = r; else if (p) o["green"] = undefined; } } }
+  { const p = "start" in x; { const r = v150(x["start"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["start"] = r; else if (p) o["start"] = undefined; } } }
+  { const p = "stop" in x; { const r = v151(x["stop"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["stop"] = r; else if (p) o["stop"] = undefined; } } }
+  { const p = "probe" in x; { const r = v152(x["probe"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["probe"] = r; else if (true) o["probe"] = undefined; } } }
+  { const p = "batch" in x; { const r = v153(x["batch"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["batch"] = r; else if (true) o["batch"] = undefined; } } }
+  if (R.haproxyRules(o).length > 0) return REJECT;
   return o;
 }
 
-function v139(x: any): any {
+function v156(x: any): any {
   let o: any;
-  o = v140(x);
-  if (o === REJECT) o = v141(x);
+  if (!(x === "command")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v157(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v159(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v158(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v159(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v161(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v160(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v161(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v163(x: any): any {
+  let o: any;
+  if (!(x === "rolling")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v162(x: any): any {
+  let o: any;
+  if (x === undefined) o = "rolling";
+  else { o = v163(x); if (o === REJECT) return REJECT; if (o === undefined) o = "rolling"; }
+  return o;
+}
+
+function v164(x: any): any {
+  let o: any;
+  o = v12(x === undefined ? "2s" : x);
   if (o === REJECT) return REJECT;
   return o;
 }
 
-function v138(x: any): any {
-  let o: any;
-  if (x === undefined) o = false;
-  else { o = v139(x); if (o === REJECT) return REJECT; if (o === undefined) o = false; }
-  return o;
-}
-
-function v137(x: any): any {
+function v155(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C23.has(k)) return REJECT;
+  for (const k in x) if (!C29.has(k)) return REJECT;
   o = {};
-  { const p = "analyze" in x; { const r = v138(x["analyze"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["analyze"] = r; else if (true) o["analyze"] = undefined; } } }
+  { const p = "provider" in x; { const r = v156(x["provider"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["provider"] = r; else if (p) o["provider"] = undefined; } } }
+  { const p = "deploy" in x; { const r = v157(x["deploy"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["deploy"] = r; else if (p) o["deploy"] = undefined; } } }
+  { const p = "health" in x; if (p) { const r = v158(x["health"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["health"] = r; else if (p) o["health"] = undefined; } } }
+  { const p = "rollback" in x; if (p) { const r = v160(x["rollback"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["rollback"] = r; else if (p) o["rollback"] = undefined; } } }
+  { const p = "mode" in x; { const r = v162(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
+  { const p = "healthTimeout" in x; { const r = v131(x["healthTimeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["healthTimeout"] = r; else if (true) o["healthTimeout"] = undefined; } } }
+  { const p = "interval" in x; { const r = v164(x["interval"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["interval"] = r; else if (true) o["interval"] = undefined; } } }
   return o;
 }
 
-function v136(x: any): any {
+function v109(x: any): any {
   let o: any;
-  o = v137(x === undefined ? {} : x);
+  if (!isObject(x)) return REJECT;
+  const tag = x["provider"];
+  if (tag === "ecs") { o = v110(x); if (o === REJECT) return REJECT; }
+  else
+  if (tag === "haproxy") { o = v141(x); if (o === REJECT) return REJECT; }
+  else
+  if (tag === "command") { o = v155(x); if (o === REJECT) return REJECT; }
+  else
+  return REJECT;
+  return o;
+}
+
+function v108(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v109(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v169(x: any): any {
+  let o: any;
+  if (typeof x !== 'boolean') return REJECT;
+  o = x;
+  return o;
+}
+
+function v172(x: any): any {
+  let o: any;
+  if (!(x === "full" || x === "stages")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v171(x: any): any {
+  let o: any;
+  if (x === undefined) o = "full";
+  else { o = v172(x); if (o === REJECT) return REJECT; if (o === undefined) o = "full"; }
+  return o;
+}
+
+function v175(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v174(x: any): any {
+  let o: any;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v175(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v173(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v174(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v177(x: any): any {
+  let o: any;
+  if (typeof x !== 'boolean') return REJECT;
+  o = x;
+  return o;
+}
+
+function v176(x: any): any {
+  let o: any;
+  if (x === undefined) o = true;
+  else { o = v177(x); if (o === REJECT) return REJECT; if (o === undefined) o = true; }
+  return o;
+}
+
+function v170(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C31.has(k)) return REJECT;
+  o = {};
+  { const p = "mode" in x; { const r = v171(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
+  { const p = "tables" in x; if (p) { const r = v173(x["tables"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["tables"] = r; else if (p) o["tables"] = undefined; } } }
+  { const p = "vacuum" in x; { const r = v176(x["vacuum"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["vacuum"] = r; else if (true) o["vacuum"] = undefined; } } }
+  return o;
+}
+
+function v168(x: any): any {
+  let o: any;
+  o = v169(x);
+  if (o === REJECT) o = v170(x);
   if (o === REJECT) return REJECT;
   return o;
 }
 
-function v152(x: any): any {
+function v167(x: any): any {
+  let o: any;
+  if (x === undefined) o = false;
+  else { o = v168(x); if (o === REJECT) return REJECT; if (o === undefined) o = false; }
+  return o;
+}
+
+function v166(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C30.has(k)) return REJECT;
+  o = {};
+  { const p = "analyze" in x; { const r = v167(x["analyze"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["analyze"] = r; else if (true) o["analyze"] = undefined; } } }
+  return o;
+}
+
+function v165(x: any): any {
+  let o: any;
+  o = v166(x === undefined ? {} : x);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v181(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
@@ -1291,7 +1545,7 @@ function v152(x: any): any {
   return o;
 }
 
-function v153(x: any): any {
+function v182(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
@@ -1299,7 +1553,7 @@ function v153(x: any): any {
   return o;
 }
 
-function v154(x: any): any {
+function v183(x: any): any {
   let o: any;
   o = v43(x);
   if (o === REJECT) o = v44(x);
@@ -1308,33 +1562,33 @@ function v154(x: any): any {
   return o;
 }
 
-function v151(x: any): any {
+function v180(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C25.has(k)) return REJECT;
+  for (const k in x) if (!C32.has(k)) return REJECT;
   o = {};
-  { const p = "name" in x; { const r = v152(x["name"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["name"] = r; else if (p) o["name"] = undefined; } } }
-  { const p = "sql" in x; { const r = v153(x["sql"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["sql"] = r; else if (p) o["sql"] = undefined; } } }
-  { const p = "expect" in x; { const r = v154(x["expect"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["expect"] = r; else if (p) o["expect"] = undefined; } } }
+  { const p = "name" in x; { const r = v181(x["name"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["name"] = r; else if (p) o["name"] = undefined; } } }
+  { const p = "sql" in x; { const r = v182(x["sql"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["sql"] = r; else if (p) o["sql"] = undefined; } } }
+  { const p = "expect" in x; { const r = v183(x["expect"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["expect"] = r; else if (p) o["expect"] = undefined; } } }
   return o;
 }
 
-function v150(x: any): any {
+function v179(x: any): any {
   let o: any;
   if (!Array.isArray(x)) return REJECT;
   o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v151(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  for (let i = 0; i < x.length; i++) { const r = v180(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
   return o;
 }
 
-function v149(x: any): any {
+function v178(x: any): any {
   let o: any;
   if (x === undefined) o = [];
-  else { o = v150(x); if (o === REJECT) return REJECT; if (o === undefined) o = []; }
+  else { o = v179(x); if (o === REJECT) return REJECT; if (o === undefined) o = []; }
   return o;
 }
 
-function v160(x: any): any {
+function v189(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
@@ -1342,181 +1596,74 @@ function v160(x: any): any {
   return o;
 }
 
-function v162(x: any): any {
+function v191(x: any): any {
   let o: any;
   if (!(x === "yaml" || x === "json")) return REJECT;
   o = x;
   return o;
 }
 
-function v161(x: any): any {
+function v190(x: any): any {
   let o: any;
   if (x === undefined) o = undefined;
-  else { o = v162(x); if (o === REJECT) return REJECT; }
+  else { o = v191(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
-function v164(x: any): any {
+function v193(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
   return o;
 }
 
-function v163(x: any): any {
+function v192(x: any): any {
   let o: any;
   if (x === undefined) o = "Scheduled maintenance {{window.startLocal}} ({{window.timezone}})";
-  else { o = v164(x); if (o === REJECT) return REJECT; if (o === undefined) o = "Scheduled maintenance {{window.startLocal}} ({{window.timezone}})"; }
+  else { o = v193(x); if (o === REJECT) return REJECT; if (o === undefined) o = "Scheduled maintenance {{window.startLocal}} ({{window.timezone}})"; }
   return o;
 }
 
-function v166(x: any): any {
+function v195(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
   return o;
 }
 
-function v165(x: any): any {
+function v194(x: any): any {
   let o: any;
   if (x === undefined) o = undefined;
-  else { o = v166(x); if (o === REJECT) return REJECT; }
+  else { o = v195(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
-function v159(x: any): any {
+function v188(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C27.has(k)) return REJECT;
+  for (const k in x) if (!C34.has(k)) return REJECT;
   o = {};
-  { const p = "file" in x; { const r = v160(x["file"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["file"] = r; else if (p) o["file"] = undefined; } } }
-  { const p = "format" in x; if (p) { const r = v161(x["format"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["format"] = r; else if (p) o["format"] = undefined; } } }
-  { const p = "text" in x; { const r = v163(x["text"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["text"] = r; else if (true) o["text"] = undefined; } } }
-  { const p = "url" in x; if (p) { const r = v165(x["url"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
+  { const p = "file" in x; { const r = v189(x["file"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["file"] = r; else if (p) o["file"] = undefined; } } }
+  { const p = "format" in x; if (p) { const r = v190(x["format"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["format"] = r; else if (p) o["format"] = undefined; } } }
+  { const p = "text" in x; { const r = v192(x["text"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["text"] = r; else if (true) o["text"] = undefined; } } }
+  { const p = "url" in x; if (p) { const r = v194(x["url"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
   return o;
 }
 
-function v167(x: any): any {
+function v196(x: any): any {
   let o: any;
   if (!Array.isArray(x)) return REJECT;
   o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v159(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  for (let i = 0; i < x.length; i++) { const r = v188(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
   if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v158(x: any): any {
-  let o: any;
-  o = v159(x);
-  if (o === REJECT) o = v167(x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v157(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v158(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v172(x: any): any {
-  let o: any;
-  if (!(x === "webhook")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v173(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  o = checkUrl(o, C29);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v175(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  C30.lastIndex = 0;
-  if (!C30.test(o)) return REJECT;
-  return o;
-}
-
-function v174(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v175(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v176(x: any): any {
-  let o: any;
-  o = v12(x === undefined ? "5s" : x);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v178(x: any): any {
-  let o: any;
-  if (typeof x !== 'number' || Number.isNaN(x) || !Number.isFinite(x)) return REJECT;
-  o = x;
-  if (!Number.isInteger(o) || !Number.isSafeInteger(o)) return REJECT;
-  if (!(o >= 0)) return REJECT;
-  if (!(o <= 20)) return REJECT;
-  return o;
-}
-
-function v177(x: any): any {
-  let o: any;
-  if (x === undefined) o = 3;
-  else { o = v178(x); if (o === REJECT) return REJECT; if (o === undefined) o = 3; }
-  return o;
-}
-
-function v181(x: any): any {
-  let o: any;
-  if (!(x === "maintenance_planned" || x === "maintenance_started" || x === "maintenance_completed" || x === "maintenance_failed" || x === "maintenance_rolled_back" || x === "maintenance_rescheduled")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v180(x: any): any {
-  let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v181(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v179(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v180(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v185(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  return o;
-}
-
-function v184(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v185(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
 function v187(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
+  o = v188(x);
+  if (o === REJECT) o = v196(x);
+  if (o === REJECT) return REJECT;
   return o;
 }
 
@@ -1527,273 +1674,96 @@ function v186(x: any): any {
   return o;
 }
 
-function v189(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  return o;
-}
-
-function v188(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v189(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v183(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C31.has(k)) return REJECT;
-  o = {};
-  { const p = "subject" in x; if (p) { const r = v184(x["subject"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["subject"] = r; else if (p) o["subject"] = undefined; } } }
-  { const p = "text" in x; if (p) { const r = v186(x["text"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["text"] = r; else if (p) o["text"] = undefined; } } }
-  { const p = "html" in x; if (p) { const r = v188(x["html"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["html"] = r; else if (p) o["html"] = undefined; } } }
-  return o;
-}
-
-function v182(x: any): any {
-  let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v183(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v171(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C28.has(k)) return REJECT;
-  o = {};
-  { const p = "type" in x; { const r = v172(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
-  { const p = "url" in x; { const r = v173(x["url"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
-  { const p = "secret" in x; if (p) { const r = v174(x["secret"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["secret"] = r; else if (p) o["secret"] = undefined; } } }
-  { const p = "timeout" in x; { const r = v176(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
-  { const p = "retries" in x; { const r = v177(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
-  { const p = "events" in x; if (p) { const r = v179(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
-  { const p = "templates" in x; if (p) { const r = v182(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
-  return o;
-}
-
-function v191(x: any): any {
-  let o: any;
-  if (!(x === "slack")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v192(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  o = checkUrl(o, C33);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v190(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C32.has(k)) return REJECT;
-  o = {};
-  { const p = "type" in x; { const r = v191(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
-  { const p = "url" in x; { const r = v192(x["url"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
-  { const p = "timeout" in x; { const r = v176(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
-  { const p = "retries" in x; { const r = v177(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
-  { const p = "events" in x; if (p) { const r = v179(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
-  { const p = "templates" in x; if (p) { const r = v182(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
-  return o;
-}
-
-function v194(x: any): any {
-  let o: any;
-  if (!(x === "email")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v195(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  o = checkUrl(o, C35);
-  if (o === REJECT) return REJECT;
-  return o;
-}
-
-function v196(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 3) < 3) return REJECT;
-  return o;
-}
-
-function v198(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 3) < 3) return REJECT;
-  return o;
-}
-
-function v197(x: any): any {
-  let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v198(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v193(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C34.has(k)) return REJECT;
-  o = {};
-  { const p = "type" in x; { const r = v194(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
-  { const p = "smtp" in x; { const r = v195(x["smtp"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["smtp"] = r; else if (p) o["smtp"] = undefined; } } }
-  { const p = "from" in x; { const r = v196(x["from"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["from"] = r; else if (p) o["from"] = undefined; } } }
-  { const p = "to" in x; { const r = v197(x["to"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["to"] = r; else if (p) o["to"] = undefined; } } }
-  { const p = "timeout" in x; { const r = v176(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
-  { const p = "retries" in x; { const r = v177(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
-  { const p = "events" in x; if (p) { const r = v179(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
-  { const p = "templates" in x; if (p) { const r = v182(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
-  return o;
-}
-
-function v200(x: any): any {
-  let o: any;
-  if (!(x === "intercom")) return REJECT;
-  o = x;
-  return o;
-}
-
 function v201(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
+  if (!(x === "webhook")) return REJECT;
   o = x;
-  if (lengthFor(o, 8) < 8) return REJECT;
-  return o;
-}
-
-function v203(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  o = checkUrl(o, C37);
-  if (o === REJECT) return REJECT;
   return o;
 }
 
 function v202(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v203(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v205(x: any): any {
-  let o: any;
-  if (!(x === "event" || x === "message")) return REJECT;
+  if (typeof x !== 'string') return REJECT;
   o = x;
+  o = checkUrl(o, C36);
+  if (o === REJECT) return REJECT;
   return o;
 }
 
 function v204(x: any): any {
   let o: any;
-  if (x === undefined) o = "event";
-  else { o = v205(x); if (o === REJECT) return REJECT; if (o === undefined) o = "event"; }
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C37.lastIndex = 0;
+  if (!C37.test(o)) return REJECT;
+  return o;
+}
+
+function v203(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v204(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v205(x: any): any {
+  let o: any;
+  o = v12(x === undefined ? "5s" : x);
+  if (o === REJECT) return REJECT;
   return o;
 }
 
 function v207(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
+  if (typeof x !== 'number' || Number.isNaN(x) || !Number.isFinite(x)) return REJECT;
   o = x;
-  C38.lastIndex = 0;
-  if (!C38.test(o)) return REJECT;
+  if (!Number.isInteger(o) || !Number.isSafeInteger(o)) return REJECT;
+  if (!(o >= 0)) return REJECT;
+  if (!(o <= 20)) return REJECT;
   return o;
 }
 
 function v206(x: any): any {
   let o: any;
-  if (x === undefined) o = undefined;
-  else { o = v207(x); if (o === REJECT) return REJECT; }
-  return o;
-}
-
-function v209(x: any): any {
-  let o: any;
-  if (!(x === "email" || x === "inapp")) return REJECT;
-  o = x;
-  return o;
-}
-
-function v208(x: any): any {
-  let o: any;
-  if (x === undefined) o = "email";
-  else { o = v209(x); if (o === REJECT) return REJECT; if (o === undefined) o = "email"; }
-  return o;
-}
-
-function v211(x: any): any {
-  let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  C39.lastIndex = 0;
-  if (!C39.test(o)) return REJECT;
+  if (x === undefined) o = 3;
+  else { o = v207(x); if (o === REJECT) return REJECT; if (o === undefined) o = 3; }
   return o;
 }
 
 function v210(x: any): any {
   let o: any;
-  if (x === undefined) o = "maintenance";
-  else { o = v211(x); if (o === REJECT) return REJECT; if (o === undefined) o = "maintenance"; }
+  if (!(x === "maintenance_planned" || x === "maintenance_started" || x === "maintenance_completed" || x === "maintenance_failed" || x === "maintenance_rolled_back" || x === "maintenance_rescheduled")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v209(x: any): any {
+  let o: any;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v210(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v208(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v209(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v214(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
   return o;
 }
 
 function v213(x: any): any {
   let o: any;
-  if (typeof x !== 'string') return REJECT;
-  o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v212(x: any): any {
-  let o: any;
-  if (!Array.isArray(x)) return REJECT;
-  o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v213(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
-  if (lengthFor(o, 1) < 1) return REJECT;
-  return o;
-}
-
-function v199(x: any): any {
-  let o: any;
-  if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C36.has(k)) return REJECT;
-  o = {};
-  { const p = "type" in x; { const r = v200(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
-  { const p = "token" in x; { const r = v201(x["token"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["token"] = r; else if (p) o["token"] = undefined; } } }
-  { const p = "baseUrl" in x; if (p) { const r = v202(x["baseUrl"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["baseUrl"] = r; else if (p) o["baseUrl"] = undefined; } } }
-  { const p = "mode" in x; { const r = v204(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
-  { const p = "adminId" in x; if (p) { const r = v206(x["adminId"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["adminId"] = r; else if (p) o["adminId"] = undefined; } } }
-  { const p = "messageType" in x; { const r = v208(x["messageType"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["messageType"] = r; else if (true) o["messageType"] = undefined; } } }
-  { const p = "eventName" in x; { const r = v210(x["eventName"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["eventName"] = r; else if (true) o["eventName"] = undefined; } } }
-  { const p = "userIds" in x; { const r = v212(x["userIds"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["userIds"] = r; else if (p) o["userIds"] = undefined; } } }
-  { const p = "timeout" in x; { const r = v176(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
-  { const p = "retries" in x; { const r = v177(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
-  { const p = "events" in x; if (p) { const r = v179(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
-  { const p = "templates" in x; if (p) { const r = v182(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
-  if (R.intercomRules(o).length > 0) return REJECT;
-  return o;
-}
-
-function v215(x: any): any {
-  let o: any;
-  if (!(x === "status-page")) return REJECT;
-  o = x;
+  if (x === undefined) o = undefined;
+  else { o = v214(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
@@ -1801,7 +1771,13 @@ function v216(x: any): any {
   let o: any;
   if (typeof x !== 'string') return REJECT;
   o = x;
-  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v215(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v216(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
@@ -1814,72 +1790,350 @@ function v218(x: any): any {
 
 function v217(x: any): any {
   let o: any;
-  if (x === undefined) o = "Maintenance status";
-  else { o = v218(x); if (o === REJECT) return REJECT; if (o === undefined) o = "Maintenance status"; }
+  if (x === undefined) o = undefined;
+  else { o = v218(x); if (o === REJECT) return REJECT; }
   return o;
 }
 
-function v214(x: any): any {
+function v212(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C40.has(k)) return REJECT;
+  for (const k in x) if (!C38.has(k)) return REJECT;
   o = {};
-  { const p = "type" in x; { const r = v215(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
-  { const p = "dir" in x; { const r = v216(x["dir"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["dir"] = r; else if (p) o["dir"] = undefined; } } }
-  { const p = "title" in x; { const r = v217(x["title"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["title"] = r; else if (true) o["title"] = undefined; } } }
-  { const p = "timeout" in x; { const r = v176(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
-  { const p = "retries" in x; { const r = v177(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
-  { const p = "events" in x; if (p) { const r = v179(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
-  { const p = "templates" in x; if (p) { const r = v182(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
+  { const p = "subject" in x; if (p) { const r = v213(x["subject"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["subject"] = r; else if (p) o["subject"] = undefined; } } }
+  { const p = "text" in x; if (p) { const r = v215(x["text"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["text"] = r; else if (p) o["text"] = undefined; } } }
+  { const p = "html" in x; if (p) { const r = v217(x["html"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["html"] = r; else if (p) o["html"] = undefined; } } }
   return o;
 }
 
-function v170(x: any): any {
+function v211(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v212(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v200(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C35.has(k)) return REJECT;
+  o = {};
+  { const p = "type" in x; { const r = v201(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
+  { const p = "url" in x; { const r = v202(x["url"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
+  { const p = "secret" in x; if (p) { const r = v203(x["secret"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["secret"] = r; else if (p) o["secret"] = undefined; } } }
+  { const p = "timeout" in x; { const r = v205(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
+  { const p = "retries" in x; { const r = v206(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
+  { const p = "events" in x; if (p) { const r = v208(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
+  { const p = "templates" in x; if (p) { const r = v211(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
+  return o;
+}
+
+function v220(x: any): any {
+  let o: any;
+  if (!(x === "slack")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v221(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  o = checkUrl(o, C40);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v219(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C39.has(k)) return REJECT;
+  o = {};
+  { const p = "type" in x; { const r = v220(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
+  { const p = "url" in x; { const r = v221(x["url"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["url"] = r; else if (p) o["url"] = undefined; } } }
+  { const p = "timeout" in x; { const r = v205(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
+  { const p = "retries" in x; { const r = v206(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
+  { const p = "events" in x; if (p) { const r = v208(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
+  { const p = "templates" in x; if (p) { const r = v211(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
+  return o;
+}
+
+function v223(x: any): any {
+  let o: any;
+  if (!(x === "email")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v224(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  o = checkUrl(o, C42);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v225(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 3) < 3) return REJECT;
+  return o;
+}
+
+function v227(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 3) < 3) return REJECT;
+  return o;
+}
+
+function v226(x: any): any {
+  let o: any;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v227(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v222(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C41.has(k)) return REJECT;
+  o = {};
+  { const p = "type" in x; { const r = v223(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
+  { const p = "smtp" in x; { const r = v224(x["smtp"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["smtp"] = r; else if (p) o["smtp"] = undefined; } } }
+  { const p = "from" in x; { const r = v225(x["from"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["from"] = r; else if (p) o["from"] = undefined; } } }
+  { const p = "to" in x; { const r = v226(x["to"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["to"] = r; else if (p) o["to"] = undefined; } } }
+  { const p = "timeout" in x; { const r = v205(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
+  { const p = "retries" in x; { const r = v206(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
+  { const p = "events" in x; if (p) { const r = v208(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
+  { const p = "templates" in x; if (p) { const r = v211(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
+  return o;
+}
+
+function v229(x: any): any {
+  let o: any;
+  if (!(x === "intercom")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v230(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 8) < 8) return REJECT;
+  return o;
+}
+
+function v232(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  o = checkUrl(o, C44);
+  if (o === REJECT) return REJECT;
+  return o;
+}
+
+function v231(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v232(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v234(x: any): any {
+  let o: any;
+  if (!(x === "event" || x === "message")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v233(x: any): any {
+  let o: any;
+  if (x === undefined) o = "event";
+  else { o = v234(x); if (o === REJECT) return REJECT; if (o === undefined) o = "event"; }
+  return o;
+}
+
+function v236(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C45.lastIndex = 0;
+  if (!C45.test(o)) return REJECT;
+  return o;
+}
+
+function v235(x: any): any {
+  let o: any;
+  if (x === undefined) o = undefined;
+  else { o = v236(x); if (o === REJECT) return REJECT; }
+  return o;
+}
+
+function v238(x: any): any {
+  let o: any;
+  if (!(x === "email" || x === "inapp")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v237(x: any): any {
+  let o: any;
+  if (x === undefined) o = "email";
+  else { o = v238(x); if (o === REJECT) return REJECT; if (o === undefined) o = "email"; }
+  return o;
+}
+
+function v240(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  C46.lastIndex = 0;
+  if (!C46.test(o)) return REJECT;
+  return o;
+}
+
+function v239(x: any): any {
+  let o: any;
+  if (x === undefined) o = "maintenance";
+  else { o = v240(x); if (o === REJECT) return REJECT; if (o === undefined) o = "maintenance"; }
+  return o;
+}
+
+function v242(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v241(x: any): any {
+  let o: any;
+  if (!Array.isArray(x)) return REJECT;
+  o = new Array(x.length);
+  for (let i = 0; i < x.length; i++) { const r = v242(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v228(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C43.has(k)) return REJECT;
+  o = {};
+  { const p = "type" in x; { const r = v229(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
+  { const p = "token" in x; { const r = v230(x["token"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["token"] = r; else if (p) o["token"] = undefined; } } }
+  { const p = "baseUrl" in x; if (p) { const r = v231(x["baseUrl"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["baseUrl"] = r; else if (p) o["baseUrl"] = undefined; } } }
+  { const p = "mode" in x; { const r = v233(x["mode"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["mode"] = r; else if (true) o["mode"] = undefined; } } }
+  { const p = "adminId" in x; if (p) { const r = v235(x["adminId"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["adminId"] = r; else if (p) o["adminId"] = undefined; } } }
+  { const p = "messageType" in x; { const r = v237(x["messageType"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["messageType"] = r; else if (true) o["messageType"] = undefined; } } }
+  { const p = "eventName" in x; { const r = v239(x["eventName"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["eventName"] = r; else if (true) o["eventName"] = undefined; } } }
+  { const p = "userIds" in x; { const r = v241(x["userIds"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["userIds"] = r; else if (p) o["userIds"] = undefined; } } }
+  { const p = "timeout" in x; { const r = v205(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
+  { const p = "retries" in x; { const r = v206(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
+  { const p = "events" in x; if (p) { const r = v208(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
+  { const p = "templates" in x; if (p) { const r = v211(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
+  if (R.intercomRules(o).length > 0) return REJECT;
+  return o;
+}
+
+function v244(x: any): any {
+  let o: any;
+  if (!(x === "status-page")) return REJECT;
+  o = x;
+  return o;
+}
+
+function v245(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  if (lengthFor(o, 1) < 1) return REJECT;
+  return o;
+}
+
+function v247(x: any): any {
+  let o: any;
+  if (typeof x !== 'string') return REJECT;
+  o = x;
+  return o;
+}
+
+function v246(x: any): any {
+  let o: any;
+  if (x === undefined) o = "Maintenance status";
+  else { o = v247(x); if (o === REJECT) return REJECT; if (o === undefined) o = "Maintenance status"; }
+  return o;
+}
+
+function v243(x: any): any {
+  let o: any;
+  if (!isObject(x)) return REJECT;
+  for (const k in x) if (!C47.has(k)) return REJECT;
+  o = {};
+  { const p = "type" in x; { const r = v244(x["type"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["type"] = r; else if (p) o["type"] = undefined; } } }
+  { const p = "dir" in x; { const r = v245(x["dir"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["dir"] = r; else if (p) o["dir"] = undefined; } } }
+  { const p = "title" in x; { const r = v246(x["title"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["title"] = r; else if (true) o["title"] = undefined; } } }
+  { const p = "timeout" in x; { const r = v205(x["timeout"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["timeout"] = r; else if (true) o["timeout"] = undefined; } } }
+  { const p = "retries" in x; { const r = v206(x["retries"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["retries"] = r; else if (true) o["retries"] = undefined; } } }
+  { const p = "events" in x; if (p) { const r = v208(x["events"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["events"] = r; else if (p) o["events"] = undefined; } } }
+  { const p = "templates" in x; if (p) { const r = v211(x["templates"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["templates"] = r; else if (p) o["templates"] = undefined; } } }
+  return o;
+}
+
+function v199(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
   const tag = x["type"];
-  if (tag === "webhook") { o = v171(x); if (o === REJECT) return REJECT; }
+  if (tag === "webhook") { o = v200(x); if (o === REJECT) return REJECT; }
   else
-  if (tag === "slack") { o = v190(x); if (o === REJECT) return REJECT; }
+  if (tag === "slack") { o = v219(x); if (o === REJECT) return REJECT; }
   else
-  if (tag === "email") { o = v193(x); if (o === REJECT) return REJECT; }
+  if (tag === "email") { o = v222(x); if (o === REJECT) return REJECT; }
   else
-  if (tag === "intercom") { o = v199(x); if (o === REJECT) return REJECT; }
+  if (tag === "intercom") { o = v228(x); if (o === REJECT) return REJECT; }
   else
-  if (tag === "status-page") { o = v214(x); if (o === REJECT) return REJECT; }
+  if (tag === "status-page") { o = v243(x); if (o === REJECT) return REJECT; }
   else
   return REJECT;
   return o;
 }
 
-function v169(x: any): any {
+function v198(x: any): any {
   let o: any;
   if (!Array.isArray(x)) return REJECT;
   o = new Array(x.length);
-  for (let i = 0; i < x.length; i++) { const r = v170(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
+  for (let i = 0; i < x.length; i++) { const r = v199(x[i]); if (r === REJECT) return REJECT; o[i] = r; }
   return o;
 }
 
-function v168(x: any): any {
+function v197(x: any): any {
   let o: any;
   if (x === undefined) o = [];
-  else { o = v169(x); if (o === REJECT) return REJECT; if (o === undefined) o = []; }
+  else { o = v198(x); if (o === REJECT) return REJECT; if (o === undefined) o = []; }
   return o;
 }
 
-function v156(x: any): any {
+function v185(x: any): any {
   let o: any;
   if (!isObject(x)) return REJECT;
-  for (const k in x) if (!C26.has(k)) return REJECT;
+  for (const k in x) if (!C33.has(k)) return REJECT;
   o = {};
-  { const p = "banner" in x; if (p) { const r = v157(x["banner"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["banner"] = r; else if (p) o["banner"] = undefined; } } }
-  { const p = "channels" in x; { const r = v168(x["channels"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["channels"] = r; else if (true) o["channels"] = undefined; } } }
+  { const p = "banner" in x; if (p) { const r = v186(x["banner"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["banner"] = r; else if (p) o["banner"] = undefined; } } }
+  { const p = "channels" in x; { const r = v197(x["channels"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["channels"] = r; else if (true) o["channels"] = undefined; } } }
   return o;
 }
 
-function v155(x: any): any {
+function v184(x: any): any {
   let o: any;
-  o = v156(x === undefined ? {} : x);
+  o = v185(x === undefined ? {} : x);
   if (o === REJECT) return REJECT;
   return o;
 }
@@ -1896,12 +2150,12 @@ function v0(x: any): any {
   { const p = "database" in x; { const r = v14(x["database"]); if (r === REJECT) return REJECT; if (!p) return REJECT; if (r !== REJECT) { if (r !== undefined) o["database"] = r; else if (p) o["database"] = undefined; } } }
   { const p = "migrations" in x; { const r = v19(x["migrations"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["migrations"] = r; else if (true) o["migrations"] = undefined; } } }
   { const p = "operations" in x; { const r = v30(x["operations"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["operations"] = r; else if (true) o["operations"] = undefined; } } }
-  { const p = "strategy" in x; { const r = v59(x["strategy"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["strategy"] = r; else if (true) o["strategy"] = undefined; } } }
-  { const p = "release" in x; if (p) { const r = v77(x["release"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["release"] = r; else if (p) o["release"] = undefined; } } }
-  { const p = "fleet" in x; if (p) { const r = v79(x["fleet"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["fleet"] = r; else if (p) o["fleet"] = undefined; } } }
-  { const p = "post" in x; { const r = v136(x["post"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["post"] = r; else if (true) o["post"] = undefined; } } }
-  { const p = "checks" in x; { const r = v149(x["checks"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["checks"] = r; else if (true) o["checks"] = undefined; } } }
-  { const p = "notify" in x; { const r = v155(x["notify"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["notify"] = r; else if (true) o["notify"] = undefined; } } }
+  { const p = "strategy" in x; { const r = v71(x["strategy"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["strategy"] = r; else if (true) o["strategy"] = undefined; } } }
+  { const p = "release" in x; if (p) { const r = v106(x["release"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["release"] = r; else if (p) o["release"] = undefined; } } }
+  { const p = "fleet" in x; if (p) { const r = v108(x["fleet"]); if (r === REJECT) { if (p) return REJECT; } if (r !== REJECT) { if (r !== undefined) o["fleet"] = r; else if (p) o["fleet"] = undefined; } } }
+  { const p = "post" in x; { const r = v165(x["post"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["post"] = r; else if (true) o["post"] = undefined; } } }
+  { const p = "checks" in x; { const r = v178(x["checks"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["checks"] = r; else if (true) o["checks"] = undefined; } } }
+  { const p = "notify" in x; { const r = v184(x["notify"]); if (r === REJECT) return REJECT; if (r !== REJECT) { if (r !== undefined) o["notify"] = r; else if (true) o["notify"] = undefined; } } }
   if (R.planRules(o).length > 0) return REJECT;
   return o;
 }

@@ -20,6 +20,10 @@ export function operationStepName(op: Pick<OperationConfig, 'name'>): string {
 
 /** What makes an operation "the same" as one already run: kind, run, rollback, verify, transaction. */
 export function operationChecksum(op: OperationConfig): string {
+  if (op.kind === 'rds-upgrade') {
+    const upgrade = { kind: op.kind, instance: op.instance, engineVersion: op.engineVersion };
+    return createHash('sha256').update(JSON.stringify(upgrade)).digest('hex');
+  }
   const definition = {
     kind: op.kind,
     run: op.run,

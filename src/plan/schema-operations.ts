@@ -1,10 +1,11 @@
 /**
  * `operations:` in a plan: maintenance steps beyond migrations (a setting changed, a password
  * re-hashed, a major-version upgrade), each an SQL text or a shell command with an optional
- * rollback and verify. The engine runs them under the window guard and the journal like any step.
+ * rollback and verify, or an RDS engine upgrade (`rds-upgrade`, no rollback). The engine runs them under the window guard and the journal like any step.
  */
 import { z } from 'zod';
 import { durationMs, expectValue, rule } from './schema-common.js';
+import { rdsAccess } from './schema-rds.js';
 import { operationNamesUnique } from './schema-rules.js';
 
 export const OPERATION_WHEN = ['before-migrations', 'after-migrations'] as const;
@@ -74,7 +75,30 @@ export const CommandOperationSchema = z.strictObject({
     .meta({ description: 'Extra environment variables; their values are secret (masked everywhere).' }),
 });
 
-export const OperationSchema = z.discriminatedUnion('kind', [SqlOperationSchema, CommandOperationSchema]);
+export const RdsUpgradeOperationSchema = z.strictObject({
+  name,
+  kind: z.literal('rds-upgrade'),
+  instance: z
+    .string()
+    .regex(
+      /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
+      'an RDS identifier: a letter, then letters, digits and hyphens (at most 63)',
+    )
+    .meta({ description: 'The DB instance identifier to upgrade (the plan database, usually).' }),
+  engineVersion: z.string().min(1).meta({ description: 'The target engine version, e.g. 16.4.' }),
+  allowMajorVersionUpgrade: z.boolean().default(false).meta({
+    description: 'Required by RDS for a major version (15 → 16). The upgrade is a point of no return.',
+  }),
+  ...rdsAccess,
+  estimate: common.estimate,
+  when: common.when,
+});
+
+export const OperationSchema = z.discriminatedUnion('kind', [
+  SqlOperationSchema,
+  CommandOperationSchema,
+  RdsUpgradeOperationSchema,
+]);
 
 export const OperationsSchema = z
   .array(OperationSchema)
@@ -84,3 +108,4 @@ export const OperationsSchema = z
 export type OperationConfig = z.output<typeof OperationSchema>;
 export type SqlOperationConfig = z.output<typeof SqlOperationSchema>;
 export type CommandOperationConfig = z.output<typeof CommandOperationSchema>;
+export type RdsUpgradeOperationConfig = z.output<typeof RdsUpgradeOperationSchema>;

@@ -91,7 +91,7 @@ const METHODS_BY_SCHEME: Record<'postgres' | 'mysql', readonly string[]> = {
 };
 
 export function cloneFreezeRules(c: {
-  clone: { method: string; url?: string | undefined };
+  clone: { method: string; url?: string | undefined; rds?: unknown };
   freeze: { grace: number; maxDuration: number };
 }): RuleIssue[] {
   const issues: RuleIssue[] = [];
@@ -101,6 +101,25 @@ export function cloneFreezeRules(c: {
     issues.push({
       path: ['clone', 'method'],
       message: `method ${c.clone.method} does not clone a ${engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} database; use one of ${METHODS_BY_SCHEME[engine].join(', ')}`,
+    });
+  const rdsMethod = c.clone.method.startsWith('rds-');
+  if (rdsMethod && !c.clone.rds)
+    issues.push({
+      path: ['clone', 'method'],
+      message: `method ${c.clone.method} needs clone.rds.instance: the DB instance identifier of the live database`,
+    });
+  if (!rdsMethod && c.clone.rds)
+    issues.push({
+      path: ['clone', 'rds'],
+      message: `clone.rds is for the rds-blue-green and rds-snapshot methods, not ${c.clone.method}`,
+    });
+  if (rdsMethod && c.clone.url)
+    issues.push({
+      path: ['clone', 'url'],
+      message:
+        c.clone.method === 'rds-blue-green'
+          ? 'rds-blue-green keeps the database URL: after the switchover the same endpoint names the migrated (green) instance; remove clone.url'
+          : 'rds-snapshot restores to a new instance whose endpoint RDS names; remove clone.url',
     });
   if (c.freeze.grace >= c.freeze.maxDuration)
     issues.push({
@@ -202,4 +221,11 @@ export function planRules(plan: { fleet?: unknown; release?: string | undefined 
     ];
   }
   return [];
+}
+
+/** RDS takes a blue/green switchover timeout from 30 s to 1 h. */
+export function rdsSwitchoverTimeoutInRange(r: { switchoverTimeout: number }): RuleIssue[] {
+  return r.switchoverTimeout < 30_000 || r.switchoverTimeout > 3_600_000
+    ? [{ path: ['switchoverTimeout'], message: 'RDS accepts a switchover timeout from 30s to 1h' }]
+    : [];
 }

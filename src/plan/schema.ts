@@ -17,6 +17,7 @@ import {
 import { OperationsSchema } from './schema-operations.js';
 import { NotifySchema } from './schema-notify.js';
 import { FleetSchema, ReleaseSchema } from './schema-fleet.js';
+import { CloneRdsSchema } from './schema-rds.js';
 
 export { FleetSchema, FLEET_PROVIDERS, FLEET_MODES } from './schema-fleet.js';
 export type {
@@ -129,6 +130,7 @@ export const CloneFreezeSchema = z
           'URL of the clone (its password is secret); default: a database named <live>_clone on the same server.',
         'x-secret': 'credentials',
       }),
+      rds: CloneRdsSchema.optional(),
     }),
     freeze: z
       .strictObject({

@@ -9,6 +9,7 @@
  * replica from its GTID position) and clone:cutover (read_only, MASTER_GTID_WAIT, replica reset).
  * `dump`: lock → banner on → clone:prepare (the empty clone) → clone:cutover (freeze, drain, copy,
  * migrate the copy) → clone:analyze → banner off; no fleet.
+ * `rds-blue-green` and `rds-snapshot`: see steps/clone-rds-blue-green.ts and clone-rds-snapshot.ts.
  */
 import type { Step } from '../core/engine/step.js';
 import { cloneTarget } from '../clone/target.js';
@@ -21,6 +22,8 @@ import { cloneCutoverStep, freezeTimer } from './steps/clone-cutover-step.js';
 import { cloneDumpStep } from './steps/clone-dump-step.js';
 import { cloneMigrateStep } from './steps/clone-migrate-step.js';
 import { clonePrepareStep } from './steps/clone-prepare-step.js';
+import { rdsBlueGreenSteps } from './steps/clone-rds-blue-green.js';
+import { rdsSnapshotSteps } from './steps/clone-rds-snapshot.js';
 import { replicaCutoverStep, replicaPrepareStep } from './steps/clone-replica-steps.js';
 import { fleetShiftStep } from './steps/fleet-shift-step.js';
 import { fleetWarmStep } from './steps/fleet-warm-step.js';
@@ -34,6 +37,14 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
     bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));
+  const { method, rds } = config.clone;
+  if (rds && (method === 'rds-blue-green' || method === 'rds-snapshot')) {
+    // RDS makes the copy (src/strategies/steps/clone-rds-*.ts); no fleet (refused by the cloner).
+    const options = { config, rds, loaded: input.loaded, migrate: !input.work.migrationsAbsent };
+    steps.push(...(method === 'rds-blue-green' ? rdsBlueGreenSteps(options) : rdsSnapshotSteps(options)));
+    if (banner) steps.push(bannerOffStep(banner));
+    return steps;
+  }
   if (config.clone.method === 'dump') {
     // The copy is made during the freeze (and migrated there); statistics after it.
     steps.push(clonePrepareStep({ target, live: plan.database, method: 'dump' }));

@@ -18,6 +18,7 @@ import { fleetRollStep, type FleetStepInput } from './steps/fleet-step.js';
 import { lockStep } from './steps/lock-step.js';
 import { migrateStep } from './steps/migrate-step.js';
 import { operationStep } from './steps/operation-step.js';
+import { rdsUpgradeStep } from './steps/rds-upgrade-step.js';
 
 export interface StrategyInput {
   loaded: LoadedPlan;
@@ -35,7 +36,9 @@ export function inPlaceSteps(input: StrategyInput): Step[] {
     bannerConfigs(plan).length > 0 ? { plan, dir: input.loaded.dir, window: input.window } : null;
   const analyze = analyzeOptions(plan.post.analyze);
   const operations = (when: OperationConfig['when']) =>
-    input.work.operations.filter((op) => op.when === when).map((op) => operationStep(op, input.loaded));
+    input.work.operations
+      .filter((op) => op.when === when)
+      .map((op) => (op.kind === 'rds-upgrade' ? rdsUpgradeStep(op) : operationStep(op, input.loaded)));
   // The lock comes first so a second runner refused with exit 4 never touches the banner.
   const steps: Step[] = [lockStep()];
   if (banner) steps.push(bannerActiveStep(banner));

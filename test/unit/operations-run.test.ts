@@ -26,6 +26,7 @@ afterEach(async () => {
 });
 
 type Ops = NonNullable<PlanInput['operations']>;
+type SqlOperationInput = Extract<Ops[number], { kind: 'sql' }>;
 
 function loaded(operations: Ops, overrides: Partial<PlanInput> = {}): LoadedPlan {
   const input = {
@@ -119,7 +120,7 @@ describe('operations in maint run (fakes)', () => {
     ]);
     expect((await h.run(loaded(ops))).status).toBe('nothing_pending');
 
-    const changed = await h.run(loaded([ops[0]!, { ...ops[1]!, run: 'select 3' }]));
+    const changed = await h.run(loaded([ops[0]!, { ...(ops[1] as SqlOperationInput), run: 'select 3' }]));
     expect(changed.status).toBe('completed');
     expect(names(changed)).toEqual(['lock', 'baseline', 'migrate', 'operation:second', 'analyze', 'checks']);
   });

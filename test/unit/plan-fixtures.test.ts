@@ -141,10 +141,11 @@ describe('operations', () => {
       base +
         'operations:\n  - { name: a, kind: sql, run: select 1 }\n  - { name: b, kind: command, run: "true" }\n',
     );
-    expect(plan.operations.map((o) => (o.kind === 'sql' ? o.transaction : o.timeout))).toEqual([
-      true,
-      600_000,
-    ]);
+    expect(
+      plan.operations.map((o) =>
+        o.kind === 'sql' ? o.transaction : o.kind === 'command' ? o.timeout : null,
+      ),
+    ).toEqual([true, 600_000]);
     expect((await loadPlan(path.join(root, 'valid', 'minimal.yaml'), { env: {} })).plan.operations).toEqual(
       [],
     );

@@ -4,7 +4,7 @@
  * step still running when the window ends or its own deadline passes, and rolls back in reverse
  * on failure. It never prints.
  */
-import { MaintError, RolledBackError, WindowError, toMaintError } from '../../errors.js';
+import { MaintError, OperatorActionError, RolledBackError, WindowError, toMaintError } from '../../errors.js';
 import { act, hint } from '../../hints.js';
 import { formatDuration } from '../../plan/duration.js';
 import { redact } from '../../support/redact.js';
@@ -202,6 +202,7 @@ async function finishWithRollback(
   if (outcome) return { status: 'failed', steps: results, error: outcome };
   const error =
     windowStop || cause instanceof WindowError ? cause : rolledBack(input, results, touched, cause);
+  if (error instanceof OperatorActionError) return { status: 'failed', steps: results, error };
   return { status: windowStop ? 'rescheduled' : 'rolled_back', steps: results, error };
 }
 
@@ -212,6 +213,11 @@ function rolledBack(
   cause: MaintError,
 ): MaintError {
   if (cause instanceof RolledBackError) return cause;
+  // A point of no return (no rollback) that failed saying what it left for a human to finish
+  // (an RDS upgrade that failed midway) keeps its exit 6: nothing put it back.
+  const last = touched[touched.length - 1];
+  if (cause instanceof OperatorActionError && last !== undefined && !input.steps[last]!.rollback)
+    return cause;
   const failed = results[touched[touched.length - 1] ?? 0]?.name ?? 'a step';
   return new RolledBackError(
     cause.code === 'INTERNAL' ? 'STEP_FAILED' : cause.code,

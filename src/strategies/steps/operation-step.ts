@@ -7,8 +7,7 @@ import { operationChecksum, operationStepName } from '../../operations/pending.j
 import { runSql, SqlOperationError } from '../../operations/sql.js';
 import { formatDuration } from '../../plan/duration.js';
 import type { LoadedPlan } from '../../plan/loader.js';
-import type { OperationConfig } from '../../plan/schema.js';
-import type { CommandOperationConfig } from '../../plan/schema-operations.js';
+import type { CommandOperationConfig, SqlOperationConfig } from '../../plan/schema-operations.js';
 
 /** Without an `estimate` (and before the journal knows better). */
 const DEFAULT_ESTIMATE_MS = 5000;
@@ -29,7 +28,7 @@ export class OperationError extends RolledBackError {
  * A plan operation as a step named `operation:<name>`: `run`, then `verify` when the operation
  * has one. Without `rollback` the step has no rollback method: it is a point of no return.
  */
-export function operationStep(op: OperationConfig, loaded: LoadedPlan): Step {
+export function operationStep(op: SqlOperationConfig | CommandOperationConfig, loaded: LoadedPlan): Step {
   const checksum = operationChecksum(op);
   const estimate = op.estimate ?? DEFAULT_ESTIMATE_MS;
   const hint = hintOf(
