@@ -580,7 +580,13 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
     await waitFor('some writes', async () => (w.committed.length > 30 ? true : undefined));
     const run = startCli(['run', s.plan, '--json'], s.env);
     const blocker = await stallCatchUp(s);
-    await waitFor('the freeze', async () => ((await leftovers(s)).frozenSettings > 0 ? true : undefined));
+    // The freeze begins once clone:analyze has sat out its catch-up bound (20 s, the apply is
+    // stalled) and, with a fleet, the new fleet is warm: longer than waitFor's default on a busy runner.
+    await waitFor(
+      'the freeze',
+      async () => ((await leftovers(s)).frozenSettings > 0 ? true : undefined),
+      90_000,
+    );
     run.child.kill('SIGKILL');
     await run.done;
     await blocker.end().catch(() => undefined);

@@ -357,7 +357,13 @@ describe('clone-freeze, PostgreSQL logical, private cluster', () => {
     const traffic = load(l.app);
     const run = startCli(['run', l.plan, '--json'], env(l));
     const blocker = await stallCatchUp(l);
-    await waitFor('the freeze', async () => ((await leftovers(l)).frozenSettings > 0 ? true : undefined));
+    // The freeze begins once clone:analyze has sat out its catch-up bound (20 s, the apply is
+    // stalled) and, with a fleet, the new fleet is warm: longer than waitFor's default on a busy runner.
+    await waitFor(
+      'the freeze',
+      async () => ((await leftovers(l)).frozenSettings > 0 ? true : undefined),
+      90_000,
+    );
     run.child.kill('SIGKILL');
     await run.done;
     await blocker.end().catch(() => undefined);
