@@ -82,6 +82,27 @@ export async function reopenConnections(admin: Database, database: string): Prom
   return !state.allowed;
 }
 
+/**
+ * Refuse (before blocking anything) when a maint lock session is connected to the database:
+ * ending it would lose the lock mid-run (a `lockUrl` naming the live database by another host
+ * name than the preflight could compare).
+ */
+export async function assertNoLockSession(admin: Database, database: string): Promise<void> {
+  const [row] = await admin.query<{ n: number }>(
+    `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'maint-lock'`,
+    [database],
+  );
+  if (row!.n > 0)
+    throw new MaintError(
+      'CLONE_LOCK_ON_LIVE',
+      ExitCode.rolledBack,
+      `${row!.n} maint lock sessions are connected to ${database}: the offline copy would end them (and the lock with them)`,
+      {
+        hint: "Point database.lockUrl at the server's postgres database (by the same host name as database.url), then run again.",
+      },
+    );
+}
+
 /** End every session on the database (the admin connection is elsewhere); returns how many. */
 export async function endSessions(admin: Database, database: string, signal: AbortSignal): Promise<number> {
   const sessions = async () =>

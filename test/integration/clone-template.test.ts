@@ -269,6 +269,22 @@ describe('clone-freeze, PostgreSQL template (offline), private cluster', () => {
     expect(await exists(l.cloneName)).toBe(true);
   }, 60_000);
 
+  it('a maint lock session on the live database (lockUrl naming it by another host name): refused before the freeze (exit 5), nothing left', async () => {
+    const l = await live('    grace: 200ms\n    maxDuration: 30s\n');
+    const lockLike = new pg.Client({ connectionString: cluster.url(l.name), application_name: 'maint-lock' });
+    await lockLike.connect();
+    try {
+      const r = await runCli(['run', l.plan, '--json'], l.env);
+      expect(r.code, r.stderr + r.stdout).toBe(5);
+      expect(json<{ error: { code: string } }>(r).error.code).toBe('CLONE_LOCK_ON_LIVE');
+      await lockLike.query('select 1');
+    } finally {
+      await lockLike.end();
+    }
+    expect(await exists(l.cloneName)).toBe(false);
+    expect(await liveState(l.name)).toEqual({ allowed: true, settings: null });
+  }, 60_000);
+
   it('a block left by a run killed during the copy is lifted by the next run, which then completes', async () => {
     const l = await live('    grace: 200ms\n    maxDuration: 30s\n');
     // What a run killed between "connections blocked" and "reopened" leaves (its journal rows

@@ -17,6 +17,7 @@ import type { Step, StepContext, StepDetail } from '../../core/engine/step.js';
 import { applyFreeze, drainWriters, planFreeze, unfreeze, type Phase } from '../../clone/pg-logical.js';
 import { regrantSql } from '../../clone/pg-sql.js';
 import {
+  assertNoLockSession,
   blockConnections,
   copyFromTemplate,
   endSessions,
@@ -69,6 +70,7 @@ export function cloneTemplateStep(options: {
           `the clone database ${target.database} exists already; maint drops only what it created`,
           { hint: 'Drop that database, or name another one in strategy.clone.url, then run again.' },
         );
+      await assertNoLockSession(admin, liveName);
       const roles = await planFreeze(ctx.db);
       const phases: Phase[] = [];
       const t0 = performance.now();
