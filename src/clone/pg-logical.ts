@@ -11,6 +11,7 @@ import { LOCK_HOLDERS_TABLE } from '../db/sql.js';
 import { RUNS_TABLE, STEPS_TABLE } from '../core/journal/journal-sql.js';
 import { ExitCode, InputError, MaintError, type InputIssue } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
+import { TEMPLATE_MB_PER_S, templateEstimateMs } from './pg-template.js';
 import {
   APP_ROLES_SQL,
   SEQUENCES_SQL,
@@ -128,7 +129,7 @@ async function appRoles(db: Queryable): Promise<AppRole[]> {
 export async function preflightLogical(
   live: Database,
   admin: Database,
-  options: { method: 'logical' | 'dump'; maxDurationMs: number; graceMs: number } = {
+  options: { method: 'logical' | 'dump' | 'template'; maxDurationMs: number; graceMs: number } = {
     method: 'logical',
     maxDurationMs: Infinity,
     graceMs: 0,
@@ -149,7 +150,13 @@ export async function preflightLogical(
     add(
       `the plan database role is not a superuser: the ${options.method} method needs one to ${logical ? 'create the subscription and ' : ''}freeze the application roles`,
     );
-  if (!logical) {
+  if (options.method === 'template') {
+    const estimateMs = templateEstimateMs(Number(settings!.size));
+    if (options.graceMs + estimateMs > options.maxDurationMs)
+      add(
+        `the template method copies the database OFFLINE (no reads, no writes): about ${formatDuration(estimateMs)} for ${Math.round(Number(settings!.size) / 1e6)} MB (at ${TEMPLATE_MB_PER_S} MB/s plus 2 s), plus grace, is longer than freeze.maxDuration (${formatDuration(options.maxDurationMs)}); raise maxDuration, or use method: logical (its freeze does not grow with the database)`,
+      );
+  } else if (!logical) {
     const estimateMs = dumpEstimateMs(Number(settings!.size));
     if (options.graceMs + estimateMs > options.maxDurationMs)
       add(

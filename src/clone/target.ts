@@ -50,3 +50,8 @@ export const REPLICA_FREEZE = stateKey<ReplicaFreezeRecord>('clone.replica.freez
 export const CLONE_FINAL = stateKey<{ at: string; freeze: { totalMs: number; phases: Phase[] } }>(
   'clone.final',
 );
+/**
+ * The `template` method's connection block on the live database, journaled before it is made
+ * (the rollback allows connections again; a re-run after a crash finds the block's mark).
+ */
+export const TEMPLATE_BLOCK = stateKey<{ live: string; clone: string; runId: string }>('clone.template');

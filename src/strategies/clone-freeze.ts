@@ -9,6 +9,8 @@
  * replica from its GTID position) and clone:cutover (read_only, MASTER_GTID_WAIT, replica reset).
  * `dump`: lock → banner on → clone:prepare (the empty clone) → clone:cutover (freeze, drain, copy,
  * migrate the copy) → clone:analyze → banner off; no fleet.
+ * `template` (offline: reads stop too): lock → banner on → clone:cutover (freeze, drain, block
+ * connections, end every session, CREATE DATABASE … TEMPLATE, reopen, migrate) → clone:analyze.
  * `rds-blue-green` and `rds-snapshot`: see steps/clone-rds-blue-green.ts and clone-rds-snapshot.ts.
  */
 import type { Step } from '../core/engine/step.js';
@@ -20,6 +22,7 @@ import { bannerActiveStep, bannerOffStep } from './steps/banner-step.js';
 import { cloneAnalyzeStep } from './steps/clone-analyze-step.js';
 import { cloneCutoverStep, freezeTimer } from './steps/clone-cutover-step.js';
 import { cloneDumpStep } from './steps/clone-dump-step.js';
+import { cloneTemplateStep } from './steps/clone-template-step.js';
 import { cloneMigrateStep } from './steps/clone-migrate-step.js';
 import { clonePrepareStep } from './steps/clone-prepare-step.js';
 import { rdsBlueGreenSteps } from './steps/clone-rds-blue-green.js';
@@ -42,6 +45,21 @@ export function cloneFreezeSteps(input: StrategyInput): Step[] {
     // RDS makes the copy (src/strategies/steps/clone-rds-*.ts); no fleet (refused by the cloner).
     const options = { config, rds, loaded: input.loaded, migrate: !input.work.migrationsAbsent };
     steps.push(...(method === 'rds-blue-green' ? rdsBlueGreenSteps(options) : rdsSnapshotSteps(options)));
+    if (banner) steps.push(bannerOffStep(banner));
+    return steps;
+  }
+  if (config.clone.method === 'template') {
+    // Offline: CREATE DATABASE … TEMPLATE inside the freeze, with every session ended; no fleet.
+    steps.push(
+      cloneTemplateStep({
+        target,
+        config,
+        loaded: input.loaded,
+        live: plan.database,
+        migrate: !input.work.migrationsAbsent,
+      }),
+    );
+    steps.push(cloneAnalyzeStep({ target, afterCutover: true }));
     if (banner) steps.push(bannerOffStep(banner));
     return steps;
   }

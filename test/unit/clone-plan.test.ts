@@ -7,6 +7,7 @@ import {
   unfreezeRoleSql,
   bindDatabase,
 } from '../../src/clone/pg-sql.js';
+import { TEMPLATE_MB_PER_S, templateEstimateMs } from '../../src/clone/pg-template.js';
 import { maskUrl, splitPassword } from '../../src/clone/pg-tools.js';
 import { cloneTarget } from '../../src/clone/target.js';
 import { defaultPorts } from '../../src/core/default-ports.js';
@@ -144,6 +145,13 @@ describe('clone-freeze in the plan', () => {
     expect(dumpEstimateMs(1)).toBe(1001);
   });
 
+  it('the template estimate errs long: 2 s plus the size at 50 MB/s', () => {
+    expect(TEMPLATE_MB_PER_S).toBe(50);
+    expect(templateEstimateMs(0)).toBe(2000);
+    expect(templateEstimateMs(100e6)).toBe(4000);
+    expect(templateEstimateMs(1e9)).toBe(22_000);
+  });
+
   it('the cloner refuses, before anything opens, a method not built and an engine logical cannot clone', async () => {
     const ports = defaultPorts({ logger: createMemoryLogger() });
     const as = (text: string): LoadedPlan => ({
@@ -162,7 +170,7 @@ describe('clone-freeze in the plan', () => {
       return undefined;
     };
     expect(await refused(`${head()}strategy: { kind: clone-freeze, clone: { method: template } }\n`)).toMatch(
-      /p\.yaml: strategy\.clone\.method: the template clone method is not available/,
+      /p\.yaml: database\.lockUrl: the template method ends every session on .* the lock must be held from another database/,
     );
     expect(
       await refused(

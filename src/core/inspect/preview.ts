@@ -180,6 +180,13 @@ async function previewWith(
         ? { runId: interrupted.runId, status: interrupted.status, startedAt: interrupted.startedAt }
         : null,
       warnings: [
+        ...(typeof plan.strategy === 'object' &&
+        plan.strategy.kind === 'clone-freeze' &&
+        plan.strategy.clone.method === 'template'
+          ? [
+              'clone method template is OFFLINE: during the copy (CREATE DATABASE … TEMPLATE) every session on the live database is ended and new ones refused, so reads stop as well as writes; afterwards the old database stays read-only for the application',
+            ]
+          : []),
         ...changed.map((c) => changedWarning(c, loaded.path)),
         ...pending
           .filter((m) => !m.hasDown)
