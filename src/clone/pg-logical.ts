@@ -11,6 +11,7 @@ import { LOCK_HOLDERS_TABLE } from '../db/sql.js';
 import { RUNS_TABLE, STEPS_TABLE } from '../core/journal/journal-sql.js';
 import { ExitCode, InputError, MaintError, type InputIssue } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
+import { deadline } from '../support/deadline.js';
 import { TEMPLATE_MB_PER_S, templateEstimateMs } from './pg-template.js';
 import {
   APP_ROLES_SQL,
@@ -414,14 +415,19 @@ export async function detach(
   }
   done('subscription dropped');
   // Bounded even under a rollback's never-aborted signal: a sender that will not stop is an error.
-  await until(AbortSignal.any([signal, AbortSignal.timeout(30_000)]), async () => {
-    await live.query(terminateSlotSenderSql(objects.slot));
-    const [r] = await live.query<{ active: boolean }>(
-      `select active from pg_replication_slots where slot_name = $1`,
-      [objects.slot],
-    );
-    return !r || !r.active;
-  });
+  const bound = deadline(30_000, signal);
+  try {
+    await until(bound.signal, async () => {
+      await live.query(terminateSlotSenderSql(objects.slot));
+      const [r] = await live.query<{ active: boolean }>(
+        `select active from pg_replication_slots where slot_name = $1`,
+        [objects.slot],
+      );
+      return !r || !r.active;
+    });
+  } finally {
+    bound.clear();
+  }
   done('sender stopped');
   await live.query(dropSlotSql(objects.slot));
   await live.query(dropPublicationSql(objects.publication));

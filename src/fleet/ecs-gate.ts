@@ -10,6 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeConfig } from '../plan/schema-fleet.js';
+import { deadline } from '../support/deadline.js';
 import type { EcsReader, ServiceView, TargetView } from './ecs-read.js';
 
 /** Good reads in a row before a state counts (describes lag writes: terraform-provider-aws #36241). */
@@ -126,11 +127,9 @@ export async function probe(
   release: string,
   signal: AbortSignal | undefined,
 ): Promise<string | null> {
-  const timeout = AbortSignal.timeout(config.timeout);
+  const timeout = deadline(config.timeout, signal);
   try {
-    const response = await fetch(`http://${addr}${config.path}`, {
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    const response = await fetch(`http://${addr}${config.path}`, { signal: timeout.signal });
     const body = await response.text();
     if (response.status < 200 || response.status > 299) return `HTTP ${response.status}`;
     if (!config.expectRelease) return null;
@@ -145,5 +144,7 @@ export async function probe(
     return field === release ? null : `serves ${header ?? String(field ?? 'no release')}, not ${release}`;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
+  } finally {
+    timeout.clear();
   }
 }

@@ -11,6 +11,7 @@
 import type { Step } from '../../core/engine/step.js';
 import { catchUp } from '../../clone/pg-logical.js';
 import { CLONE, type CloneTarget } from '../../clone/target.js';
+import { deadline } from '../../support/deadline.js';
 import { doneByInterruptedRun } from './freeze-report.js';
 
 /** How long clone:analyze waits for the clone to confirm the live WAL before the freeze. */
@@ -37,14 +38,16 @@ export function cloneAnalyzeStep(options: {
       // Bounded: a clone that does not catch up (its apply blocked) is the freeze's to judge,
       // under its own deadline (maxDuration).
       const started = performance.now();
-      const bound = AbortSignal.any([ctx.signal, AbortSignal.timeout(CATCH_UP_BOUND_MS)]);
+      const bound = deadline(CATCH_UP_BOUND_MS, ctx.signal);
       let caughtUp = true;
       try {
-        await catchUp(ctx.db, objects, bound);
-        await catchUp(ctx.db, objects, bound);
+        await catchUp(ctx.db, objects, bound.signal);
+        await catchUp(ctx.db, objects, bound.signal);
       } catch (error) {
-        if (ctx.signal.aborted || !bound.aborted) throw error;
+        if (ctx.signal.aborted || !bound.timedOut()) throw error;
         caughtUp = false;
+      } finally {
+        bound.clear();
       }
       const caughtUpMs = Math.round(performance.now() - started);
       return {
