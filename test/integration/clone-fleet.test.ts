@@ -445,12 +445,15 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
   }, 240_000);
 
   it('kill -9 after clone:cutover, before fleet:shift, then a re-run: resumed (it shifts), not undone', async () => {
-    const s = await setup('v2');
+    // A 60 s health gate: on a loaded runner green can take longer than 15 s to pass its checks.
+    const s = await setup('v2', '60s');
     const url = rig!.url;
     const reads = rig!.load(150, 4);
     const w = writers(url);
     await waitFor('some writes', async () => (w.committed.length > 30 ? true : undefined));
     const run = startCli(['run', s.plan, '--json'], s.env);
+    let ended: { code: number | null; stdout: string; stderr: string } | undefined;
+    void run.done.then((r) => (ended = r));
     // fleet:shift (seq 6) is journaled before it acts: a row the test holds uncommitted under
     // the same key makes that journal write wait, so the process is stopped exactly between
     // the two steps (cutover journaled done, nothing of the shift begun).
@@ -462,13 +465,19 @@ describe('clone-freeze with a blue-green HAProxy fleet, private cluster', () => 
     try {
       runId = await waitFor(
         'fleet:warm running',
-        async () =>
-          (
+        async () => {
+          // A run that ended before fleet:warm is the failure to show, not a 120 s timeout.
+          if (ended)
+            throw new Error(
+              `the run ended (exit ${ended.code}) before fleet:warm:\n${ended.stderr}\n${ended.stdout}`,
+            );
+          return (
             await rows<{ run_id: string }>(
               s.name,
               "select s.run_id from maint_run_steps s join maint_runs r using (run_id) where r.status = 'running' and s.name = 'fleet:warm'",
             ).catch(() => [])
-          )[0]?.run_id,
+          )[0]?.run_id;
+        },
         120_000,
       );
       holder = new pg.Client({ connectionString: cluster.url(s.name) });
